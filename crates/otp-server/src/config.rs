@@ -1,0 +1,159 @@
+//! Configuration: command-line flags, each with an environment equivalent, and the security
+//! policy with its defaults. `otp-server --help` lists them all.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The `otp-server` command line.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "otp-server", version, about = "Self-hosted OTP backend speaking a subset of Clerk's Frontend API")]
+pub struct Cli {
+    /// What to do; `serve` when left out.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Server settings.
+    #[command(flatten)]
+    pub config: Config,
+}
+
+/// Subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+}
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "OTP_BIND", default_value = "127.0.0.1:8787")]
+    pub bind: SocketAddr,
+    /// Directory for the SQLite database and the generated secrets.
+    #[arg(long, env = "OTP_DATA_DIR", default_value = "./otp-data")]
+    pub data_dir: PathBuf,
+    /// Database URL; defaults to `sqlite://<data-dir>/otp.db` (WAL mode).
+    #[arg(long, env = "OTP_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Dev mode: codes are printed to the console and kept in the dev outbox
+    /// (`GET /v1/dev/outbox`). Never use it in production.
+    #[arg(long, env = "OTP_DEV", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
+    pub dev: bool,
+    /// The HMAC key for codes, 32 bytes in base64; generated into the data directory if unset.
+    #[arg(long, env = "OTP_HMAC_KEY", hide_env_values = true)]
+    pub hmac_key: Option<String>,
+    /// `iss` claim of session tokens; defaults to `http://<bind>`.
+    #[arg(long, env = "OTP_ISSUER")]
+    pub issuer: Option<String>,
+    /// Region (ISO 3166 alpha-2) for phone numbers typed without a `+` country code.
+    #[arg(long, env = "OTP_DEFAULT_REGION", default_value = "US")]
+    pub default_region: String,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "OTP_MAX_BODY_BYTES", default_value_t = 16 * 1024)]
+    pub max_body_bytes: usize,
+    /// The security policy.
+    #[command(flatten)]
+    pub policy: Policy,
+}
+
+impl Config {
+    /// The database URL, defaulted from the data directory.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("otp.db").display()))
+    }
+
+    /// The `iss` claim of session tokens.
+    pub fn issuer(&self) -> String {
+        self.issuer.clone().unwrap_or_else(|| format!("http://{}", self.bind))
+    }
+
+    /// A configuration for tests and embedding: dev mode, data in `data_dir`, default policy.
+    pub fn for_dev(data_dir: PathBuf) -> Self {
+        let mut config = Cli::parse_from(["otp-server", "--dev"]).config;
+        config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.data_dir = data_dir;
+        config
+    }
+}
+
+/// The security policy. Defaults follow NIST SP 800-63B and common practice; each can be changed.
+#[derive(Debug, Clone, Args)]
+pub struct Policy {
+    /// How long a code stays valid, in seconds.
+    #[arg(long, env = "OTP_CODE_TTL_SECS", default_value_t = 600)]
+    pub code_ttl_secs: u64,
+    /// Wrong codes allowed per code before it is void and a new one must be prepared.
+    #[arg(long, env = "OTP_MAX_ATTEMPTS", default_value_t = 3)]
+    pub max_attempts: u32,
+    /// Consecutive wrong codes for one identifier before it is locked.
+    #[arg(long, env = "OTP_LOCKOUT_THRESHOLD", default_value_t = 100)]
+    pub lockout_threshold: u32,
+    /// How long a locked identifier stays locked, in seconds.
+    #[arg(long, env = "OTP_LOCKOUT_SECS", default_value_t = 3600)]
+    pub lockout_secs: u64,
+    /// Minimum seconds between two codes sent to one identifier.
+    #[arg(long, env = "OTP_SEND_INTERVAL_SECS", default_value_t = 30)]
+    pub send_interval_secs: u64,
+    /// Codes sent to one identifier in any hour.
+    #[arg(long, env = "OTP_SENDS_PER_HOUR", default_value_t = 5)]
+    pub sends_per_hour: u32,
+    /// Codes requested from one client IP address in any hour.
+    #[arg(long, env = "OTP_IP_SENDS_PER_HOUR", default_value_t = 50)]
+    pub ip_sends_per_hour: u32,
+    /// A session idle this long (seconds) expires.
+    #[arg(long, env = "OTP_SESSION_IDLE_SECS", default_value_t = 7 * 24 * 3600)]
+    pub session_idle_secs: u64,
+    /// A session ends this long (seconds) after sign-in, whatever its activity.
+    #[arg(long, env = "OTP_SESSION_LIFETIME_SECS", default_value_t = 30 * 24 * 3600)]
+    pub session_lifetime_secs: u64,
+    /// Lifetime of a session JWT, in seconds.
+    #[arg(long, env = "OTP_JWT_TTL_SECS", default_value_t = 60)]
+    pub jwt_ttl_secs: u64,
+    /// Unfinished sign-ups and sign-ins are abandoned after this many seconds.
+    #[arg(long, env = "OTP_ATTEMPT_TTL_SECS", default_value_t = 24 * 3600)]
+    pub attempt_ttl_secs: u64,
+}
+
+impl Policy {
+    /// Code lifetime in ms.
+    pub fn code_ttl_ms(&self) -> i64 {
+        ms(Duration::from_secs(self.code_ttl_secs))
+    }
+    /// Lock duration in ms.
+    pub fn lockout_ms(&self) -> i64 {
+        ms(Duration::from_secs(self.lockout_secs))
+    }
+    /// Session idle timeout in ms.
+    pub fn session_idle_ms(&self) -> i64 {
+        ms(Duration::from_secs(self.session_idle_secs))
+    }
+    /// Session absolute lifetime in ms.
+    pub fn session_lifetime_ms(&self) -> i64 {
+        ms(Duration::from_secs(self.session_lifetime_secs))
+    }
+    /// Sign-up / sign-in lifetime in ms.
+    pub fn attempt_ttl_ms(&self) -> i64 {
+        ms(Duration::from_secs(self.attempt_ttl_secs))
+    }
+    /// Limits per identifier.
+    pub fn identifier_limits(&self) -> crate::rate_limit::SendLimits {
+        crate::rate_limit::SendLimits {
+            min_interval_ms: ms(Duration::from_secs(self.send_interval_secs)),
+            per_hour: self.sends_per_hour,
+        }
+    }
+    /// Limits per client IP.
+    pub fn ip_limits(&self) -> crate::rate_limit::SendLimits {
+        crate::rate_limit::SendLimits { min_interval_ms: 0, per_hour: self.ip_sends_per_hour }
+    }
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}

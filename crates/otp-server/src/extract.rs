@@ -1,0 +1,102 @@
+//! Extractors: request bodies in either encoding, the caller's client, the caller's address.
+//! Their rejections use our error format, never axum's plain-text ones.
+
+use crate::error::ApiError;
+use crate::ids::new_id;
+use crate::state::AppState;
+use crate::store::ClientRow;
+use crate::tokens::ClientToken;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::body::Bytes;
+use serde::de::DeserializeOwned;
+use std::net::SocketAddr;
+
+
+/// A request body, as `application/json` or `application/x-www-form-urlencoded` (the default
+/// when no content type is given, as Clerk's SDKs send).
+#[derive(Debug)]
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/json"));
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::BodyTooLarge
+            } else {
+                ApiError::Invalid { param: None, message: "The request body could not be read.".into() }
+            }
+        })?;
+        let parsed = if is_json {
+            let bytes = if bytes.iter().all(u8::is_ascii_whitespace) { &b"{}"[..] } else { &bytes[..] };
+            serde_json::from_slice(bytes).map_err(|e| ApiError::Invalid {
+                param: None,
+                message: format!("The request body is not a valid JSON object of the expected shape: {e}."),
+            })
+        } else {
+            serde_urlencoded::from_bytes(&bytes).map_err(|e| ApiError::Invalid {
+                param: None,
+                message: format!("The request body is not valid form data: {e}."),
+            })
+        };
+        parsed.map(Body)
+    }
+}
+
+/// The caller's client, if its `Authorization` header carries a valid client token.
+#[derive(Debug)]
+pub struct ClientAuth(pub Option<ClientCtx>);
+
+/// A known client and the token that names it in this exchange.
+#[derive(Debug)]
+pub struct ClientCtx {
+    /// The client as stored.
+    pub client: ClientRow,
+    /// Its current token, echoed in the `Authorization` response header.
+    pub token: ClientToken,
+}
+
+impl FromRequestParts<AppState> for ClientAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(token) = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(ClientToken::from_header)
+        else {
+            return Ok(Self(None));
+        };
+        let client = state.store.client_by_token(&token.hash()).await?;
+        Ok(Self(client.map(|client| ClientCtx { client, token })))
+    }
+}
+
+impl ClientAuth {
+    /// The caller's client, or a new one when the request carried no valid token.
+    pub async fn or_create(self, state: &AppState) -> Result<ClientCtx, ApiError> {
+        if let Some(ctx) = self.0 {
+            return Ok(ctx);
+        }
+        let token = ClientToken::generate()?;
+        let client = state.store.create_client(&new_id("client")?, &token.hash(), state.now()).await?;
+        Ok(ClientCtx { client, token })
+    }
+}
+
+/// The caller's IP address, when the server knows it (it always does on a real socket).
+#[derive(Debug, Clone)]
+pub struct ClientIp(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string())))
+    }
+}

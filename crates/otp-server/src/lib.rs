@@ -1,0 +1,43 @@
+//! `otp-server`: a self-hosted OTP backend speaking a faithful subset of Clerk's Frontend API
+//! (native-app mode): phone and email sign-up and sign-in with one-time codes, sessions, and
+//! short-lived JWTs verifiable offline.
+//!
+//! # Layout
+//! - [`config`]: flags and environment variables, and the security [`config::Policy`].
+//! - [`startup`]: builds the [`startup::Application`] from a config and a bound listener.
+//! - [`state`]: the [`state::AppState`] every handler receives.
+//! - [`routes`]: the HTTP API, one file per flow (`sign_up`, `sign_in`, `session`, `client`,
+//!   `dev`, `meta`), plus `code` for what sign-up and sign-in share; the route table.
+//! - [`extract`]: request bodies (form or JSON), the caller's client, the caller's IP.
+//! - [`error`]: [`error::ApiError`], the one error type at the edge, and its wire form.
+//! - [`present`]: stored rows to wire objects.
+//! - [`domain`]: validated phone numbers and email addresses.
+//! - [`otp`]: codes: generation, keyed hashing, judging an attempt (pure functions).
+//! - [`rate_limit`]: send limits and lock-outs (pure functions).
+//! - [`store`]: persistence (SQLite) and its atomic operations.
+//! - [`delivery`]: how codes leave the server (dev console and outbox today).
+//! - [`secrets`]: the HMAC and JWT keys, generated once and kept in the data directory.
+//! - [`tokens`]: client tokens and session JWTs.
+//! - [`clock`]: time as a parameter ([`clock::SystemClock`], [`clock::ManualClock`] for tests).
+//! - [`ids`]: prefixed random object ids.
+
+pub mod clock;
+pub mod config;
+pub mod delivery;
+pub mod domain;
+pub mod error;
+pub mod extract;
+pub mod ids;
+pub mod otp;
+pub mod present;
+pub mod rate_limit;
+pub mod routes;
+pub mod secrets;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod tokens;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{Config, Policy};
+pub use startup::Application;

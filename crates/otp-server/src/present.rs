@@ -1,0 +1,267 @@
+//! Rows to wire objects: how stored state looks to a client, with Clerk's shapes. Derived states
+//! (expired codes, abandoned attempts, expired sessions) are computed here from `now`.
+
+use crate::config::Policy;
+use crate::domain::IdentifierKind;
+use crate::otp::CodeState;
+use crate::rate_limit::ceil_secs;
+use crate::store::{ClientState, CodeRow, IdentifierRow, SessionRow, SignInRow, SignUpRow, UserRow};
+use otp_proto::*;
+use serde_json::json;
+
+/// The whole client: active sessions only.
+pub fn client(state: &ClientState, now: i64, policy: &Policy) -> Client {
+    let idle = policy.session_idle_ms();
+    let sessions: Vec<Session> = state
+        .sessions
+        .iter()
+        .filter(|(s, _)| s.is_active(now, idle))
+        .map(|(s, u)| session(s, u, now, policy))
+        .collect();
+    let last_active_session_id = state
+        .client
+        .last_active_session_id
+        .clone()
+        .filter(|id| sessions.iter().any(|s| &s.id == id))
+        .or_else(|| sessions.last().map(|s| s.id.clone()));
+    Client {
+        object: "client".into(),
+        id: state.client.id.clone(),
+        sessions,
+        sign_in: state.sign_in.as_ref().map(|s| sign_in(s, now)),
+        sign_up: state.sign_up.as_ref().map(|s| sign_up(s, now)),
+        last_active_session_id,
+        cookie_expires_at: None,
+        captcha_bypass: false,
+        created_at: state.client.created_at,
+        updated_at: state.client.updated_at,
+    }
+}
+
+/// A code's verification as the client sees it.
+fn verification(code: Option<&CodeRow>, now: i64) -> Option<Verification> {
+    let code = code?;
+    let status = match code.state {
+        CodeState::Pending if now >= code.expire_at => VerificationStatus::Expired,
+        CodeState::Pending => VerificationStatus::Unverified,
+        CodeState::Verified => VerificationStatus::Verified,
+        CodeState::Failed => VerificationStatus::Failed,
+        CodeState::Expired => VerificationStatus::Expired,
+    };
+    Some(Verification {
+        status,
+        strategy: Some(code.strategy),
+        attempts: Some(code.attempts),
+        expire_at: Some(code.expire_at),
+        next_action: None,
+        supported_strategies: None,
+    })
+}
+
+/// A sign-up.
+pub fn sign_up(row: &SignUpRow, now: i64) -> SignUp {
+    let kind = row.identifier.kind();
+    let strategy = kind.strategy();
+    let mut v = verification(row.code.as_ref(), now).unwrap_or(Verification {
+        status: VerificationStatus::Unverified,
+        strategy: None,
+        attempts: None,
+        expire_at: None,
+        next_action: None,
+        supported_strategies: None,
+    });
+    v.next_action = Some(match (row.code.as_ref(), v.status) {
+        (_, VerificationStatus::Verified) => NextAction::None,
+        (Some(_), VerificationStatus::Unverified) => NextAction::NeedsAttempt,
+        _ => NextAction::NeedsPrepare,
+    });
+    v.supported_strategies = Some(vec![strategy]);
+    let complete = row.status == SignUpStatus::Complete;
+    let status = if !complete && now >= row.abandon_at { SignUpStatus::Abandoned } else { row.status };
+    let (phone, email) = match kind {
+        IdentifierKind::Phone => (Some(row.identifier.as_str().to_owned()), None),
+        IdentifierKind::Email => (None, Some(row.identifier.as_str().to_owned())),
+    };
+    let mut verifications = SignUpVerifications::default();
+    match kind {
+        IdentifierKind::Phone => verifications.phone_number = Some(v),
+        IdentifierKind::Email => verifications.email_address = Some(v),
+    }
+    SignUp {
+        object: "sign_up_attempt".into(),
+        id: row.id.clone(),
+        status,
+        required_fields: vec![],
+        optional_fields: vec!["email_address".into(), "phone_number".into()],
+        missing_fields: vec![],
+        unverified_fields: if complete { vec![] } else { vec![kind.field().into()] },
+        verifications,
+        username: None,
+        email_address: email,
+        phone_number: phone,
+        web3_wallet: None,
+        password_enabled: false,
+        first_name: None,
+        last_name: None,
+        unsafe_metadata: json!({}),
+        public_metadata: json!({}),
+        custom_action: false,
+        external_id: None,
+        created_session_id: row.created_session_id.clone(),
+        created_user_id: row.created_user_id.clone(),
+        abandon_at: row.abandon_at,
+        legal_accepted_at: None,
+    }
+}
+
+/// A sign-in.
+pub fn sign_in(row: &SignInRow, now: i64) -> SignIn {
+    let factors = row.factors.iter().enumerate().map(|(i, f)| factor(f, i == 0)).collect();
+    let status =
+        if row.status != SignInStatus::Complete && now >= row.abandon_at { SignInStatus::Abandoned } else { row.status };
+    SignIn {
+        object: "sign_in_attempt".into(),
+        id: row.id.clone(),
+        status,
+        supported_identifiers: vec!["email_address".into(), "phone_number".into()],
+        supported_first_factors: Some(factors),
+        supported_second_factors: None,
+        first_factor_verification: verification(row.code.as_ref(), now),
+        second_factor_verification: None,
+        identifier: Some(row.identifier.as_str().to_owned()),
+        user_data: None,
+        created_session_id: row.created_session_id.clone(),
+        abandon_at: row.abandon_at,
+    }
+}
+
+fn factor(row: &IdentifierRow, primary: bool) -> SignInFactor {
+    let identifier = crate::domain::Identifier::from_stored(row.kind.as_str(), row.value.clone());
+    SignInFactor {
+        strategy: row.kind.strategy(),
+        safe_identifier: identifier.masked(),
+        phone_number_id: (row.kind == IdentifierKind::Phone).then(|| row.id.clone()),
+        email_address_id: (row.kind == IdentifierKind::Email).then(|| row.id.clone()),
+        primary: Some(primary),
+        default: primary,
+    }
+}
+
+/// A session with its user.
+pub fn session(row: &SessionRow, user_row: &UserRow, now: i64, policy: &Policy) -> Session {
+    let idle = policy.session_idle_ms();
+    let status = match row.status {
+        crate::store::StoredSessionStatus::Active if row.is_active(now, idle) => SessionStatus::Active,
+        crate::store::StoredSessionStatus::Active => SessionStatus::Expired,
+        crate::store::StoredSessionStatus::Ended => SessionStatus::Ended,
+        crate::store::StoredSessionStatus::Revoked => SessionStatus::Revoked,
+    };
+    let user = user(user_row, now);
+    Session {
+        object: "session".into(),
+        id: row.id.clone(),
+        status,
+        expire_at: row.expire_at(idle),
+        abandon_at: row.abandon_at,
+        last_active_at: row.last_active_at,
+        last_active_token: None,
+        actor: None,
+        public_user_data: PublicUserData {
+            first_name: None,
+            last_name: None,
+            image_url: None,
+            has_image: false,
+            identifier: user.identifier().unwrap_or_default().to_owned(),
+            user_id: Some(user.id.clone()),
+        },
+        user,
+        factor_verification_age: vec![(now - row.created_at).max(0) / 60_000, -1],
+        last_active_organization_id: None,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }
+}
+
+/// A user.
+pub fn user(row: &UserRow, now: i64) -> User {
+    let verified = |id: &IdentifierRow| Verification {
+        status: VerificationStatus::Verified,
+        strategy: Some(id.kind.strategy()),
+        attempts: None,
+        expire_at: None,
+        next_action: None,
+        supported_strategies: None,
+    };
+    let phones: Vec<PhoneNumber> = row
+        .identifiers
+        .iter()
+        .filter(|i| i.kind == IdentifierKind::Phone)
+        .map(|i| PhoneNumber {
+            id: i.id.clone(),
+            object: "phone_number".into(),
+            phone_number: i.value.clone(),
+            reserved_for_second_factor: false,
+            default_second_factor: false,
+            reserved: false,
+            verification: Some(verified(i)),
+            linked_to: vec![],
+            created_at: i.created_at,
+            updated_at: i.created_at,
+        })
+        .collect();
+    let emails: Vec<EmailAddress> = row
+        .identifiers
+        .iter()
+        .filter(|i| i.kind == IdentifierKind::Email)
+        .map(|i| EmailAddress {
+            id: i.id.clone(),
+            object: "email_address".into(),
+            email_address: i.value.clone(),
+            reserved: false,
+            verification: Some(verified(i)),
+            linked_to: vec![],
+            created_at: i.created_at,
+            updated_at: i.created_at,
+        })
+        .collect();
+    let lock_secs = row.locked_until.filter(|until| *until > now).map(|until| ceil_secs(until - now));
+    User {
+        id: row.id.clone(),
+        object: "user".into(),
+        username: None,
+        first_name: None,
+        last_name: None,
+        image_url: String::new(),
+        has_image: false,
+        primary_email_address_id: emails.first().map(|e| e.id.clone()),
+        primary_phone_number_id: phones.first().map(|p| p.id.clone()),
+        primary_web3_wallet_id: None,
+        password_enabled: false,
+        two_factor_enabled: false,
+        totp_enabled: false,
+        backup_code_enabled: false,
+        email_addresses: emails,
+        phone_numbers: phones,
+        web3_wallets: vec![],
+        passkeys: vec![],
+        external_accounts: vec![],
+        saml_accounts: vec![],
+        enterprise_accounts: vec![],
+        public_metadata: json!({}),
+        unsafe_metadata: json!({}),
+        external_id: None,
+        last_sign_in_at: row.last_sign_in_at,
+        banned: false,
+        locked: lock_secs.is_some(),
+        lockout_expires_in_seconds: lock_secs,
+        verification_attempts_remaining: None,
+        delete_self_enabled: false,
+        create_organization_enabled: false,
+        last_active_at: row.last_sign_in_at,
+        mfa_enabled_at: None,
+        mfa_disabled_at: None,
+        legal_accepted_at: None,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }
+}

@@ -1,0 +1,121 @@
+//! Sign-in: create with an identifier (which lists the user's factors), prepare the first factor
+//! (send a code to the chosen phone number or email), attempt it (a correct code creates a session).
+
+use super::{code, reply, required, strategy};
+use crate::domain::{Identifier, IdentifierKind};
+use crate::error::ApiError;
+use crate::extract::{Body, ClientAuth, ClientCtx, ClientIp};
+use crate::ids::new_id;
+use crate::present;
+use crate::state::AppState;
+use crate::store::{CompletionKind, SignInRow};
+use axum::extract::{Path, State};
+use axum::response::Response;
+use otp_proto::{AttemptVerification, CreateSignIn, PrepareFirstFactor, SignInStatus, Strategy};
+
+/// `POST /v1/client/sign_ins`
+pub async fn create_sign_in(
+    State(state): State<AppState>,
+    auth: ClientAuth,
+    Body(req): Body<CreateSignIn>,
+) -> Result<Response, ApiError> {
+    let raw = required(&req.identifier, "identifier")?;
+    let identifier = Identifier::parse_any(raw, state.default_region).map_err(|e| ApiError::Invalid {
+        param: Some("identifier"),
+        message: format!("identifier {e}."),
+    })?;
+    let user = state.store.user_by_identifier(&identifier).await?.ok_or(ApiError::IdentifierNotFound)?;
+    let ctx = auth.or_create(&state).await?;
+    let id = new_id("sia")?;
+    let now = state.now();
+    state
+        .store
+        .create_sign_in(&id, &ctx.client.id, &identifier, &user.id, now, now + state.config.policy.attempt_ttl_ms())
+        .await?;
+    respond(&state, &ctx, &id).await
+}
+
+/// `GET /v1/client/sign_ins/{id}`
+pub async fn get_sign_in(
+    State(state): State<AppState>,
+    auth: ClientAuth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let ctx = auth.0.ok_or(ApiError::NotFound)?;
+    owned(&state, &ctx, &id).await?;
+    respond(&state, &ctx, &id).await
+}
+
+/// `POST /v1/client/sign_ins/{id}/prepare_first_factor`
+pub async fn prepare_first_factor(
+    State(state): State<AppState>,
+    auth: ClientAuth,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Body(req): Body<PrepareFirstFactor>,
+) -> Result<Response, ApiError> {
+    let strategy = strategy(&req.strategy)?;
+    let ctx = auth.or_create(&state).await?;
+    let sign_in = open(&state, &ctx, &id).await?;
+    let (kind, wanted_id, param) = match strategy {
+        Strategy::PhoneCode => (IdentifierKind::Phone, &req.phone_number_id, "phone_number_id"),
+        Strategy::EmailCode => (IdentifierKind::Email, &req.email_address_id, "email_address_id"),
+    };
+    // The factor named by id, or the user's only one of that kind when no id is given.
+    let factor = sign_in
+        .factors
+        .iter()
+        .filter(|f| f.kind == kind)
+        .find(|f| wanted_id.as_deref().is_none_or(|want| want == f.id))
+        .ok_or(ApiError::StrategyInvalid(param))?;
+    let to = Identifier::from_stored(kind.as_str(), factor.value.clone());
+    code::send(&state, &id, strategy, &to, Some(&factor.id), ip).await?;
+    respond(&state, &ctx, &id).await
+}
+
+/// `POST /v1/client/sign_ins/{id}/attempt_first_factor`
+pub async fn attempt_first_factor(
+    State(state): State<AppState>,
+    auth: ClientAuth,
+    Path(id): Path<String>,
+    Body(req): Body<AttemptVerification>,
+) -> Result<Response, ApiError> {
+    let strategy = strategy(&req.strategy)?;
+    let typed = required(&req.code, "code")?;
+    let mut ctx = auth.or_create(&state).await?;
+    let sign_in = open(&state, &ctx, &id).await?;
+    let code_row = sign_in.code.as_ref().ok_or(ApiError::VerificationExpired { prepared: false })?;
+    if code_row.strategy != strategy {
+        return Err(ApiError::StrategyInvalid("strategy"));
+    }
+    // Failures count against the factor the code was sent to.
+    let kind = if strategy == Strategy::EmailCode { IdentifierKind::Email } else { IdentifierKind::Phone };
+    let to = Identifier::from_stored(kind.as_str(), code_row.sent_to.clone());
+    let kind = CompletionKind::SignIn { user_id: sign_in.user_id.clone() };
+    code::check(&state, &mut ctx, &id, &to, typed, kind).await?;
+    respond(&state, &ctx, &id).await
+}
+
+async fn owned(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<SignInRow, ApiError> {
+    match state.store.sign_in(id).await? {
+        Some(s) if s.client_id == ctx.client.id => Ok(s),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+/// The sign-in if it is the caller's and can still take a code.
+async fn open(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<SignInRow, ApiError> {
+    let sign_in = owned(state, ctx, id).await?;
+    if sign_in.status == SignInStatus::Complete {
+        return Err(ApiError::VerificationAlreadyVerified);
+    }
+    if state.now() >= sign_in.abandon_at {
+        return Err(ApiError::NotFound);
+    }
+    Ok(sign_in)
+}
+
+async fn respond(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<Response, ApiError> {
+    let row = state.store.sign_in(id).await?.ok_or(ApiError::NotFound)?;
+    reply(state, ctx, present::sign_in(&row, state.now())).await
+}

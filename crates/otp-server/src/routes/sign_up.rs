@@ -1,0 +1,131 @@
+//! Sign-up: create with a phone number or email, prepare (send a code), attempt (check it).
+//! A correct code creates the user and an active session in one transaction.
+
+use super::{code, reply, required, strategy};
+use crate::domain::{EmailAddress, Identifier, PhoneNumber};
+use crate::error::ApiError;
+use crate::extract::{Body, ClientAuth, ClientCtx, ClientIp};
+use crate::ids::new_id;
+use crate::present;
+use crate::state::AppState;
+use crate::store::{CompletionKind, SignUpRow};
+use axum::extract::{Path, State};
+use axum::response::Response;
+use otp_proto::{AttemptVerification, CreateSignUp, PrepareVerification, SignUpStatus};
+
+/// `POST /v1/client/sign_ups`
+pub async fn create_sign_up(
+    State(state): State<AppState>,
+    auth: ClientAuth,
+    Body(req): Body<CreateSignUp>,
+) -> Result<Response, ApiError> {
+    let identifier = match (non_empty(&req.phone_number), non_empty(&req.email_address)) {
+        (Some(phone), None) => PhoneNumber::parse(phone, state.default_region).map(Identifier::Phone).map_err(|e| {
+            ApiError::Invalid { param: Some("phone_number"), message: format!("phone_number {e}.") }
+        })?,
+        (None, Some(email)) => EmailAddress::parse(email)
+            .map(Identifier::Email)
+            .map_err(|e| ApiError::Invalid { param: Some("email_address"), message: format!("email_address {e}.") })?,
+        (None, None) => return Err(ApiError::Missing("phone_number")),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::Invalid {
+                param: Some("email_address"),
+                message: "Give either a phone number or an email address, not both.".into(),
+            });
+        }
+    };
+    let ctx = auth.or_create(&state).await?;
+    let id = new_id("sua")?;
+    let now = state.now();
+    state
+        .store
+        .create_sign_up(&id, &ctx.client.id, &identifier, now, now + state.config.policy.attempt_ttl_ms())
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::IdentifierExists(_) => ApiError::IdentifierExists(identifier.kind().field()),
+            other => other,
+        })?;
+    respond(&state, &ctx, &id).await
+}
+
+/// `GET /v1/client/sign_ups/{id}`
+pub async fn get_sign_up(
+    State(state): State<AppState>,
+    auth: ClientAuth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let ctx = auth.0.ok_or(ApiError::NotFound)?;
+    owned(&state, &ctx, &id).await?;
+    respond(&state, &ctx, &id).await
+}
+
+/// `POST /v1/client/sign_ups/{id}/prepare_verification`
+pub async fn prepare_verification(
+    State(state): State<AppState>,
+    auth: ClientAuth,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Body(req): Body<PrepareVerification>,
+) -> Result<Response, ApiError> {
+    let strategy = strategy(&req.strategy)?;
+    let ctx = auth.or_create(&state).await?;
+    let sign_up = open(&state, &ctx, &id).await?;
+    code::ensure_strategy(strategy, &sign_up.identifier)?;
+    code::send(&state, &id, strategy, &sign_up.identifier, None, ip).await?;
+    respond(&state, &ctx, &id).await
+}
+
+/// `POST /v1/client/sign_ups/{id}/attempt_verification`
+pub async fn attempt_verification(
+    State(state): State<AppState>,
+    auth: ClientAuth,
+    Path(id): Path<String>,
+    Body(req): Body<AttemptVerification>,
+) -> Result<Response, ApiError> {
+    let strategy = strategy(&req.strategy)?;
+    let typed = required(&req.code, "code")?;
+    let mut ctx = auth.or_create(&state).await?;
+    let sign_up = owned(&state, &ctx, &id).await?;
+    code::ensure_strategy(strategy, &sign_up.identifier)?;
+    if sign_up.status == SignUpStatus::Complete {
+        return Err(ApiError::VerificationAlreadyVerified);
+    }
+    abandoned(&state, &sign_up)?;
+    let kind = CompletionKind::SignUp { user_id: new_id("user")?, identifier_id: new_id("idn")? };
+    code::check(&state, &mut ctx, &id, &sign_up.identifier, typed, kind).await.map_err(|e| match e {
+        ApiError::IdentifierExists(_) => ApiError::IdentifierExists(sign_up.identifier.kind().field()),
+        other => other,
+    })?;
+    respond(&state, &ctx, &id).await
+}
+
+/// The sign-up if it belongs to the caller's client; another client's is "not found".
+async fn owned(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<SignUpRow, ApiError> {
+    match state.store.sign_up(id).await? {
+        Some(s) if s.client_id == ctx.client.id => Ok(s),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+/// The sign-up if it is the caller's and can still take a code.
+async fn open(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<SignUpRow, ApiError> {
+    let sign_up = owned(state, ctx, id).await?;
+    if sign_up.status == SignUpStatus::Complete {
+        return Err(ApiError::VerificationAlreadyVerified);
+    }
+    abandoned(state, &sign_up)?;
+    Ok(sign_up)
+}
+
+fn abandoned(state: &AppState, sign_up: &SignUpRow) -> Result<(), ApiError> {
+    if state.now() >= sign_up.abandon_at { Err(ApiError::NotFound) } else { Ok(()) }
+}
+
+async fn respond(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<Response, ApiError> {
+    let row = state.store.sign_up(id).await?.ok_or(ApiError::NotFound)?;
+    reply(state, ctx, present::sign_up(&row, state.now())).await
+}
+
+fn non_empty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().filter(|s| !s.trim().is_empty())
+}

@@ -1,0 +1,80 @@
+//! Building the application from a configuration and an already-bound listener, so tests can bind
+//! `127.0.0.1:0` and read the port back.
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::delivery::Delivery;
+use crate::otp::CodeHasher;
+use crate::routes;
+use crate::secrets::Secrets;
+use crate::state::AppState;
+use crate::store::Store;
+use crate::tokens::JwtIssuer;
+use anyhow::Context;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+/// A server ready to run: state built, migrations applied, socket bound.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    /// Opens the database, loads or creates the secrets, checks that codes can be delivered,
+    /// and binds the configured address.
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let delivery = Delivery::from_config(&config)?;
+        let default_region = Some(
+            config
+                .default_region
+                .to_ascii_uppercase()
+                .parse::<phonenumber::country::Id>()
+                .map_err(|_| anyhow::anyhow!("--default-region {:?} is not an ISO 3166 country code", config.default_region))?,
+        );
+        let store = Store::connect(&config.database_url()).await?;
+        let secrets = Secrets::load_or_create(&config.data_dir, config.hmac_key.as_deref())?;
+        let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
+        let mut config = config;
+        if config.issuer.is_none() {
+            // With port 0 the issuer names the port actually bound.
+            config.issuer = Some(format!("http://{}", listener.local_addr()?));
+        }
+        let jwt = JwtIssuer::new(&secrets, config.issuer(), i64::try_from(config.policy.jwt_ttl_secs)?)?;
+        if delivery.is_dev() {
+            tracing::warn!("dev mode: codes are printed to the console and served at /v1/dev/outbox; never use it in production");
+        }
+        let state = AppState {
+            config: Arc::new(config),
+            store,
+            clock,
+            hasher: CodeHasher::new(secrets.hmac_key),
+            jwt: Arc::new(jwt),
+            delivery,
+            default_region,
+        };
+        Ok(Self { listener, router: app(state) })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await
+    }
+}
+
+/// The router with its middleware: body size limit and request tracing.
+pub fn app(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    routes::router(state).layer(DefaultBodyLimit::max(max_body)).layer(TraceLayer::new_for_http())
+}

@@ -1,0 +1,290 @@
+//! Persistence: the rows the server keeps and the atomic operations on them. Every operation
+//! that checks then changes (limits, attempts, completion) runs in one write transaction, so the
+//! policy holds under concurrency. All SQL lives in the backend's file ([`sqlite`]); the rules it
+//! applies are the pure functions of [`crate::otp`] and [`crate::rate_limit`].
+
+mod sqlite;
+
+pub use sqlite::SqliteStore as Store;
+
+use crate::domain::{Identifier, IdentifierKind};
+use crate::otp::{CodeState, Judgement};
+use crate::rate_limit::SendLimits;
+use otp_proto::{SignInStatus, SignUpStatus, Strategy};
+
+/// Why a store operation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The identifier already belongs to a user.
+    #[error("the identifier already belongs to a user")]
+    IdentifierExists,
+    /// The identifier is locked after too many wrong codes.
+    #[error("the identifier is locked for {retry_after_secs} s")]
+    Locked {
+        /// Seconds left on the lock.
+        retry_after_secs: u64,
+    },
+    /// A send limit was hit.
+    #[error("send limit reached; retry in {retry_after_secs} s")]
+    TooManyRequests {
+        /// Seconds until a send would be allowed.
+        retry_after_secs: u64,
+    },
+    /// No code was prepared for this attempt.
+    #[error("no code prepared")]
+    NoCode,
+    /// Anything else: the database failed.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Unexpected(anyhow::Error::new(e).context("database"))
+    }
+}
+
+/// A device, as stored.
+#[derive(Debug, Clone)]
+pub struct ClientRow {
+    /// `client_…`.
+    pub id: String,
+    /// Its current sign-up.
+    pub sign_up_id: Option<String>,
+    /// Its current sign-in.
+    pub sign_in_id: Option<String>,
+    /// The session it chose last.
+    pub last_active_session_id: Option<String>,
+    /// Creation time.
+    pub created_at: i64,
+    /// Last change.
+    pub updated_at: i64,
+}
+
+/// The current code of a sign-up or sign-in (the hash stays inside the store).
+#[derive(Debug, Clone)]
+pub struct CodeRow {
+    /// How it was sent.
+    pub strategy: Strategy,
+    /// Where it was sent (normalized phone number or email).
+    pub sent_to: String,
+    /// Wrong attempts so far.
+    pub attempts: u32,
+    /// Its state.
+    pub state: CodeState,
+    /// Expiry.
+    pub expire_at: i64,
+}
+
+/// A sign-up attempt.
+#[derive(Debug, Clone)]
+pub struct SignUpRow {
+    /// `sua_…`.
+    pub id: String,
+    /// The device that owns it.
+    pub client_id: String,
+    /// What is being signed up.
+    pub identifier: Identifier,
+    /// `missing_requirements` or `complete` (abandonment is derived from `abandon_at`).
+    pub status: SignUpStatus,
+    /// Set on completion.
+    pub created_user_id: Option<String>,
+    /// Set on completion.
+    pub created_session_id: Option<String>,
+    /// Abandoned after this time if not complete.
+    pub abandon_at: i64,
+    /// Its current code.
+    pub code: Option<CodeRow>,
+}
+
+/// A sign-in attempt.
+#[derive(Debug, Clone)]
+pub struct SignInRow {
+    /// `sia_…`.
+    pub id: String,
+    /// The device that owns it.
+    pub client_id: String,
+    /// The identifier given, normalized.
+    pub identifier: Identifier,
+    /// The user it signs in.
+    pub user_id: String,
+    /// `needs_first_factor` or `complete`.
+    pub status: SignInStatus,
+    /// Set on completion.
+    pub created_session_id: Option<String>,
+    /// Abandoned after this time if not complete.
+    pub abandon_at: i64,
+    /// Its current code.
+    pub code: Option<CodeRow>,
+    /// The user's verified identifiers: the factors a code can be sent to.
+    pub factors: Vec<IdentifierRow>,
+}
+
+/// A verified phone number or email of a user.
+#[derive(Debug, Clone)]
+pub struct IdentifierRow {
+    /// `idn_…`.
+    pub id: String,
+    /// Phone or email.
+    pub kind: IdentifierKind,
+    /// The normalized value.
+    pub value: String,
+    /// Creation time.
+    pub created_at: i64,
+}
+
+/// A user.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    /// `user_…`.
+    pub id: String,
+    /// Last completed sign-in.
+    pub last_sign_in_at: Option<i64>,
+    /// Creation time.
+    pub created_at: i64,
+    /// Last change.
+    pub updated_at: i64,
+    /// Verified identifiers, oldest first.
+    pub identifiers: Vec<IdentifierRow>,
+    /// The latest lock on any of its identifiers.
+    pub locked_until: Option<i64>,
+}
+
+/// Stored session states; `expired` is derived from the times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredSessionStatus {
+    /// Not ended or revoked.
+    Active,
+    /// Signed out.
+    Ended,
+    /// Revoked by the server.
+    Revoked,
+}
+
+/// A session.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    /// `sess_…`.
+    pub id: String,
+    /// The device it lives on.
+    pub client_id: String,
+    /// Who is signed in.
+    pub user_id: String,
+    /// Its stored state.
+    pub status: StoredSessionStatus,
+    /// Last touch or token.
+    pub last_active_at: i64,
+    /// Absolute end.
+    pub abandon_at: i64,
+    /// Sign-in time.
+    pub created_at: i64,
+    /// Last change.
+    pub updated_at: i64,
+}
+
+impl SessionRow {
+    /// When the session expires if nothing touches it: idle timeout, capped by the absolute end.
+    pub fn expire_at(&self, idle_ms: i64) -> i64 {
+        (self.last_active_at + idle_ms).min(self.abandon_at)
+    }
+
+    /// Whether it is signed in at `now`.
+    pub fn is_active(&self, now: i64, idle_ms: i64) -> bool {
+        self.status == StoredSessionStatus::Active && now < self.expire_at(idle_ms)
+    }
+}
+
+/// Everything needed to render a client.
+#[derive(Debug, Clone)]
+pub struct ClientState {
+    /// The device.
+    pub client: ClientRow,
+    /// Its sessions not ended or revoked (possibly expired), each with its user.
+    pub sessions: Vec<(SessionRow, UserRow)>,
+    /// Its current sign-up.
+    pub sign_up: Option<SignUpRow>,
+    /// Its current sign-in.
+    pub sign_in: Option<SignInRow>,
+}
+
+/// A code to store and count against the send limits.
+#[derive(Debug)]
+pub struct PrepareCode<'a> {
+    /// The sign-up or sign-in it belongs to.
+    pub owner_id: &'a str,
+    /// How it is sent.
+    pub strategy: Strategy,
+    /// Where it is sent.
+    pub identifier: &'a Identifier,
+    /// With a sign-in: which of the user's identifiers.
+    pub identifier_id: Option<&'a str>,
+    /// Its keyed hash.
+    pub mac: Vec<u8>,
+    /// Its expiry.
+    pub expire_at: i64,
+    /// Now.
+    pub now: i64,
+    /// The client's address, for the per-IP limit.
+    pub ip: Option<String>,
+    /// Limits per identifier.
+    pub identifier_limits: SendLimits,
+    /// Limits per IP.
+    pub ip_limits: SendLimits,
+    /// Dev mode: the message to keep in the dev outbox, in the same transaction.
+    pub dev_message: Option<&'a otp_proto::dev::OutboxMessage>,
+}
+
+/// An attempt to check, and what to create if it is right.
+#[derive(Debug)]
+pub struct AttemptCode<'a> {
+    /// The sign-up or sign-in it belongs to.
+    pub owner_id: &'a str,
+    /// The identifier the code was sent to (for the lock-out).
+    pub identifier: &'a Identifier,
+    /// Now.
+    pub now: i64,
+    /// Wrong codes allowed per code.
+    pub max_attempts: u32,
+    /// Consecutive failures before a lock.
+    pub lockout_threshold: u32,
+    /// Lock duration.
+    pub lockout_ms: i64,
+    /// What a correct code creates.
+    pub completion: Completion,
+}
+
+/// What a correct code creates: a session, and for a sign-up first the user.
+#[derive(Debug)]
+pub struct Completion {
+    /// The device.
+    pub client_id: String,
+    /// The new session's id.
+    pub session_id: String,
+    /// The new session's absolute end.
+    pub session_abandon_at: i64,
+    /// The device's next client token hash: the token changes when a session starts, so a
+    /// token seen before sign-in is worth nothing after it.
+    pub new_token_hash: Vec<u8>,
+    /// Sign-up or sign-in specifics.
+    pub kind: CompletionKind,
+}
+
+/// The flow-specific half of a [`Completion`].
+#[derive(Debug)]
+pub enum CompletionKind {
+    /// Create a user with this identifier.
+    SignUp {
+        /// The new user's id.
+        user_id: String,
+        /// The new identifier's id.
+        identifier_id: String,
+    },
+    /// Sign in an existing user.
+    SignIn {
+        /// The user.
+        user_id: String,
+    },
+}
+
+/// What an attempt came to, after it was recorded.
+pub type AttemptOutcome = Judgement;
