@@ -1,1 +1,39 @@
+//! `otp-client`: the Rust SDK for `otp-server`, shaped like the calls of Clerk's custom OTP flow
+//! guide, for desktop, mobile and the web (wasm).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), otp_client::Error> {
+//! use otp_client::{Client, Strategy};
+//! let client = Client::new("http://127.0.0.1:8787");
+//! client.sign_up().create_phone("+12025550143").await?;
+//! client.sign_up().prepare_verification(Strategy::PhoneCode).await?;
+//! let sign_up = client.sign_up().attempt_verification(Strategy::PhoneCode, "123456").await?;
+//! client.set_active(sign_up.created_session_id.as_deref().unwrap_or_default()).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Layout
+//! - [`Client`] (in `client.rs`): the connection, the client token and the latest client state;
+//!   one `impl` block per area in its own file:
+//!   - `sign_up.rs`: [`SignUps`]: `create`, `prepare_verification`, `attempt_verification`, `get`.
+//!   - `sign_in.rs`: [`SignIns`]: `create`, `supported_first_factors`, `prepare_first_factor`,
+//!     `attempt_first_factor`, `get`.
+//!   - `session.rs`: `set_active`, `session_token`, `sign_out`, `end_session`, `load`.
+//!   - `dev.rs`: `dev_outbox` (dev-mode servers only).
+//! - [`error`]: [`Error`]: API errors (with Clerk's code, message, parameter, retry-after) kept
+//!   apart from transport errors.
+//!
+//! The wire types are re-exported from `otp-proto`.
 
+mod client;
+mod dev;
+pub mod error;
+mod session;
+mod sign_in;
+mod sign_up;
+
+pub use client::{Client, Encoding, TokenListener};
+pub use error::{ApiError, Error};
+pub use otp_proto::{self as proto, ErrorCode, Strategy};
+pub use sign_in::{FirstFactor, SignIns};
+pub use sign_up::SignUps;

@@ -1,0 +1,12 @@
+//! Integration tests: each starts a real `otp-server` on 127.0.0.1:0 with its own SQLite database
+//! and a manual clock, and drives it through the real `otp-client` SDK.
+
+mod concurrency;
+mod errors;
+mod helpers;
+mod limits;
+mod logs;
+mod openapi;
+mod sessions;
+mod sign_in;
+mod sign_up;
