@@ -37,6 +37,8 @@ impl Application {
                 .parse::<phonenumber::country::Id>()
                 .map_err(|_| anyhow::anyhow!("--default-region {:?} is not an ISO 3166 country code", config.default_region))?,
         );
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
         let store = Store::connect(&config.database_url()).await?;
         let secrets = Secrets::load_or_create(&config.data_dir, config.hmac_key.as_deref())?;
         let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;

@@ -16,7 +16,7 @@ pub async fn touch_session(
     auth: ClientAuth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let ctx = auth.or_create(&state).await?;
+    let ctx = auth.0.ok_or(ApiError::NotFound)?;
     active(&state, &ctx, &id).await?;
     state.store.touch_session(&ctx.client.id, &id, state.now(), true).await?;
     respond(&state, &ctx, &id).await
@@ -28,7 +28,7 @@ pub async fn end_session(
     auth: ClientAuth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let ctx = auth.or_create(&state).await?;
+    let ctx = auth.0.ok_or(ApiError::NotFound)?;
     state.store.session(&ctx.client.id, &id).await?.ok_or(ApiError::NotFound)?;
     state.store.end_sessions(&ctx.client.id, Some(&id), state.now()).await?;
     respond(&state, &ctx, &id).await

@@ -55,7 +55,7 @@ pub async fn prepare_first_factor(
     Body(req): Body<PrepareFirstFactor>,
 ) -> Result<Response, ApiError> {
     let strategy = strategy(&req.strategy)?;
-    let ctx = auth.or_create(&state).await?;
+    let ctx = auth.0.ok_or(ApiError::NotFound)?;
     let sign_in = open(&state, &ctx, &id).await?;
     let (kind, wanted_id, param) = match strategy {
         Strategy::PhoneCode => (IdentifierKind::Phone, &req.phone_number_id, "phone_number_id"),
@@ -82,7 +82,7 @@ pub async fn attempt_first_factor(
 ) -> Result<Response, ApiError> {
     let strategy = strategy(&req.strategy)?;
     let typed = required(&req.code, "code")?;
-    let mut ctx = auth.or_create(&state).await?;
+    let mut ctx = auth.0.ok_or(ApiError::NotFound)?;
     let sign_in = open(&state, &ctx, &id).await?;
     let code_row = sign_in.code.as_ref().ok_or(ApiError::VerificationExpired { prepared: false })?;
     if code_row.strategy != strategy {

@@ -68,7 +68,7 @@ pub async fn prepare_verification(
     Body(req): Body<PrepareVerification>,
 ) -> Result<Response, ApiError> {
     let strategy = strategy(&req.strategy)?;
-    let ctx = auth.or_create(&state).await?;
+    let ctx = auth.0.ok_or(ApiError::NotFound)?;
     let sign_up = open(&state, &ctx, &id).await?;
     code::ensure_strategy(strategy, &sign_up.identifier)?;
     code::send(&state, &id, strategy, &sign_up.identifier, None, ip).await?;
@@ -84,7 +84,7 @@ pub async fn attempt_verification(
 ) -> Result<Response, ApiError> {
     let strategy = strategy(&req.strategy)?;
     let typed = required(&req.code, "code")?;
-    let mut ctx = auth.or_create(&state).await?;
+    let mut ctx = auth.0.ok_or(ApiError::NotFound)?;
     let sign_up = owned(&state, &ctx, &id).await?;
     code::ensure_strategy(strategy, &sign_up.identifier)?;
     if sign_up.status == SignUpStatus::Complete {
@@ -114,6 +114,10 @@ async fn open(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<SignUpRow, 
         return Err(ApiError::VerificationAlreadyVerified);
     }
     abandoned(state, &sign_up)?;
+    // Someone else may have completed a sign-up of this identifier since: send no code for it.
+    if state.store.user_by_identifier(&sign_up.identifier).await?.is_some() {
+        return Err(ApiError::IdentifierExists(sign_up.identifier.kind().field()));
+    }
     Ok(sign_up)
 }
 

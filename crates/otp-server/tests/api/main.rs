@@ -10,3 +10,4 @@ mod openapi;
 mod sessions;
 mod sign_in;
 mod sign_up;
+mod startup;

@@ -1,0 +1,71 @@
+//! Which OTP backend the app talks to: `OTP_BACKEND_URL` when set; otherwise, on desktop, an
+//! `otp-server` embedded in dev mode (codes printed to the console), so the app works with no
+//! setup; elsewhere the default local server.
+
+/// The backend, as the screens see it.
+#[derive(Debug, Clone)]
+pub struct Backend {
+    /// Base URL of the backend.
+    pub url: String,
+    /// Whether it is the dev server embedded in this process.
+    pub embedded: bool,
+    /// Why the embedded server could not start, if it could not.
+    pub error: Option<String>,
+}
+
+/// The URL of a separately run `otp-server --dev`.
+const DEFAULT_URL: &str = "http://127.0.0.1:8787";
+
+/// Chooses (and on desktop, starts) the backend.
+pub fn start() -> Backend {
+    if let Some(url) = std::env::var("OTP_BACKEND_URL").ok().filter(|u| !u.is_empty()) {
+        return Backend { url, embedded: false, error: None };
+    }
+    #[cfg(feature = "desktop")]
+    return embedded::start();
+    #[cfg(not(feature = "desktop"))]
+    Backend { url: DEFAULT_URL.to_owned(), embedded: false, error: None }
+}
+
+#[cfg(feature = "desktop")]
+mod embedded {
+    use super::{Backend, DEFAULT_URL};
+    use std::sync::Arc;
+
+    /// Starts a dev-mode `otp-server` on a free loopback port, on its own thread and runtime,
+    /// keeping its database and keys in the user's data directory.
+    pub fn start() -> Backend {
+        let data_dir = dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("otp-app").join("dev-server");
+        let (tx, rx) = std::sync::mpsc::channel::<Result<String, String>>();
+        let spawned = std::thread::Builder::new().name("otp-server".into()).spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = tx.send(Err(format!("cannot start the embedded server's runtime: {e}")));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                let config = otp_server::Config::for_dev(data_dir);
+                match otp_server::Application::build(config, Arc::new(otp_server::SystemClock)).await {
+                    Ok(app) => {
+                        let url = app.local_addr().map(|a| format!("http://{a}")).map_err(|e| e.to_string());
+                        let _ = tx.send(url);
+                        let _ = app.run_until(std::future::pending()).await;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(format!("{e:#}")));
+                    }
+                }
+            });
+        });
+        let result = match spawned {
+            Ok(_) => rx.recv().unwrap_or_else(|_| Err("the embedded server stopped while starting".into())),
+            Err(e) => Err(format!("cannot start the embedded server's thread: {e}")),
+        };
+        match result {
+            Ok(url) => Backend { url, embedded: true, error: None },
+            Err(error) => Backend { url: DEFAULT_URL.to_owned(), embedded: true, error: Some(error) },
+        }
+    }
+}
