@@ -18,13 +18,24 @@ const DEFAULT_URL: &str = "http://127.0.0.1:8787";
 
 /// Chooses (and on desktop, starts) the backend.
 pub fn start() -> Backend {
-    if let Some(url) = std::env::var("OTP_BACKEND_URL").ok().filter(|u| !u.is_empty()) {
-        return Backend { url, embedded: false, error: None };
+    if let Some(url) = std::env::var("OTP_BACKEND_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        return Backend {
+            url,
+            embedded: false,
+            error: None,
+        };
     }
     #[cfg(feature = "desktop")]
     return embedded::start();
     #[cfg(not(feature = "desktop"))]
-    Backend { url: DEFAULT_URL.to_owned(), embedded: false, error: None }
+    Backend {
+        url: DEFAULT_URL.to_owned(),
+        embedded: false,
+        error: None,
+    }
 }
 
 #[cfg(feature = "desktop")]
@@ -35,37 +46,63 @@ mod embedded {
     /// Starts a dev-mode `otp-server` on a free loopback port, on its own thread and runtime,
     /// keeping its database and keys in the user's data directory.
     pub fn start() -> Backend {
-        let data_dir = dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("otp-app").join("dev-server");
+        let data_dir = dirs::data_dir()
+            .unwrap_or_else(std::env::temp_dir)
+            .join("otp-app")
+            .join("dev-server");
         let (tx, rx) = std::sync::mpsc::channel::<Result<String, String>>();
-        let spawned = std::thread::Builder::new().name("otp-server".into()).spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    let _ = tx.send(Err(format!("cannot start the embedded server's runtime: {e}")));
-                    return;
-                }
-            };
-            runtime.block_on(async move {
-                let config = otp_server::Config::for_dev(data_dir);
-                match otp_server::Application::build(config, Arc::new(otp_server::SystemClock)).await {
-                    Ok(app) => {
-                        let url = app.local_addr().map(|a| format!("http://{a}")).map_err(|e| e.to_string());
-                        let _ = tx.send(url);
-                        let _ = app.run_until(std::future::pending()).await;
-                    }
+        let spawned = std::thread::Builder::new()
+            .name("otp-server".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
                     Err(e) => {
-                        let _ = tx.send(Err(format!("{e:#}")));
+                        let _ = tx.send(Err(format!(
+                            "cannot start the embedded server's runtime: {e}"
+                        )));
+                        return;
                     }
-                }
+                };
+                runtime.block_on(async move {
+                    let config = otp_server::Config::for_dev(data_dir);
+                    match otp_server::Application::build(config, Arc::new(otp_server::SystemClock))
+                        .await
+                    {
+                        Ok(app) => {
+                            let url = app
+                                .local_addr()
+                                .map(|a| format!("http://{a}"))
+                                .map_err(|e| e.to_string());
+                            let _ = tx.send(url);
+                            let _ = app.run_until(std::future::pending()).await;
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(format!("{e:#}")));
+                        }
+                    }
+                });
             });
-        });
         let result = match spawned {
-            Ok(_) => rx.recv().unwrap_or_else(|_| Err("the embedded server stopped while starting".into())),
+            Ok(_) => rx
+                .recv()
+                .unwrap_or_else(|_| Err("the embedded server stopped while starting".into())),
             Err(e) => Err(format!("cannot start the embedded server's thread: {e}")),
         };
         match result {
-            Ok(url) => Backend { url, embedded: true, error: None },
-            Err(error) => Backend { url: DEFAULT_URL.to_owned(), embedded: true, error: Some(error) },
+            Ok(url) => Backend {
+                url,
+                embedded: true,
+                error: None,
+            },
+            Err(error) => Backend {
+                url: DEFAULT_URL.to_owned(),
+                embedded: true,
+                error: Some(error),
+            },
         }
     }
 }

@@ -12,7 +12,11 @@ pub fn Home() -> Element {
         let client = otp_client::Client::new(url.clone());
         async move { client.load().await }
     });
-    let where_ = if backend.embedded { "embedded dev server" } else { "server" };
+    let where_ = if backend.embedded {
+        "embedded dev server"
+    } else {
+        "server"
+    };
     rsx! {
         main { class: "screen",
             h1 { "Passwordless sign-in" }

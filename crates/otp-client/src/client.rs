@@ -40,7 +40,10 @@ struct Shared {
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client").field("base_url", &self.base_url).field("token", &"<redacted>").finish()
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url)
+            .field("token", &"<redacted>")
+            .finish()
     }
 }
 
@@ -95,12 +98,18 @@ impl Client {
 
     fn shared(&self) -> MutexGuard<'_, Shared> {
         // A panic while holding this lock cannot leave the data half-written (plain assignments).
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Keeps the token of a response, telling the listener if it changed.
     fn keep_token(&self, response: &Response) {
-        let Some(new) = response.headers().get("authorization").and_then(|v| v.to_str().ok()) else {
+        let Some(new) = response
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+        else {
             return;
         };
         let listener = {
@@ -134,7 +143,9 @@ impl Client {
     }
 
     pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        let mut req = self.http.request(method, format!("{}{path}", self.base_url));
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base_url));
         if let Some(token) = self.token() {
             req = req.header("authorization", token);
         }
@@ -142,7 +153,12 @@ impl Client {
     }
 
     /// Sends a request and returns the raw success response, or the server's error.
-    pub(crate) async fn send<B: Serialize>(&self, method: Method, path: &str, body: Option<&B>) -> Result<Response, Error> {
+    pub(crate) async fn send<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<Response, Error> {
         let mut req = self.request(method, path);
         if let Some(body) = body {
             req = match self.encoding {
@@ -178,7 +194,8 @@ impl Client {
     /// `GET /v1/client`: the client this token names, or `None` (no token, or an unknown one).
     /// This is how an app restores its state at start.
     pub async fn load(&self) -> Result<Option<ClientObject>, Error> {
-        let envelope: Envelope<Option<ClientObject>> = decode(self.send::<()>(Method::GET, "/v1/client", None).await?).await?;
+        let envelope: Envelope<Option<ClientObject>> =
+            decode(self.send::<()>(Method::GET, "/v1/client", None).await?).await?;
         self.set_state(envelope.response.clone());
         Ok(envelope.response)
     }
@@ -191,8 +208,11 @@ pub(crate) async fn decode<T: DeserializeOwned>(response: Response) -> Result<T,
 
 async fn api_error(response: Response) -> Error {
     let status = response.status().as_u16();
-    let retry_after_secs =
-        response.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
+    let retry_after_secs = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
     let body: ApiErrorBody = match decode(response).await {
         Ok(body) => body,
         Err(Error::Transport(e)) => return Error::Transport(e),
@@ -201,7 +221,7 @@ async fn api_error(response: Response) -> Error {
     let Some(first) = body.errors.into_iter().next() else {
         return Error::Protocol(format!("HTTP {status} with an empty error list"));
     };
-    Error::Api(ApiError {
+    Error::from(ApiError {
         status,
         code: first.code,
         message: first.message,

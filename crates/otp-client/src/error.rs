@@ -6,9 +6,9 @@ use otp_proto::ErrorCode;
 /// Anything an SDK call can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The server answered with an error.
+    /// The server answered with an error (boxed: it is large, and the rare path).
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Api(Box<ApiError>),
     /// The server could not be reached, or the connection failed.
     #[error("cannot reach the server: {0}")]
     Transport(#[source] reqwest::Error),
@@ -18,6 +18,12 @@ pub enum Error {
     /// A call was made out of order (for example `prepare_verification` before `create`).
     #[error("{0}")]
     State(&'static str),
+}
+
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        Self::Api(Box::new(e))
+    }
 }
 
 impl Error {

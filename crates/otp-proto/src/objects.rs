@@ -413,7 +413,11 @@ impl User {
         self.phone_numbers
             .first()
             .map(|p| p.phone_number.as_str())
-            .or_else(|| self.email_addresses.first().map(|e| e.email_address.as_str()))
+            .or_else(|| {
+                self.email_addresses
+                    .first()
+                    .map(|e| e.email_address.as_str())
+            })
     }
 }
 

@@ -8,7 +8,11 @@ use std::time::Duration;
 
 /// The `otp-server` command line.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "otp-server", version, about = "Self-hosted OTP backend speaking a subset of Clerk's Frontend API")]
+#[command(
+    name = "otp-server",
+    version,
+    about = "Self-hosted OTP backend speaking a subset of Clerk's Frontend API"
+)]
 pub struct Cli {
     /// What to do; `serve` when left out.
     #[command(subcommand)]
@@ -70,7 +74,9 @@ impl Config {
 
     /// The `iss` claim of session tokens.
     pub fn issuer(&self) -> String {
-        self.issuer.clone().unwrap_or_else(|| format!("http://{}", self.bind))
+        self.issuer
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
     }
 
     /// A configuration for tests and embedding: dev mode, data in `data_dir`, default policy.
@@ -150,7 +156,10 @@ impl Policy {
     }
     /// Limits per client IP.
     pub fn ip_limits(&self) -> crate::rate_limit::SendLimits {
-        crate::rate_limit::SendLimits { min_interval_ms: 0, per_hour: self.ip_sends_per_hour }
+        crate::rate_limit::SendLimits {
+            min_interval_ms: 0,
+            per_hour: self.ip_sends_per_hour,
+        }
     }
 }
 

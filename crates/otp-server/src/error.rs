@@ -79,7 +79,9 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::IdentifierExists => Self::IdentifierExists("identifier"),
             StoreError::Locked { retry_after_secs } => Self::Locked { retry_after_secs },
-            StoreError::TooManyRequests { retry_after_secs } => Self::TooManyRequests { retry_after_secs },
+            StoreError::TooManyRequests { retry_after_secs } => {
+                Self::TooManyRequests { retry_after_secs }
+            }
             StoreError::NoCode => Self::VerificationExpired { prepared: false },
             StoreError::Unexpected(e) => Self::Unexpected(e),
         }
@@ -192,12 +194,19 @@ impl ApiError {
                 meta,
             ),
         };
-        ErrorBody { code, message: message.into(), long_message, meta }
+        ErrorBody {
+            code,
+            message: message.into(),
+            long_message,
+            meta,
+        }
     }
 
     fn retry_after(&self) -> Option<u64> {
         match self {
-            Self::TooManyRequests { retry_after_secs } | Self::Locked { retry_after_secs } => Some(*retry_after_secs),
+            Self::TooManyRequests { retry_after_secs } | Self::Locked { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
             _ => None,
         }
     }
@@ -209,10 +218,14 @@ impl IntoResponse for ApiError {
             tracing::error!(error = ?e, "request failed");
         }
         let body = self.body();
-        let status = StatusCode::from_u16(body.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (status, axum::Json(ApiErrorBody { errors: vec![body] })).into_response();
+        let status = StatusCode::from_u16(body.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response =
+            (status, axum::Json(ApiErrorBody { errors: vec![body] })).into_response();
         if let Some(secs) = self.retry_after() {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

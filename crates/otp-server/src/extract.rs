@@ -6,13 +6,12 @@ use crate::ids::new_id;
 use crate::state::AppState;
 use crate::store::ClientRow;
 use crate::tokens::ClientToken;
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
-use axum::body::Bytes;
 use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
-
 
 /// A request body, as `application/json` or `application/x-www-form-urlencoded` (the default
 /// when no content type is given, as Clerk's SDKs send).
@@ -27,19 +26,32 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/json"));
+            .is_some_and(|ct| {
+                ct.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("application/json")
+            });
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::BodyTooLarge
             } else {
-                ApiError::Invalid { param: None, message: "The request body could not be read.".into() }
+                ApiError::Invalid {
+                    param: None,
+                    message: "The request body could not be read.".into(),
+                }
             }
         })?;
         let parsed = if is_json {
-            let bytes = if bytes.iter().all(u8::is_ascii_whitespace) { &b"{}"[..] } else { &bytes[..] };
+            let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
+                &b"{}"[..]
+            } else {
+                &bytes[..]
+            };
             serde_json::from_slice(bytes).map_err(|e| ApiError::Invalid {
                 param: None,
-                message: format!("The request body is not a valid JSON object of the expected shape: {e}."),
+                message: format!(
+                    "The request body is not a valid JSON object of the expected shape: {e}."
+                ),
             })
         } else {
             serde_urlencoded::from_bytes(&bytes).map_err(|e| ApiError::Invalid {
@@ -67,8 +79,15 @@ pub struct ClientCtx {
 impl FromRequestParts<AppState> for ClientAuth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let Some(token) = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(ClientToken::from_header)
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(token) = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(ClientToken::from_header)
         else {
             return Ok(Self(None));
         };
@@ -84,7 +103,10 @@ impl ClientAuth {
             return Ok(ctx);
         }
         let token = ClientToken::generate()?;
-        let client = state.store.create_client(&new_id("client")?, &token.hash(), state.now()).await?;
+        let client = state
+            .store
+            .create_client(&new_id("client")?, &token.hash(), state.now())
+            .await?;
         Ok(ClientCtx { client, token })
     }
 }
@@ -97,6 +119,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string())))
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip().to_string()),
+        ))
     }
 }

@@ -32,7 +32,8 @@ impl Code {
     /// Accepts what a user typed, ignoring spaces and dashes (`123 456`, `123-456`).
     pub fn parse(input: &str) -> Option<Self> {
         let digits: String = input.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-        (digits.len() == CODE_DIGITS && digits.bytes().all(|b| b.is_ascii_digit())).then_some(Self(digits))
+        (digits.len() == CODE_DIGITS && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then_some(Self(digits))
     }
 
     /// The digits, for the message that delivers them.
@@ -63,7 +64,8 @@ impl CodeHasher {
 
     fn mac(&self, owner_id: &str, code: &Code) -> Hmac<Sha256> {
         // HMAC accepts keys of any length, so this cannot fail.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
         mac.update(owner_id.as_bytes());
         mac.update(b"\0");
         mac.update(code.0.as_bytes());
@@ -133,7 +135,12 @@ pub enum Judgement {
 
 /// Judges an attempt. `matches` is only called for a live code, so an expired or used code
 /// never reveals whether the guess was right.
-pub fn judge(code: StoredCode, now: i64, max_attempts: u32, matches: impl FnOnce() -> bool) -> Judgement {
+pub fn judge(
+    code: StoredCode,
+    now: i64,
+    max_attempts: u32,
+    matches: impl FnOnce() -> bool,
+) -> Judgement {
     match code.state {
         CodeState::Verified => return Judgement::AlreadyVerified,
         CodeState::Failed => return Judgement::Failed,
@@ -153,7 +160,9 @@ pub fn judge(code: StoredCode, now: i64, max_attempts: u32, matches: impl FnOnce
     if used >= max_attempts {
         Judgement::NowFailed
     } else {
-        Judgement::Incorrect { remaining: max_attempts - used }
+        Judgement::Incorrect {
+            remaining: max_attempts - used,
+        }
     }
 }
 
@@ -163,10 +172,19 @@ mod tests {
 
     #[test]
     fn codes_are_six_digits_and_vary() {
-        let codes: Vec<String> = (0..200).map(|_| Code::generate().expect("random").0).collect();
-        assert!(codes.iter().all(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit())));
+        let codes: Vec<String> = (0..200)
+            .map(|_| Code::generate().expect("random").0)
+            .collect();
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()))
+        );
         let distinct: std::collections::HashSet<_> = codes.iter().collect();
-        assert!(distinct.len() > 190, "200 random codes should rarely collide");
+        assert!(
+            distinct.len() > 190,
+            "200 random codes should rarely collide"
+        );
     }
 
     #[test]
@@ -197,7 +215,11 @@ mod tests {
     }
 
     fn pending(attempts: u32) -> StoredCode {
-        StoredCode { state: CodeState::Pending, attempts, expire_at: 1_000 }
+        StoredCode {
+            state: CodeState::Pending,
+            attempts,
+            expire_at: 1_000,
+        }
     }
 
     #[test]
@@ -208,8 +230,14 @@ mod tests {
 
     #[test]
     fn the_third_wrong_code_voids_the_code() {
-        assert_eq!(judge(pending(0), 0, 3, || false), Judgement::Incorrect { remaining: 2 });
-        assert_eq!(judge(pending(1), 0, 3, || false), Judgement::Incorrect { remaining: 1 });
+        assert_eq!(
+            judge(pending(0), 0, 3, || false),
+            Judgement::Incorrect { remaining: 2 }
+        );
+        assert_eq!(
+            judge(pending(1), 0, 3, || false),
+            Judgement::Incorrect { remaining: 1 }
+        );
         assert_eq!(judge(pending(2), 0, 3, || false), Judgement::NowFailed);
         assert_eq!(judge(pending(3), 0, 3, || true), Judgement::Failed);
     }
@@ -217,7 +245,10 @@ mod tests {
     #[test]
     fn used_or_void_codes_are_never_compared() {
         for state in [CodeState::Verified, CodeState::Failed, CodeState::Expired] {
-            let code = StoredCode { state, ..pending(0) };
+            let code = StoredCode {
+                state,
+                ..pending(0)
+            };
             let j = judge(code, 0, 3, || panic!("must not compare"));
             assert_ne!(j, Judgement::Correct);
         }

@@ -5,7 +5,9 @@ use crate::config::Policy;
 use crate::domain::IdentifierKind;
 use crate::otp::CodeState;
 use crate::rate_limit::ceil_secs;
-use crate::store::{ClientState, CodeRow, IdentifierRow, SessionRow, SignInRow, SignUpRow, UserRow};
+use crate::store::{
+    ClientState, CodeRow, IdentifierRow, SessionRow, SignInRow, SignUpRow, UserRow,
+};
 use otp_proto::*;
 use serde_json::json;
 
@@ -77,7 +79,11 @@ pub fn sign_up(row: &SignUpRow, now: i64) -> SignUp {
     });
     v.supported_strategies = Some(vec![strategy]);
     let complete = row.status == SignUpStatus::Complete;
-    let status = if !complete && now >= row.abandon_at { SignUpStatus::Abandoned } else { row.status };
+    let status = if !complete && now >= row.abandon_at {
+        SignUpStatus::Abandoned
+    } else {
+        row.status
+    };
     let (phone, email) = match kind {
         IdentifierKind::Phone => (Some(row.identifier.as_str().to_owned()), None),
         IdentifierKind::Email => (None, Some(row.identifier.as_str().to_owned())),
@@ -94,7 +100,11 @@ pub fn sign_up(row: &SignUpRow, now: i64) -> SignUp {
         required_fields: vec![],
         optional_fields: vec!["email_address".into(), "phone_number".into()],
         missing_fields: vec![],
-        unverified_fields: if complete { vec![] } else { vec![kind.field().into()] },
+        unverified_fields: if complete {
+            vec![]
+        } else {
+            vec![kind.field().into()]
+        },
         verifications,
         username: None,
         email_address: email,
@@ -116,9 +126,17 @@ pub fn sign_up(row: &SignUpRow, now: i64) -> SignUp {
 
 /// A sign-in.
 pub fn sign_in(row: &SignInRow, now: i64) -> SignIn {
-    let factors = row.factors.iter().enumerate().map(|(i, f)| factor(f, i == 0)).collect();
-    let status =
-        if row.status != SignInStatus::Complete && now >= row.abandon_at { SignInStatus::Abandoned } else { row.status };
+    let factors = row
+        .factors
+        .iter()
+        .enumerate()
+        .map(|(i, f)| factor(f, i == 0))
+        .collect();
+    let status = if row.status != SignInStatus::Complete && now >= row.abandon_at {
+        SignInStatus::Abandoned
+    } else {
+        row.status
+    };
     SignIn {
         object: "sign_in_attempt".into(),
         id: row.id.clone(),
@@ -151,7 +169,9 @@ fn factor(row: &IdentifierRow, primary: bool) -> SignInFactor {
 pub fn session(row: &SessionRow, user_row: &UserRow, now: i64, policy: &Policy) -> Session {
     let idle = policy.session_idle_ms();
     let status = match row.status {
-        crate::store::StoredSessionStatus::Active if row.is_active(now, idle) => SessionStatus::Active,
+        crate::store::StoredSessionStatus::Active if row.is_active(now, idle) => {
+            SessionStatus::Active
+        }
         crate::store::StoredSessionStatus::Active => SessionStatus::Expired,
         crate::store::StoredSessionStatus::Ended => SessionStatus::Ended,
         crate::store::StoredSessionStatus::Revoked => SessionStatus::Revoked,
@@ -224,7 +244,10 @@ pub fn user(row: &UserRow, now: i64) -> User {
             updated_at: i.created_at,
         })
         .collect();
-    let lock_secs = row.locked_until.filter(|until| *until > now).map(|until| ceil_secs(until - now));
+    let lock_secs = row
+        .locked_until
+        .filter(|until| *until > now)
+        .map(|until| ceil_secs(until - now));
     User {
         id: row.id.clone(),
         object: "user".into(),

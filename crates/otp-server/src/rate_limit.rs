@@ -16,7 +16,11 @@ pub const HOUR_MS: i64 = 3_600_000;
 /// Whether one more send is allowed now, given the times of earlier sends in the last hour
 /// (any order). `Err(seconds)` says how long to wait, rounded up, at least 1.
 pub fn check_send(earlier: &[i64], now: i64, limits: SendLimits) -> Result<(), u64> {
-    let in_window: Vec<i64> = earlier.iter().copied().filter(|t| *t > now - HOUR_MS).collect();
+    let in_window: Vec<i64> = earlier
+        .iter()
+        .copied()
+        .filter(|t| *t > now - HOUR_MS)
+        .collect();
     let mut wait_until = now;
     if let Some(last) = in_window.iter().max() {
         wait_until = wait_until.max(last + limits.min_interval_ms);
@@ -28,7 +32,11 @@ pub fn check_send(earlier: &[i64], now: i64, limits: SendLimits) -> Result<(), u
         let idx = sorted.len() - limits.per_hour as usize;
         wait_until = wait_until.max(sorted[idx] + HOUR_MS);
     }
-    if wait_until > now { Err(ceil_secs(wait_until - now)) } else { Ok(()) }
+    if wait_until > now {
+        Err(ceil_secs(wait_until - now))
+    } else {
+        Ok(())
+    }
 }
 
 /// Lock-out state of an identifier after consecutive failed codes.
@@ -43,7 +51,9 @@ pub struct Lockout {
 impl Lockout {
     /// Seconds left on the lock at `now`, if locked.
     pub fn remaining_secs(&self, now: i64) -> Option<u64> {
-        self.locked_until.filter(|until| *until > now).map(|until| ceil_secs(until - now))
+        self.locked_until
+            .filter(|until| *until > now)
+            .map(|until| ceil_secs(until - now))
     }
 
     /// The state after one more wrong code: at `threshold` failures the identifier locks for
@@ -51,9 +61,15 @@ impl Lockout {
     pub fn after_failure(self, now: i64, threshold: u32, duration_ms: i64) -> Self {
         let failures = self.failures + 1;
         if failures >= threshold {
-            Self { failures: 0, locked_until: Some(now + duration_ms) }
+            Self {
+                failures: 0,
+                locked_until: Some(now + duration_ms),
+            }
         } else {
-            Self { failures, locked_until: self.locked_until }
+            Self {
+                failures,
+                locked_until: self.locked_until,
+            }
         }
     }
 }
@@ -68,7 +84,10 @@ pub fn ceil_secs(ms: i64) -> u64 {
 mod tests {
     use super::*;
 
-    const LIMITS: SendLimits = SendLimits { min_interval_ms: 30_000, per_hour: 5 };
+    const LIMITS: SendLimits = SendLimits {
+        min_interval_ms: 30_000,
+        per_hour: 5,
+    };
 
     #[test]
     fn the_first_send_is_allowed() {
@@ -91,7 +110,13 @@ mod tests {
 
     #[test]
     fn sends_older_than_an_hour_do_not_count() {
-        let sends = [-HOUR_MS, -HOUR_MS + 1, -HOUR_MS + 2, -HOUR_MS + 3, -HOUR_MS + 4];
+        let sends = [
+            -HOUR_MS,
+            -HOUR_MS + 1,
+            -HOUR_MS + 2,
+            -HOUR_MS + 3,
+            -HOUR_MS + 4,
+        ];
         assert_eq!(check_send(&sends, 10, LIMITS), Ok(()));
     }
 

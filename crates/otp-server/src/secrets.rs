@@ -35,13 +35,15 @@ impl Secrets {
     /// Loads the secrets from `dir`, creating any that are missing. A key given in
     /// configuration (`hmac_key_b64`) wins over the file.
     pub fn load_or_create(dir: &Path, hmac_key_b64: Option<&str>) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating data directory {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating data directory {}", dir.display()))?;
         let hmac_key = match hmac_key_b64 {
             Some(b64) => decode_key(b64).context("OTP_HMAC_KEY must be 32 bytes in base64")?,
             None => {
                 let path = dir.join(HMAC_FILE);
                 match std::fs::read_to_string(&path) {
-                    Ok(text) => decode_key(text.trim()).with_context(|| format!("reading {}", path.display()))?,
+                    Ok(text) => decode_key(text.trim())
+                        .with_context(|| format!("reading {}", path.display()))?,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                         let key = random_key()?;
                         write_private(&path, STANDARD.encode(key).as_bytes())?;
@@ -53,7 +55,8 @@ impl Secrets {
         };
         let path = dir.join(JWT_FILE);
         let jwt_key = match std::fs::read_to_string(&path) {
-            Ok(pem) => SigningKey::from_pkcs8_pem(&pem).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            Ok(pem) => SigningKey::from_pkcs8_pem(&pem)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key = SigningKey::from_bytes(&random_key()?);
                 let pem = key
@@ -77,7 +80,9 @@ impl Secrets {
 
 fn decode_key(b64: &str) -> anyhow::Result<[u8; 32]> {
     let bytes = STANDARD.decode(b64.trim()).context("not base64")?;
-    bytes.try_into().map_err(|_| anyhow::anyhow!("not 32 bytes"))
+    bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("not 32 bytes"))
 }
 
 fn random_key() -> anyhow::Result<[u8; 32]> {
@@ -93,9 +98,13 @@ fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(contents).with_context(|| format!("writing {}", path.display()))?;
-    file.sync_all().with_context(|| format!("writing {}", path.display()))
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(contents)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.sync_all()
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 #[cfg(test)]
@@ -112,7 +121,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(HMAC_FILE)).expect("file").permissions().mode();
+            let mode = std::fs::metadata(dir.path().join(HMAC_FILE))
+                .expect("file")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o077, 0, "secret files are private to their owner");
         }
     }

@@ -35,21 +35,35 @@ impl Application {
                 .default_region
                 .to_ascii_uppercase()
                 .parse::<phonenumber::country::Id>()
-                .map_err(|_| anyhow::anyhow!("--default-region {:?} is not an ISO 3166 country code", config.default_region))?,
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "--default-region {:?} is not an ISO 3166 country code",
+                        config.default_region
+                    )
+                })?,
         );
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("creating the data directory {}", config.data_dir.display())
+        })?;
         let store = Store::connect(&config.database_url()).await?;
         let secrets = Secrets::load_or_create(&config.data_dir, config.hmac_key.as_deref())?;
-        let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("binding {}", config.bind))?;
         let mut config = config;
         if config.issuer.is_none() {
             // With port 0 the issuer names the port actually bound.
             config.issuer = Some(format!("http://{}", listener.local_addr()?));
         }
-        let jwt = JwtIssuer::new(&secrets, config.issuer(), i64::try_from(config.policy.jwt_ttl_secs)?)?;
+        let jwt = JwtIssuer::new(
+            &secrets,
+            config.issuer(),
+            i64::try_from(config.policy.jwt_ttl_secs)?,
+        )?;
         if delivery.is_dev() {
-            tracing::warn!("dev mode: codes are printed to the console and served at /v1/dev/outbox; never use it in production");
+            tracing::warn!(
+                "dev mode: codes are printed to the console and served at /v1/dev/outbox; never use it in production"
+            );
         }
         let state = AppState {
             config: Arc::new(config),
@@ -60,7 +74,10 @@ impl Application {
             delivery,
             default_region,
         };
-        Ok(Self { listener, router: app(state) })
+        Ok(Self {
+            listener,
+            router: app(state),
+        })
     }
 
     /// The address actually bound.
@@ -69,14 +86,23 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then finishes the requests in flight.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 }
 
 /// The router with its middleware: body size limit and request tracing.
 pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
-    routes::router(state).layer(DefaultBodyLimit::max(max_body)).layer(TraceLayer::new_for_http())
+    routes::router(state)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(TraceLayer::new_for_http())
 }

@@ -26,8 +26,11 @@ impl ClientToken {
     pub fn from_header(value: &str) -> Option<Self> {
         let value = value.trim();
         let token = value.strip_prefix("Bearer ").unwrap_or(value).trim();
-        (token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-            .then(|| Self(token.to_owned()))
+        (token.len() == 43
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .then(|| Self(token.to_owned()))
     }
 
     /// The value to store and look up: SHA-256 is enough for 256 random bits.
@@ -70,14 +73,20 @@ pub struct JwtIssuer {
 
 impl fmt::Debug for JwtIssuer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JwtIssuer").field("kid", &self.kid).field("issuer", &self.issuer).finish_non_exhaustive()
+        f.debug_struct("JwtIssuer")
+            .field("kid", &self.kid)
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
     }
 }
 
 impl JwtIssuer {
     /// An issuer signing with the secrets' Ed25519 key.
     pub fn new(secrets: &Secrets, issuer: String, ttl_secs: i64) -> anyhow::Result<Self> {
-        let der = secrets.jwt_key.to_pkcs8_der().map_err(|e| anyhow::anyhow!("encoding the JWT key: {e}"))?;
+        let der = secrets
+            .jwt_key
+            .to_pkcs8_der()
+            .map_err(|e| anyhow::anyhow!("encoding the JWT key: {e}"))?;
         Ok(Self {
             key: jsonwebtoken::EncodingKey::from_ed_der(der.as_bytes()),
             kid: secrets.jwt_kid(),
@@ -90,10 +99,18 @@ impl JwtIssuer {
     /// A token for `user_id` in `session_id`, valid from `now_ms` for the configured lifetime.
     pub fn sign(&self, user_id: &str, session_id: &str, now_ms: i64) -> anyhow::Result<String> {
         let iat = now_ms / 1000;
-        let claims = Claims { sub: user_id, sid: session_id, iss: &self.issuer, iat, nbf: iat, exp: iat + self.ttl_secs };
+        let claims = Claims {
+            sub: user_id,
+            sid: session_id,
+            iss: &self.issuer,
+            iat,
+            nbf: iat,
+            exp: iat + self.ttl_secs,
+        };
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, &claims, &self.key).map_err(|e| anyhow::anyhow!("signing a session token: {e}"))
+        jsonwebtoken::encode(&header, &claims, &self.key)
+            .map_err(|e| anyhow::anyhow!("signing a session token: {e}"))
     }
 
     /// The JSON Web Key Set (RFC 7517) of the public keys.
@@ -120,8 +137,14 @@ mod tests {
         let t = ClientToken::generate().expect("random");
         assert_eq!(t.expose().len(), 43);
         assert_eq!(ClientToken::from_header(t.expose()), Some(t.clone()));
-        assert_eq!(ClientToken::from_header(&format!("Bearer {}", t.expose())), Some(t.clone()));
-        assert_eq!(t.hash(), ClientToken::from_header(t.expose()).expect("token").hash());
+        assert_eq!(
+            ClientToken::from_header(&format!("Bearer {}", t.expose())),
+            Some(t.clone())
+        );
+        assert_eq!(
+            t.hash(),
+            ClientToken::from_header(t.expose()).expect("token").hash()
+        );
         assert!(!format!("{t:?}").contains(t.expose()));
     }
 
@@ -145,7 +168,8 @@ mod tests {
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
         validation.validate_exp = false;
         validation.set_issuer(&["http://issuer.test"]);
-        let data = jsonwebtoken::decode::<serde_json::Value>(&jwt, &key, &validation).expect("valid");
+        let data =
+            jsonwebtoken::decode::<serde_json::Value>(&jwt, &key, &validation).expect("valid");
         assert_eq!(data.claims["sub"], "user_1");
         assert_eq!(data.claims["sid"], "sess_1");
         assert_eq!(data.claims["exp"].as_i64(), Some(now_ms / 1000 + 60));

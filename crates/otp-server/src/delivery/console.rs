@@ -9,5 +9,8 @@ pub fn print(message: &OutboxMessage) {
         Channel::Sms => "SMS",
         Channel::Email => "email",
     };
-    println!("[dev] {channel} to {} >>> code {} <<<", message.to, message.code);
+    println!(
+        "[dev] {channel} to {} >>> code {} <<<",
+        message.to, message.code
+    );
 }

@@ -46,7 +46,10 @@ pub fn compose(to: &Identifier, code: &Code, ttl_secs: u64, now: i64) -> OutboxM
     let (channel, body) = match to {
         Identifier::Phone(_) => (
             Channel::Sms,
-            format!("{} is your verification code. It expires in {minutes} minutes.", code.expose()),
+            format!(
+                "{} is your verification code. It expires in {minutes} minutes.",
+                code.expose()
+            ),
         ),
         Identifier::Email(_) => (
             Channel::Email,
@@ -56,5 +59,11 @@ pub fn compose(to: &Identifier, code: &Code, ttl_secs: u64, now: i64) -> OutboxM
             ),
         ),
     };
-    OutboxMessage { to: to.as_str().to_owned(), channel, code: code.expose().to_owned(), body, sent_at: now }
+    OutboxMessage {
+        to: to.as_str().to_owned(),
+        channel,
+        code: code.expose().to_owned(),
+        body,
+        sent_at: now,
+    }
 }

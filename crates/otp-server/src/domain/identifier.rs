@@ -20,16 +20,22 @@ pub struct PhoneNumber(String);
 impl PhoneNumber {
     /// Parses an international number, or a national one in `default_region` (ISO 3166 alpha-2,
     /// such as `US`), and normalizes it to E.164.
-    pub fn parse(input: &str, default_region: Option<phonenumber::country::Id>) -> Result<Self, IdentifierError> {
+    pub fn parse(
+        input: &str,
+        default_region: Option<phonenumber::country::Id>,
+    ) -> Result<Self, IdentifierError> {
         let input = input.trim();
         if input.is_empty() || input.len() > 64 {
             return Err(IdentifierError::InvalidPhone);
         }
-        let parsed = phonenumber::parse(default_region, input).map_err(|_| IdentifierError::InvalidPhone)?;
+        let parsed =
+            phonenumber::parse(default_region, input).map_err(|_| IdentifierError::InvalidPhone)?;
         if !phonenumber::is_valid(&parsed) {
             return Err(IdentifierError::InvalidPhone);
         }
-        Ok(Self(parsed.format().mode(phonenumber::Mode::E164).to_string()))
+        Ok(Self(
+            parsed.format().mode(phonenumber::Mode::E164).to_string(),
+        ))
     }
 
     /// The E.164 form.
@@ -63,7 +69,8 @@ impl EmailAddress {
         if input.len() > 254 {
             return Err(IdentifierError::InvalidEmail);
         }
-        let parsed: email_address::EmailAddress = input.parse().map_err(|_| IdentifierError::InvalidEmail)?;
+        let parsed: email_address::EmailAddress =
+            input.parse().map_err(|_| IdentifierError::InvalidEmail)?;
         let (local, domain) = (parsed.local_part(), parsed.domain());
         // Display names, IP-literal domains and dotless domains are legal in RFC 5322 but never
         // what a person typing their address means.
@@ -132,7 +139,10 @@ pub enum Identifier {
 
 impl Identifier {
     /// Parses whatever a user typed in a single "phone or email" field: an `@` means email.
-    pub fn parse_any(input: &str, default_region: Option<phonenumber::country::Id>) -> Result<Self, IdentifierError> {
+    pub fn parse_any(
+        input: &str,
+        default_region: Option<phonenumber::country::Id>,
+    ) -> Result<Self, IdentifierError> {
         if input.contains('@') {
             EmailAddress::parse(input).map(Self::Email)
         } else {
@@ -197,7 +207,11 @@ mod tests {
     #[test]
     fn bad_phone_numbers_are_refused() {
         for bad in ["", "hello", "+1", "12345", "+999 123 456", "(202) 555-0143"] {
-            assert_eq!(PhoneNumber::parse(bad, None), Err(IdentifierError::InvalidPhone), "{bad}");
+            assert_eq!(
+                PhoneNumber::parse(bad, None),
+                Err(IdentifierError::InvalidPhone),
+                "{bad}"
+            );
         }
     }
 
@@ -209,8 +223,20 @@ mod tests {
 
     #[test]
     fn bad_emails_are_refused() {
-        for bad in ["", "jane", "jane@", "@example.com", "jane@localhost", "Jane <jane@example.com>", "a b@example.com"] {
-            assert_eq!(EmailAddress::parse(bad), Err(IdentifierError::InvalidEmail), "{bad}");
+        for bad in [
+            "",
+            "jane",
+            "jane@",
+            "@example.com",
+            "jane@localhost",
+            "Jane <jane@example.com>",
+            "a b@example.com",
+        ] {
+            assert_eq!(
+                EmailAddress::parse(bad),
+                Err(IdentifierError::InvalidEmail),
+                "{bad}"
+            );
         }
     }
 
@@ -224,7 +250,17 @@ mod tests {
 
     #[test]
     fn an_at_sign_makes_an_email() {
-        assert_eq!(Identifier::parse_any("jane@example.com", None).expect("ok").kind(), IdentifierKind::Email);
-        assert_eq!(Identifier::parse_any("+12025550143", None).expect("ok").kind(), IdentifierKind::Phone);
+        assert_eq!(
+            Identifier::parse_any("jane@example.com", None)
+                .expect("ok")
+                .kind(),
+            IdentifierKind::Email
+        );
+        assert_eq!(
+            Identifier::parse_any("+12025550143", None)
+                .expect("ok")
+                .kind(),
+            IdentifierKind::Phone
+        );
     }
 }

@@ -53,8 +53,10 @@ pub async fn check(
     code: &str,
     kind: CompletionKind,
 ) -> Result<(), ApiError> {
-    let code = Code::parse(code)
-        .ok_or(ApiError::Invalid { param: Some("code"), message: "The code must be the 6 digits you received.".into() })?;
+    let code = Code::parse(code).ok_or(ApiError::Invalid {
+        param: Some("code"),
+        message: "The code must be the 6 digits you received.".into(),
+    })?;
     let policy = &state.config.policy;
     let now = state.now();
     let new_token = ClientToken::generate()?;
@@ -93,5 +95,9 @@ pub async fn check(
 
 /// The strategy that matches an identifier, or `strategy_for_user_invalid`.
 pub fn ensure_strategy(strategy: Strategy, to: &Identifier) -> Result<(), ApiError> {
-    if to.kind().strategy() == strategy { Ok(()) } else { Err(ApiError::StrategyInvalid("strategy")) }
+    if to.kind().strategy() == strategy {
+        Ok(())
+    } else {
+        Err(ApiError::StrategyInvalid("strategy"))
+    }
 }

@@ -15,10 +15,19 @@ pub struct OutboxQuery {
 }
 
 /// `GET /v1/dev/outbox?to=<identifier>`: the latest message to that phone number or email.
-pub async fn dev_outbox(State(state): State<AppState>, Query(q): Query<OutboxQuery>) -> Result<Response, ApiError> {
+pub async fn dev_outbox(
+    State(state): State<AppState>,
+    Query(q): Query<OutboxQuery>,
+) -> Result<Response, ApiError> {
     let raw = super::required(&q.to, "to")?;
-    let to = Identifier::parse_any(raw, state.default_region)
-        .map_err(|e| ApiError::Invalid { param: Some("to"), message: format!("to {e}.") })?;
-    let message = state.store.dev_outbox_latest(to.as_str()).await?.ok_or(ApiError::NotFound)?;
+    let to = Identifier::parse_any(raw, state.default_region).map_err(|e| ApiError::Invalid {
+        param: Some("to"),
+        message: format!("to {e}."),
+    })?;
+    let message = state
+        .store
+        .dev_outbox_latest(to.as_str())
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(axum::Json(message).into_response())
 }

@@ -29,16 +29,48 @@ pub fn routes(dev: bool) -> Vec<(&'static str, &'static str, MethodRouter<AppSta
         ("get", "/v1/client", get(client::get_client)),
         ("post", "/v1/client/sign_ups", post(sign_up::create_sign_up)),
         ("get", "/v1/client/sign_ups/{id}", get(sign_up::get_sign_up)),
-        ("post", "/v1/client/sign_ups/{id}/prepare_verification", post(sign_up::prepare_verification)),
-        ("post", "/v1/client/sign_ups/{id}/attempt_verification", post(sign_up::attempt_verification)),
+        (
+            "post",
+            "/v1/client/sign_ups/{id}/prepare_verification",
+            post(sign_up::prepare_verification),
+        ),
+        (
+            "post",
+            "/v1/client/sign_ups/{id}/attempt_verification",
+            post(sign_up::attempt_verification),
+        ),
         ("post", "/v1/client/sign_ins", post(sign_in::create_sign_in)),
         ("get", "/v1/client/sign_ins/{id}", get(sign_in::get_sign_in)),
-        ("post", "/v1/client/sign_ins/{id}/prepare_first_factor", post(sign_in::prepare_first_factor)),
-        ("post", "/v1/client/sign_ins/{id}/attempt_first_factor", post(sign_in::attempt_first_factor)),
-        ("delete", "/v1/client/sessions", delete(session::end_all_sessions)),
-        ("post", "/v1/client/sessions/{id}/touch", post(session::touch_session)),
-        ("post", "/v1/client/sessions/{id}/end", post(session::end_session)),
-        ("post", "/v1/client/sessions/{id}/tokens", post(session::create_session_token)),
+        (
+            "post",
+            "/v1/client/sign_ins/{id}/prepare_first_factor",
+            post(sign_in::prepare_first_factor),
+        ),
+        (
+            "post",
+            "/v1/client/sign_ins/{id}/attempt_first_factor",
+            post(sign_in::attempt_first_factor),
+        ),
+        (
+            "delete",
+            "/v1/client/sessions",
+            delete(session::end_all_sessions),
+        ),
+        (
+            "post",
+            "/v1/client/sessions/{id}/touch",
+            post(session::touch_session),
+        ),
+        (
+            "post",
+            "/v1/client/sessions/{id}/end",
+            post(session::end_session),
+        ),
+        (
+            "post",
+            "/v1/client/sessions/{id}/tokens",
+            post(session::create_session_token),
+        ),
     ];
     if dev {
         table.push(("get", "/v1/dev/outbox", get(dev::dev_outbox)));
@@ -53,30 +85,48 @@ pub fn router(state: AppState) -> Router {
     for (_, path, handler) in routes(dev) {
         router = router.route(path, handler);
     }
-    router.fallback(|| async { ApiError::NotFound }).with_state(state)
+    router
+        .fallback(|| async { ApiError::NotFound })
+        .with_state(state)
 }
 
 /// The success envelope: `response`, the caller's whole client as it is now, and its token in the
 /// `Authorization` header (the SDK keeps the latest one).
-async fn reply<T: Serialize>(state: &AppState, ctx: &ClientCtx, response: T) -> Result<Response, ApiError> {
+async fn reply<T: Serialize>(
+    state: &AppState,
+    ctx: &ClientCtx,
+    response: T,
+) -> Result<Response, ApiError> {
     let client_state = state.store.client_state(&ctx.client.id).await?;
     let client = crate::present::client(&client_state, state.now(), &state.config.policy);
-    let mut res = axum::Json(Envelope { response, client: Some(client) }).into_response();
+    let mut res = axum::Json(Envelope {
+        response,
+        client: Some(client),
+    })
+    .into_response();
     with_token(&mut res, ctx)?;
     Ok(res)
 }
 
 /// Adds the client token to a response.
 fn with_token(res: &mut Response, ctx: &ClientCtx) -> Result<(), ApiError> {
-    let value = HeaderValue::from_str(ctx.token.expose()).map_err(|e| anyhow::anyhow!("token header: {e}"))?;
+    let value = HeaderValue::from_str(ctx.token.expose())
+        .map_err(|e| anyhow::anyhow!("token header: {e}"))?;
     res.headers_mut().insert(header::AUTHORIZATION, value);
-    res.headers_mut().insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("authorization"));
+    res.headers_mut().insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("authorization"),
+    );
     Ok(())
 }
 
 /// Reads a required parameter, or says which one is missing.
 fn required<'a>(value: &'a Option<String>, name: &'static str) -> Result<&'a str, ApiError> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).ok_or(ApiError::Missing(name))
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or(ApiError::Missing(name))
 }
 
 /// Reads the `strategy` parameter.

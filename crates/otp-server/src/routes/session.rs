@@ -18,7 +18,10 @@ pub async fn touch_session(
 ) -> Result<Response, ApiError> {
     let ctx = auth.0.ok_or(ApiError::NotFound)?;
     active(&state, &ctx, &id).await?;
-    state.store.touch_session(&ctx.client.id, &id, state.now(), true).await?;
+    state
+        .store
+        .touch_session(&ctx.client.id, &id, state.now(), true)
+        .await?;
     respond(&state, &ctx, &id).await
 }
 
@@ -29,15 +32,28 @@ pub async fn end_session(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let ctx = auth.0.ok_or(ApiError::NotFound)?;
-    state.store.session(&ctx.client.id, &id).await?.ok_or(ApiError::NotFound)?;
-    state.store.end_sessions(&ctx.client.id, Some(&id), state.now()).await?;
+    state
+        .store
+        .session(&ctx.client.id, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    state
+        .store
+        .end_sessions(&ctx.client.id, Some(&id), state.now())
+        .await?;
     respond(&state, &ctx, &id).await
 }
 
 /// `DELETE /v1/client/sessions`: signs out every session of this client; answers with the client.
-pub async fn end_all_sessions(State(state): State<AppState>, auth: ClientAuth) -> Result<Response, ApiError> {
+pub async fn end_all_sessions(
+    State(state): State<AppState>,
+    auth: ClientAuth,
+) -> Result<Response, ApiError> {
     let ctx = auth.or_create(&state).await?;
-    state.store.end_sessions(&ctx.client.id, None, state.now()).await?;
+    state
+        .store
+        .end_sessions(&ctx.client.id, None, state.now())
+        .await?;
     let client_state = state.store.client_state(&ctx.client.id).await?;
     let client = present::client(&client_state, state.now(), &state.config.policy);
     reply(&state, &ctx, client).await
@@ -53,15 +69,26 @@ pub async fn create_session_token(
     let session = active(&state, &ctx, &id).await?;
     let now = state.now();
     let jwt = state.jwt.sign(&session.user_id, &session.id, now)?;
-    state.store.touch_session(&ctx.client.id, &id, now, false).await?;
-    let mut res = axum::Json(otp_proto::Token { object: "token".into(), jwt }).into_response();
+    state
+        .store
+        .touch_session(&ctx.client.id, &id, now, false)
+        .await?;
+    let mut res = axum::Json(otp_proto::Token {
+        object: "token".into(),
+        jwt,
+    })
+    .into_response();
     with_token(&mut res, &ctx)?;
     Ok(res)
 }
 
 /// The session if it is the client's (else not found) and active (else `authentication_invalid`).
 async fn active(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<SessionRow, ApiError> {
-    let session = state.store.session(&ctx.client.id, id).await?.ok_or(ApiError::NotFound)?;
+    let session = state
+        .store
+        .session(&ctx.client.id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if !session.is_active(state.now(), state.config.policy.session_idle_ms()) {
         return Err(ApiError::SessionInactive);
     }
@@ -69,7 +96,20 @@ async fn active(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<SessionRo
 }
 
 async fn respond(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<Response, ApiError> {
-    let session = state.store.session(&ctx.client.id, id).await?.ok_or(ApiError::NotFound)?;
-    let user = state.store.user(&session.user_id).await?.ok_or(ApiError::NotFound)?;
-    reply(state, ctx, present::session(&session, &user, state.now(), &state.config.policy)).await
+    let session = state
+        .store
+        .session(&ctx.client.id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let user = state
+        .store
+        .user(&session.user_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    reply(
+        state,
+        ctx,
+        present::session(&session, &user, state.now(), &state.config.policy),
+    )
+    .await
 }

@@ -20,17 +20,29 @@ pub async fn create_sign_in(
     Body(req): Body<CreateSignIn>,
 ) -> Result<Response, ApiError> {
     let raw = required(&req.identifier, "identifier")?;
-    let identifier = Identifier::parse_any(raw, state.default_region).map_err(|e| ApiError::Invalid {
-        param: Some("identifier"),
-        message: format!("identifier {e}."),
-    })?;
-    let user = state.store.user_by_identifier(&identifier).await?.ok_or(ApiError::IdentifierNotFound)?;
+    let identifier =
+        Identifier::parse_any(raw, state.default_region).map_err(|e| ApiError::Invalid {
+            param: Some("identifier"),
+            message: format!("identifier {e}."),
+        })?;
+    let user = state
+        .store
+        .user_by_identifier(&identifier)
+        .await?
+        .ok_or(ApiError::IdentifierNotFound)?;
     let ctx = auth.or_create(&state).await?;
     let id = new_id("sia")?;
     let now = state.now();
     state
         .store
-        .create_sign_in(&id, &ctx.client.id, &identifier, &user.id, now, now + state.config.policy.attempt_ttl_ms())
+        .create_sign_in(
+            &id,
+            &ctx.client.id,
+            &identifier,
+            &user.id,
+            now,
+            now + state.config.policy.attempt_ttl_ms(),
+        )
         .await?;
     respond(&state, &ctx, &id).await
 }
@@ -58,8 +70,16 @@ pub async fn prepare_first_factor(
     let ctx = auth.0.ok_or(ApiError::NotFound)?;
     let sign_in = open(&state, &ctx, &id).await?;
     let (kind, wanted_id, param) = match strategy {
-        Strategy::PhoneCode => (IdentifierKind::Phone, &req.phone_number_id, "phone_number_id"),
-        Strategy::EmailCode => (IdentifierKind::Email, &req.email_address_id, "email_address_id"),
+        Strategy::PhoneCode => (
+            IdentifierKind::Phone,
+            &req.phone_number_id,
+            "phone_number_id",
+        ),
+        Strategy::EmailCode => (
+            IdentifierKind::Email,
+            &req.email_address_id,
+            "email_address_id",
+        ),
     };
     // The factor named by id, or the user's only one of that kind when no id is given.
     let factor = sign_in
@@ -84,14 +104,23 @@ pub async fn attempt_first_factor(
     let typed = required(&req.code, "code")?;
     let mut ctx = auth.0.ok_or(ApiError::NotFound)?;
     let sign_in = open(&state, &ctx, &id).await?;
-    let code_row = sign_in.code.as_ref().ok_or(ApiError::VerificationExpired { prepared: false })?;
+    let code_row = sign_in
+        .code
+        .as_ref()
+        .ok_or(ApiError::VerificationExpired { prepared: false })?;
     if code_row.strategy != strategy {
         return Err(ApiError::StrategyInvalid("strategy"));
     }
     // Failures count against the factor the code was sent to.
-    let kind = if strategy == Strategy::EmailCode { IdentifierKind::Email } else { IdentifierKind::Phone };
+    let kind = if strategy == Strategy::EmailCode {
+        IdentifierKind::Email
+    } else {
+        IdentifierKind::Phone
+    };
     let to = Identifier::from_stored(kind.as_str(), code_row.sent_to.clone());
-    let kind = CompletionKind::SignIn { user_id: sign_in.user_id.clone() };
+    let kind = CompletionKind::SignIn {
+        user_id: sign_in.user_id.clone(),
+    };
     code::check(&state, &mut ctx, &id, &to, typed, kind).await?;
     respond(&state, &ctx, &id).await
 }

@@ -20,12 +20,18 @@ pub async fn create_sign_up(
     Body(req): Body<CreateSignUp>,
 ) -> Result<Response, ApiError> {
     let identifier = match (non_empty(&req.phone_number), non_empty(&req.email_address)) {
-        (Some(phone), None) => PhoneNumber::parse(phone, state.default_region).map(Identifier::Phone).map_err(|e| {
-            ApiError::Invalid { param: Some("phone_number"), message: format!("phone_number {e}.") }
-        })?,
+        (Some(phone), None) => PhoneNumber::parse(phone, state.default_region)
+            .map(Identifier::Phone)
+            .map_err(|e| ApiError::Invalid {
+                param: Some("phone_number"),
+                message: format!("phone_number {e}."),
+            })?,
         (None, Some(email)) => EmailAddress::parse(email)
             .map(Identifier::Email)
-            .map_err(|e| ApiError::Invalid { param: Some("email_address"), message: format!("email_address {e}.") })?,
+            .map_err(|e| ApiError::Invalid {
+                param: Some("email_address"),
+                message: format!("email_address {e}."),
+            })?,
         (None, None) => return Err(ApiError::Missing("phone_number")),
         (Some(_), Some(_)) => {
             return Err(ApiError::Invalid {
@@ -39,7 +45,13 @@ pub async fn create_sign_up(
     let now = state.now();
     state
         .store
-        .create_sign_up(&id, &ctx.client.id, &identifier, now, now + state.config.policy.attempt_ttl_ms())
+        .create_sign_up(
+            &id,
+            &ctx.client.id,
+            &identifier,
+            now,
+            now + state.config.policy.attempt_ttl_ms(),
+        )
         .await
         .map_err(|e| match ApiError::from(e) {
             ApiError::IdentifierExists(_) => ApiError::IdentifierExists(identifier.kind().field()),
@@ -91,11 +103,18 @@ pub async fn attempt_verification(
         return Err(ApiError::VerificationAlreadyVerified);
     }
     abandoned(&state, &sign_up)?;
-    let kind = CompletionKind::SignUp { user_id: new_id("user")?, identifier_id: new_id("idn")? };
-    code::check(&state, &mut ctx, &id, &sign_up.identifier, typed, kind).await.map_err(|e| match e {
-        ApiError::IdentifierExists(_) => ApiError::IdentifierExists(sign_up.identifier.kind().field()),
-        other => other,
-    })?;
+    let kind = CompletionKind::SignUp {
+        user_id: new_id("user")?,
+        identifier_id: new_id("idn")?,
+    };
+    code::check(&state, &mut ctx, &id, &sign_up.identifier, typed, kind)
+        .await
+        .map_err(|e| match e {
+            ApiError::IdentifierExists(_) => {
+                ApiError::IdentifierExists(sign_up.identifier.kind().field())
+            }
+            other => other,
+        })?;
     respond(&state, &ctx, &id).await
 }
 
@@ -115,14 +134,25 @@ async fn open(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<SignUpRow, 
     }
     abandoned(state, &sign_up)?;
     // Someone else may have completed a sign-up of this identifier since: send no code for it.
-    if state.store.user_by_identifier(&sign_up.identifier).await?.is_some() {
-        return Err(ApiError::IdentifierExists(sign_up.identifier.kind().field()));
+    if state
+        .store
+        .user_by_identifier(&sign_up.identifier)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::IdentifierExists(
+            sign_up.identifier.kind().field(),
+        ));
     }
     Ok(sign_up)
 }
 
 fn abandoned(state: &AppState, sign_up: &SignUpRow) -> Result<(), ApiError> {
-    if state.now() >= sign_up.abandon_at { Err(ApiError::NotFound) } else { Ok(()) }
+    if state.now() >= sign_up.abandon_at {
+        Err(ApiError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 async fn respond(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<Response, ApiError> {

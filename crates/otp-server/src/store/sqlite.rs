@@ -42,26 +42,39 @@ impl SqliteStore {
 
     /// Applies the migrations that have not run yet.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        sqlx::migrate!("./migrations/sqlite").run(&self.pool).await.context("applying migrations")
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&self.pool)
+            .await
+            .context("applying migrations")
     }
 
     /// Whether the database answers (for `/healthz`).
     pub async fn ping(&self) -> anyhow::Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.context("database ping")?;
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .context("database ping")?;
         Ok(())
     }
 
     // ---- clients ----
 
     /// Stores a new client with its token hash.
-    pub async fn create_client(&self, id: &str, token_hash: &[u8], now: i64) -> Result<ClientRow, StoreError> {
-        sqlx::query("INSERT INTO clients (id, token_hash, created_at, updated_at) VALUES (?, ?, ?, ?)")
-            .bind(id)
-            .bind(token_hash)
-            .bind(now)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+    pub async fn create_client(
+        &self,
+        id: &str,
+        token_hash: &[u8],
+        now: i64,
+    ) -> Result<ClientRow, StoreError> {
+        sqlx::query(
+            "INSERT INTO clients (id, token_hash, created_at, updated_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(token_hash)
+        .bind(now)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
         Ok(ClientRow {
             id: id.to_owned(),
             sign_up_id: None,
@@ -73,7 +86,10 @@ impl SqliteStore {
     }
 
     /// The client whose token hashes to `token_hash`.
-    pub async fn client_by_token(&self, token_hash: &[u8]) -> Result<Option<ClientRow>, StoreError> {
+    pub async fn client_by_token(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<ClientRow>, StoreError> {
         let row = sqlx::query(
             "SELECT id, sign_up_id, sign_in_id, last_active_session_id, created_at, updated_at
              FROM clients WHERE token_hash = ?",
@@ -105,7 +121,9 @@ impl SqliteStore {
         let mut sessions = Vec::with_capacity(session_rows.len());
         for r in &session_rows {
             let session = session_row(r)?;
-            let user = load_user(&mut conn, &session.user_id).await?.context("session without user")?;
+            let user = load_user(&mut conn, &session.user_id)
+                .await?
+                .context("session without user")?;
             sessions.push((session, user));
         }
         let sign_up = match &client.sign_up_id {
@@ -116,7 +134,12 @@ impl SqliteStore {
             Some(id) => load_sign_in(&mut conn, id).await?,
             None => None,
         };
-        Ok(ClientState { client, sessions, sign_up, sign_in })
+        Ok(ClientState {
+            client,
+            sessions,
+            sign_up,
+            sign_in,
+        })
     }
 
     // ---- sign-ups and sign-ins ----
@@ -169,12 +192,16 @@ impl SqliteStore {
     }
 
     /// The user owning a verified identifier.
-    pub async fn user_by_identifier(&self, identifier: &Identifier) -> Result<Option<UserRow>, StoreError> {
+    pub async fn user_by_identifier(
+        &self,
+        identifier: &Identifier,
+    ) -> Result<Option<UserRow>, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        let user_id: Option<String> = sqlx::query_scalar("SELECT user_id FROM user_identifiers WHERE value = ?")
-            .bind(identifier.as_str())
-            .fetch_optional(&mut *conn)
-            .await?;
+        let user_id: Option<String> =
+            sqlx::query_scalar("SELECT user_id FROM user_identifiers WHERE value = ?")
+                .bind(identifier.as_str())
+                .fetch_optional(&mut *conn)
+                .await?;
         match user_id {
             Some(id) => load_user(&mut conn, &id).await,
             None => Ok(None),
@@ -247,10 +274,11 @@ impl SqliteStore {
                 .bind(p.now - HOUR_MS)
                 .execute(&mut *tx)
                 .await?;
-            let earlier: Vec<i64> = sqlx::query_scalar("SELECT at FROM send_events WHERE scope = ?")
-                .bind(scope)
-                .fetch_all(&mut *tx)
-                .await?;
+            let earlier: Vec<i64> =
+                sqlx::query_scalar("SELECT at FROM send_events WHERE scope = ?")
+                    .bind(scope)
+                    .fetch_all(&mut *tx)
+                    .await?;
             rate_limit::check_send(&earlier, p.now, *limits)
                 .map_err(|retry_after_secs| StoreError::TooManyRequests { retry_after_secs })?;
         }
@@ -307,11 +335,13 @@ impl SqliteStore {
         if let Some(retry_after_secs) = lockout.remaining_secs(a.now) {
             return Err(StoreError::Locked { retry_after_secs });
         }
-        let row = sqlx::query("SELECT strategy, mac, status, attempts, expire_at FROM codes WHERE owner_id = ?")
-            .bind(a.owner_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NoCode)?;
+        let row = sqlx::query(
+            "SELECT strategy, mac, status, attempts, expire_at FROM codes WHERE owner_id = ?",
+        )
+        .bind(a.owner_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NoCode)?;
         let mac: Vec<u8> = row.try_get("mac")?;
         let stored = StoredCode {
             state: code_state(row.try_get("status")?)?,
@@ -329,7 +359,11 @@ impl SqliteStore {
                 complete(&mut tx, &a).await?;
             }
             otp::Judgement::Incorrect { .. } | otp::Judgement::NowFailed => {
-                let status = if judgement == otp::Judgement::NowFailed { "failed" } else { "pending" };
+                let status = if judgement == otp::Judgement::NowFailed {
+                    "failed"
+                } else {
+                    "pending"
+                };
                 set_code(&mut tx, a.owner_id, status, stored.attempts + 1).await?;
                 let next = lockout.after_failure(a.now, a.lockout_threshold, a.lockout_ms);
                 sqlx::query(
@@ -354,7 +388,11 @@ impl SqliteStore {
     // ---- sessions ----
 
     /// A session of a client (any state).
-    pub async fn session(&self, client_id: &str, session_id: &str) -> Result<Option<SessionRow>, StoreError> {
+    pub async fn session(
+        &self,
+        client_id: &str,
+        session_id: &str,
+    ) -> Result<Option<SessionRow>, StoreError> {
         let row = sqlx::query(
             "SELECT id, client_id, user_id, status, last_active_at, abandon_at, created_at, updated_at
              FROM sessions WHERE id = ? AND client_id = ?",
@@ -376,20 +414,24 @@ impl SqliteStore {
         make_last_active: bool,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        sqlx::query("UPDATE sessions SET last_active_at = ?, updated_at = ? WHERE id = ? AND client_id = ?")
-            .bind(now)
-            .bind(now)
+        sqlx::query(
+            "UPDATE sessions SET last_active_at = ?, updated_at = ? WHERE id = ? AND client_id = ?",
+        )
+        .bind(now)
+        .bind(now)
+        .bind(session_id)
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await?;
+        if make_last_active {
+            sqlx::query(
+                "UPDATE clients SET last_active_session_id = ?, updated_at = ? WHERE id = ?",
+            )
             .bind(session_id)
+            .bind(now)
             .bind(client_id)
             .execute(&mut *tx)
             .await?;
-        if make_last_active {
-            sqlx::query("UPDATE clients SET last_active_session_id = ?, updated_at = ? WHERE id = ?")
-                .bind(session_id)
-                .bind(now)
-                .bind(client_id)
-                .execute(&mut *tx)
-                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -397,7 +439,12 @@ impl SqliteStore {
 
     /// Ends one session of a client, or all of them when `session_id` is `None`; the client's
     /// last active session moves to its newest remaining one.
-    pub async fn end_sessions(&self, client_id: &str, session_id: Option<&str>, now: i64) -> Result<(), StoreError> {
+    pub async fn end_sessions(
+        &self,
+        client_id: &str,
+        session_id: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         sqlx::query(
             "UPDATE sessions SET status = 'ended', updated_at = ?
@@ -426,7 +473,10 @@ impl SqliteStore {
     // ---- dev outbox ----
 
     /// The latest dev-mode message to `to`.
-    pub async fn dev_outbox_latest(&self, to: &str) -> Result<Option<otp_proto::dev::OutboxMessage>, StoreError> {
+    pub async fn dev_outbox_latest(
+        &self,
+        to: &str,
+    ) -> Result<Option<otp_proto::dev::OutboxMessage>, StoreError> {
         let row = sqlx::query(
             "SELECT recipient, channel, code, body, sent_at FROM dev_outbox WHERE recipient = ? ORDER BY id DESC LIMIT 1",
         )
@@ -437,7 +487,11 @@ impl SqliteStore {
             let channel: String = r.try_get("channel")?;
             Ok(otp_proto::dev::OutboxMessage {
                 to: r.try_get("recipient")?,
-                channel: if channel == "email" { otp_proto::dev::Channel::Email } else { otp_proto::dev::Channel::Sms },
+                channel: if channel == "email" {
+                    otp_proto::dev::Channel::Email
+                } else {
+                    otp_proto::dev::Channel::Sms
+                },
                 code: r.try_get("code")?,
                 body: r.try_get("body")?,
                 sent_at: r.try_get("sent_at")?,
@@ -452,7 +506,10 @@ async fn complete(conn: &mut SqliteConnection, a: &AttemptCode<'_>) -> Result<()
     let c = &a.completion;
     let now = a.now;
     let user_id = match &c.kind {
-        CompletionKind::SignUp { user_id, identifier_id } => {
+        CompletionKind::SignUp {
+            user_id,
+            identifier_id,
+        } => {
             sqlx::query("INSERT INTO users (id, last_sign_in_at, created_at, updated_at) VALUES (?, ?, ?, ?)")
                 .bind(user_id)
                 .bind(now)
@@ -474,7 +531,9 @@ async fn complete(conn: &mut SqliteConnection, a: &AttemptCode<'_>) -> Result<()
             .execute(&mut *conn)
             .await;
             match inserted {
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StoreError::IdentifierExists),
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                    return Err(StoreError::IdentifierExists);
+                }
                 other => other?,
             };
             sqlx::query(
@@ -530,7 +589,12 @@ async fn complete(conn: &mut SqliteConnection, a: &AttemptCode<'_>) -> Result<()
     Ok(())
 }
 
-async fn set_code(conn: &mut SqliteConnection, owner_id: &str, status: &str, attempts: u32) -> Result<(), StoreError> {
+async fn set_code(
+    conn: &mut SqliteConnection,
+    owner_id: &str,
+    status: &str,
+    attempts: u32,
+) -> Result<(), StoreError> {
     sqlx::query("UPDATE codes SET status = ?, attempts = ? WHERE owner_id = ?")
         .bind(status)
         .bind(attempts)
@@ -540,26 +604,39 @@ async fn set_code(conn: &mut SqliteConnection, owner_id: &str, status: &str, att
     Ok(())
 }
 
-async fn load_lockout(conn: &mut SqliteConnection, identifier: &str) -> Result<Lockout, StoreError> {
-    let row = sqlx::query("SELECT failures, locked_until FROM identifier_failures WHERE identifier = ?")
-        .bind(identifier)
-        .fetch_optional(&mut *conn)
-        .await?;
+async fn load_lockout(
+    conn: &mut SqliteConnection,
+    identifier: &str,
+) -> Result<Lockout, StoreError> {
+    let row =
+        sqlx::query("SELECT failures, locked_until FROM identifier_failures WHERE identifier = ?")
+            .bind(identifier)
+            .fetch_optional(&mut *conn)
+            .await?;
     Ok(match row {
-        Some(r) => Lockout { failures: r.try_get("failures")?, locked_until: r.try_get("locked_until")? },
+        Some(r) => Lockout {
+            failures: r.try_get("failures")?,
+            locked_until: r.try_get("locked_until")?,
+        },
         None => Lockout::default(),
     })
 }
 
-async fn load_code(conn: &mut SqliteConnection, owner_id: &str) -> Result<Option<CodeRow>, StoreError> {
-    let row = sqlx::query("SELECT strategy, identifier, status, attempts, expire_at FROM codes WHERE owner_id = ?")
-        .bind(owner_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+async fn load_code(
+    conn: &mut SqliteConnection,
+    owner_id: &str,
+) -> Result<Option<CodeRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT strategy, identifier, status, attempts, expire_at FROM codes WHERE owner_id = ?",
+    )
+    .bind(owner_id)
+    .fetch_optional(&mut *conn)
+    .await?;
     row.map(|r| {
         let strategy: String = r.try_get("strategy")?;
         Ok(CodeRow {
-            strategy: Strategy::parse(&strategy).with_context(|| format!("stored strategy {strategy}"))?,
+            strategy: Strategy::parse(&strategy)
+                .with_context(|| format!("stored strategy {strategy}"))?,
             sent_to: r.try_get("identifier")?,
             attempts: r.try_get("attempts")?,
             state: code_state(r.try_get("status")?)?,
@@ -569,7 +646,10 @@ async fn load_code(conn: &mut SqliteConnection, owner_id: &str) -> Result<Option
     .transpose()
 }
 
-async fn load_sign_up(conn: &mut SqliteConnection, id: &str) -> Result<Option<SignUpRow>, StoreError> {
+async fn load_sign_up(
+    conn: &mut SqliteConnection,
+    id: &str,
+) -> Result<Option<SignUpRow>, StoreError> {
     let Some(r) = sqlx::query(
         "SELECT id, client_id, kind, identifier, status, created_user_id, created_session_id, abandon_at
          FROM sign_ups WHERE id = ?",
@@ -586,7 +666,11 @@ async fn load_sign_up(conn: &mut SqliteConnection, id: &str) -> Result<Option<Si
         id: r.try_get("id")?,
         client_id: r.try_get("client_id")?,
         identifier: Identifier::from_stored(&kind, r.try_get("identifier")?),
-        status: if status == "complete" { SignUpStatus::Complete } else { SignUpStatus::MissingRequirements },
+        status: if status == "complete" {
+            SignUpStatus::Complete
+        } else {
+            SignUpStatus::MissingRequirements
+        },
         created_user_id: r.try_get("created_user_id")?,
         created_session_id: r.try_get("created_session_id")?,
         abandon_at: r.try_get("abandon_at")?,
@@ -594,7 +678,10 @@ async fn load_sign_up(conn: &mut SqliteConnection, id: &str) -> Result<Option<Si
     }))
 }
 
-async fn load_sign_in(conn: &mut SqliteConnection, id: &str) -> Result<Option<SignInRow>, StoreError> {
+async fn load_sign_in(
+    conn: &mut SqliteConnection,
+    id: &str,
+) -> Result<Option<SignInRow>, StoreError> {
     let Some(r) = sqlx::query(
         "SELECT id, client_id, identifier, user_id, status, created_session_id, abandon_at FROM sign_ins WHERE id = ?",
     )
@@ -605,17 +692,28 @@ async fn load_sign_in(conn: &mut SqliteConnection, id: &str) -> Result<Option<Si
         return Ok(None);
     };
     let identifier: String = r.try_get("identifier")?;
-    let kind = if identifier.contains('@') { "email" } else { "phone" };
+    let kind = if identifier.contains('@') {
+        "email"
+    } else {
+        "phone"
+    };
     let status: String = r.try_get("status")?;
     let user_id: String = r.try_get("user_id")?;
-    let factors = load_user(conn, &user_id).await?.map(|u| u.identifiers).unwrap_or_default();
+    let factors = load_user(conn, &user_id)
+        .await?
+        .map(|u| u.identifiers)
+        .unwrap_or_default();
     Ok(Some(SignInRow {
         factors,
         id: r.try_get("id")?,
         client_id: r.try_get("client_id")?,
         identifier: Identifier::from_stored(kind, identifier),
         user_id,
-        status: if status == "complete" { SignInStatus::Complete } else { SignInStatus::NeedsFirstFactor },
+        status: if status == "complete" {
+            SignInStatus::Complete
+        } else {
+            SignInStatus::NeedsFirstFactor
+        },
         created_session_id: r.try_get("created_session_id")?,
         abandon_at: r.try_get("abandon_at")?,
         code: load_code(conn, id).await?,
@@ -623,10 +721,11 @@ async fn load_sign_in(conn: &mut SqliteConnection, id: &str) -> Result<Option<Si
 }
 
 async fn load_user(conn: &mut SqliteConnection, id: &str) -> Result<Option<UserRow>, StoreError> {
-    let Some(r) = sqlx::query("SELECT id, last_sign_in_at, created_at, updated_at FROM users WHERE id = ?")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
+    let Some(r) =
+        sqlx::query("SELECT id, last_sign_in_at, created_at, updated_at FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
     else {
         return Ok(None);
     };
@@ -644,7 +743,11 @@ async fn load_user(conn: &mut SqliteConnection, id: &str) -> Result<Option<UserR
         let kind: String = i.try_get("kind")?;
         identifiers.push(IdentifierRow {
             id: i.try_get("id")?,
-            kind: if kind == "email" { IdentifierKind::Email } else { IdentifierKind::Phone },
+            kind: if kind == "email" {
+                IdentifierKind::Email
+            } else {
+                IdentifierKind::Phone
+            },
             value: i.try_get("value")?,
             created_at: i.try_get("created_at")?,
         });

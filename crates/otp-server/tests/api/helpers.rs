@@ -44,7 +44,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 async fn start(config: Config, clock: ManualClock, dir: Arc<TempDir>) -> TestApp {
-    let app = Application::build(config.clone(), Arc::new(clock.clone())).await.expect("server starts");
+    let app = Application::build(config.clone(), Arc::new(clock.clone()))
+        .await
+        .expect("server starts");
     let addr = app.local_addr().expect("bound");
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
@@ -56,7 +58,14 @@ async fn start(config: Config, clock: ManualClock, dir: Arc<TempDir>) -> TestApp
     });
     let mut config = config;
     config.bind = addr;
-    TestApp { base_url: format!("http://{addr}"), clock, config, dir, shutdown: Some(tx), server: Some(server) }
+    TestApp {
+        base_url: format!("http://{addr}"),
+        clock,
+        config,
+        dir,
+        shutdown: Some(tx),
+        server: Some(server),
+    }
 }
 
 impl TestApp {
@@ -83,30 +92,70 @@ impl TestApp {
 
     /// The code last sent to `to`, read from the dev outbox.
     pub async fn code_for(&self, to: &str) -> String {
-        self.client().dev_outbox(to).await.expect("a message in the dev outbox").code
+        self.client()
+            .dev_outbox(to)
+            .await
+            .expect("a message in the dev outbox")
+            .code
     }
 
     /// Signs up `identifier` on `client` to completion and makes the session active.
     pub async fn sign_up(&self, client: &Client, identifier: &str) -> otp_client::proto::SignUp {
         let strategy = if identifier.contains('@') {
-            client.sign_up().create_email(identifier).await.expect("create");
+            client
+                .sign_up()
+                .create_email(identifier)
+                .await
+                .expect("create");
             Strategy::EmailCode
         } else {
-            client.sign_up().create_phone(identifier).await.expect("create");
+            client
+                .sign_up()
+                .create_phone(identifier)
+                .await
+                .expect("create");
             Strategy::PhoneCode
         };
-        client.sign_up().prepare_verification(strategy).await.expect("prepare");
+        client
+            .sign_up()
+            .prepare_verification(strategy)
+            .await
+            .expect("prepare");
         let code = self.code_for(identifier).await;
-        let sign_up = client.sign_up().attempt_verification(strategy, &code).await.expect("attempt");
-        client.set_active(sign_up.created_session_id.as_deref().expect("session")).await.expect("set active");
+        let sign_up = client
+            .sign_up()
+            .attempt_verification(strategy, &code)
+            .await
+            .expect("attempt");
+        client
+            .set_active(sign_up.created_session_id.as_deref().expect("session"))
+            .await
+            .expect("set active");
         sign_up
     }
 
     /// Starts a sign-in of `identifier` on `client` and prepares its first factor.
-    pub async fn start_sign_in(&self, client: &Client, identifier: &str) -> otp_client::proto::SignIn {
-        let sign_in = client.sign_in().create(identifier).await.expect("create sign-in");
-        let factor = sign_in.supported_first_factors.as_ref().and_then(|f| f.first()).expect("a factor").clone();
-        client.sign_in().prepare_first_factor(&factor).await.expect("prepare first factor")
+    pub async fn start_sign_in(
+        &self,
+        client: &Client,
+        identifier: &str,
+    ) -> otp_client::proto::SignIn {
+        let sign_in = client
+            .sign_in()
+            .create(identifier)
+            .await
+            .expect("create sign-in");
+        let factor = sign_in
+            .supported_first_factors
+            .as_ref()
+            .and_then(|f| f.first())
+            .expect("a factor")
+            .clone();
+        client
+            .sign_in()
+            .prepare_first_factor(&factor)
+            .await
+            .expect("prepare first factor")
     }
 }
 
@@ -121,14 +170,21 @@ impl Drop for TestApp {
 /// The error code of a failed call.
 pub fn code_of<T: std::fmt::Debug>(result: Result<T, otp_client::Error>) -> otp_client::ApiError {
     match result {
-        Err(otp_client::Error::Api(e)) => e,
+        Err(otp_client::Error::Api(e)) => *e,
         other => panic!("expected an API error, got {other:?}"),
     }
 }
 
 /// Everything the server logged in this test process (all levels), for the no-secrets-in-logs test.
 pub fn logs() -> String {
-    String::from_utf8_lossy(&LOGS.get_or_init(Default::default).lock().expect("logs").clone()).into_owned()
+    String::from_utf8_lossy(
+        &LOGS
+            .get_or_init(Default::default)
+            .lock()
+            .expect("logs")
+            .clone(),
+    )
+    .into_owned()
 }
 
 static LOGS: OnceLock<Mutex<Vec<u8>>> = OnceLock::new();
@@ -138,7 +194,10 @@ struct LogWriter;
 
 impl Write for LogWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        LOGS.get_or_init(Default::default).lock().expect("logs").extend_from_slice(buf);
+        LOGS.get_or_init(Default::default)
+            .lock()
+            .expect("logs")
+            .extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {

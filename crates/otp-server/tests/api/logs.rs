@@ -12,8 +12,17 @@ async fn no_code_or_client_token_is_ever_logged() {
     let code = app.code_for(PHONE).await;
     let token = device.token().expect("token");
     let logs = logs();
-    assert!(logs.contains(&format!("/v1/client/sign_ups/{}/attempt_verification", sign_up.id)), "requests are logged");
-    assert!(!logs.contains(&format!("code={code}")) && !logs.contains(&format!("\"{code}\"")), "no code in logs");
+    assert!(
+        logs.contains(&format!(
+            "/v1/client/sign_ups/{}/attempt_verification",
+            sign_up.id
+        )),
+        "requests are logged"
+    );
+    assert!(
+        !logs.contains(&format!("code={code}")) && !logs.contains(&format!("\"{code}\"")),
+        "no code in logs"
+    );
     assert!(!logs.contains(&token), "no client token in logs");
     assert!(!logs.contains(&jwt), "no session token in logs");
 }

@@ -18,11 +18,18 @@ async fn the_openapi_document_lists_exactly_the_served_routes_and_error_codes() 
         .as_object()
         .expect("paths")
         .iter()
-        .flat_map(|(path, item)| item.as_object().expect("item").keys().map(move |m| (m.clone(), path.clone())))
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .expect("item")
+                .keys()
+                .map(move |m| (m.clone(), path.clone()))
+        })
         .filter(|(m, _)| m != "parameters")
         .collect();
-    let served: BTreeSet<(String, String)> =
-        otp_server::routes::routes(true).into_iter().map(|(m, p, _)| (m.to_owned(), p.to_owned())).collect();
+    let served: BTreeSet<(String, String)> = otp_server::routes::routes(true)
+        .into_iter()
+        .map(|(m, p, _)| (m.to_owned(), p.to_owned()))
+        .collect();
     assert_eq!(documented, served);
 
     let codes: BTreeSet<String> = doc["components"]["schemas"]["ErrorCode"]["enum"]
@@ -31,7 +38,10 @@ async fn the_openapi_document_lists_exactly_the_served_routes_and_error_codes() 
         .iter()
         .map(|c| c.as_str().expect("string").to_owned())
         .collect();
-    let known: BTreeSet<String> = otp_client::ErrorCode::ALL.iter().map(|c| c.as_str().to_owned()).collect();
+    let known: BTreeSet<String> = otp_client::ErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str().to_owned())
+        .collect();
     assert_eq!(codes, known);
 
     // Every documented path is really routed: none falls through to the JSON 404 of unknown paths.

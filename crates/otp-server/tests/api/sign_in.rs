@@ -12,7 +12,11 @@ async fn a_user_signs_in_with_their_phone_on_a_new_device() {
     app.advance(std::time::Duration::from_secs(60));
 
     let device = app.client();
-    let sign_in = device.sign_in().create("+1 202 555 0143").await.expect("create");
+    let sign_in = device
+        .sign_in()
+        .create("+1 202 555 0143")
+        .await
+        .expect("create");
     assert_eq!(sign_in.status, SignInStatus::NeedsFirstFactor);
     let factors = device.sign_in().supported_first_factors();
     assert_eq!(factors.len(), 1);
@@ -20,14 +24,29 @@ async fn a_user_signs_in_with_their_phone_on_a_new_device() {
     assert_eq!(factors[0].safe_identifier, "+1********43", "masked");
     assert!(factors[0].phone_number_id.is_some());
 
-    let prepared = device.sign_in().prepare_first_factor(&factors[0]).await.expect("prepare");
+    let prepared = device
+        .sign_in()
+        .prepare_first_factor(&factors[0])
+        .await
+        .expect("prepare");
     let v = prepared.first_factor_verification.expect("verification");
     assert_eq!(v.status, VerificationStatus::Unverified);
     let code = app.code_for(PHONE).await;
-    let done = device.sign_in().attempt_first_factor(Strategy::PhoneCode, &code).await.expect("attempt");
+    let done = device
+        .sign_in()
+        .attempt_first_factor(Strategy::PhoneCode, &code)
+        .await
+        .expect("attempt");
     assert_eq!(done.status, SignInStatus::Complete);
-    let session = device.set_active(done.created_session_id.as_deref().expect("session")).await.expect("touch");
-    assert_eq!(Some(session.user.id), sign_up.created_user_id, "the same user");
+    let session = device
+        .set_active(done.created_session_id.as_deref().expect("session"))
+        .await
+        .expect("touch");
+    assert_eq!(
+        Some(session.user.id),
+        sign_up.created_user_id,
+        "the same user"
+    );
 }
 
 #[tokio::test]
@@ -37,11 +56,22 @@ async fn a_user_signs_in_by_email() {
     app.advance(std::time::Duration::from_secs(60));
     let device = app.client();
     let sign_in = device.sign_in().create(EMAIL).await.expect("create");
-    let factor = sign_in.first_factor(Strategy::EmailCode).expect("email factor").clone();
+    let factor = sign_in
+        .first_factor(Strategy::EmailCode)
+        .expect("email factor")
+        .clone();
     assert_eq!(factor.safe_identifier, "j***@example.com");
-    device.sign_in().prepare_first_factor(&factor).await.expect("prepare");
+    device
+        .sign_in()
+        .prepare_first_factor(&factor)
+        .await
+        .expect("prepare");
     let code = app.code_for(EMAIL).await;
-    let done = device.sign_in().attempt_first_factor(Strategy::EmailCode, &code).await.expect("attempt");
+    let done = device
+        .sign_in()
+        .attempt_first_factor(Strategy::EmailCode, &code)
+        .await
+        .expect("attempt");
     assert_eq!(done.status, SignInStatus::Complete);
     assert_eq!(device.state().expect("client").sessions.len(), 1);
 }

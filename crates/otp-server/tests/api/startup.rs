@@ -26,7 +26,14 @@ async fn outside_dev_mode_without_a_delivery_provider_the_server_refuses_to_star
 
 #[tokio::test]
 async fn the_dev_outbox_exists_only_in_dev_mode() {
-    let served = |dev: bool| otp_server::routes::routes(dev).into_iter().any(|(_, path, _)| path == "/v1/dev/outbox");
+    let served = |dev: bool| {
+        otp_server::routes::routes(dev)
+            .into_iter()
+            .any(|(_, path, _)| path == "/v1/dev/outbox")
+    };
     assert!(served(true));
-    assert!(!served(false), "the outbox route is not even registered outside dev mode");
+    assert!(
+        !served(false),
+        "the outbox route is not even registered outside dev mode"
+    );
 }
