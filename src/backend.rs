@@ -1,29 +1,29 @@
-//! Which OTP backend the app talks to: `OTP_BACKEND_URL` when set; otherwise, on desktop, an
-//! `otp-server` embedded in dev mode (codes printed to the console), so the app works with no
-//! setup; elsewhere the default local server.
+//! Which OTP backend the app talks to: `OTP_API_URL` (at run time on desktop, at build time on
+//! mobile and the web); otherwise, on desktop, an `otp-server` embedded in dev mode, with its
+//! database in the platform's data directory, so the app works with no setup.
 
 /// The backend, as the screens see it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Backend {
     /// Base URL of the backend.
     pub url: String,
-    /// Whether it is the dev server embedded in this process.
+    /// Whether it is the dev server embedded in this process (the dev banner shows codes).
     pub embedded: bool,
     /// Why the embedded server could not start, if it could not.
     pub error: Option<String>,
 }
 
 /// The URL of a separately run `otp-server --dev`.
-const DEFAULT_URL: &str = "http://127.0.0.1:8787";
+pub const DEFAULT_URL: &str = "http://127.0.0.1:8787";
 
 /// Chooses (and on desktop, starts) the backend.
 pub fn start() -> Backend {
-    if let Some(url) = std::env::var("OTP_BACKEND_URL")
+    let configured = std::env::var("OTP_API_URL")
         .ok()
-        .filter(|u| !u.is_empty())
-    {
+        .or_else(|| option_env!("OTP_API_URL").map(str::to_owned));
+    if let Some(url) = configured.filter(|u| !u.trim().is_empty()) {
         return Backend {
-            url,
+            url: url.trim().trim_end_matches('/').to_owned(),
             embedded: false,
             error: None,
         };
@@ -43,8 +43,7 @@ mod embedded {
     use super::{Backend, DEFAULT_URL};
     use std::sync::Arc;
 
-    /// Starts a dev-mode `otp-server` on a free loopback port, on its own thread and runtime,
-    /// keeping its database and keys in the user's data directory.
+    /// Starts a dev-mode `otp-server` on a free loopback port, on its own thread and runtime.
     pub fn start() -> Backend {
         let data_dir = dirs::data_dir()
             .unwrap_or_else(std::env::temp_dir)

@@ -1,41 +1,55 @@
-//! The first screen: says whether the backend answers and whether this device is signed in.
+//! Signed in: who, since when, and Sign out.
 
-use crate::use_backend;
+use crate::auth::{Busy, Field, Phase, use_auth, use_auth_state};
+use crate::components::{FieldError, focus_on_mount};
 use dioxus::prelude::*;
 
-/// Home: backend status and this device's state.
+/// The signed-in screen.
 #[component]
 pub fn Home() -> Element {
-    let backend = use_backend();
-    let url = backend.url.clone();
-    let status = use_resource(move || {
-        let client = otp_client::Client::new(url.clone());
-        async move { client.load().await }
-    });
-    let where_ = if backend.embedded {
-        "embedded dev server"
-    } else {
-        "server"
+    let auth = use_auth();
+    let state = use_auth_state();
+    let Phase::SignedIn(session) = state.read().phase.clone() else {
+        return rsx! {};
     };
+    let busy = state.read().busy;
+    let started = format_time(session.started_at);
+    let retry = auth.clone();
     rsx! {
         main { class: "screen",
-            h1 { "Passwordless sign-in" }
-            p { class: "lead", "Sign up and sign in with a one-time code sent to your phone or email." }
-            if let Some(error) = backend.error.clone() {
-                p { class: "error", role: "alert", "The embedded server could not start: {error}" }
+            h1 { "You're signed in" }
+            dl { class: "facts",
+                dt { "Signed in as" }
+                dd { id: "identifier", "{session.identifier}" }
+                dt { "Session started" }
+                dd { "{started}" }
             }
-            match &*status.read() {
-                None => rsx! { p { class: "status", "Connecting to the {where_} at {backend.url}…" } },
-                Some(Ok(Some(client))) if client.last_active_session().is_some() => rsx! {
-                    p { class: "status ok", "Signed in." }
-                },
-                Some(Ok(_)) => rsx! {
-                    p { class: "status ok", id: "backend-status", "Connected to the {where_} at {backend.url}. Not signed in." }
-                },
-                Some(Err(e)) => rsx! {
-                    p { class: "status error", role: "alert", "Cannot reach the {where_} at {backend.url}: {e}" }
-                },
+            FieldError { field: Field::Form, on_remedy: move |_| retry.sign_out() }
+            button {
+                r#type: "button",
+                class: "primary",
+                disabled: busy.is_some(),
+                aria_busy: busy == Some(Busy::SignOut),
+                onmounted: focus_on_mount,
+                onclick: move |_| auth.sign_out(),
+                if busy == Some(Busy::SignOut) {
+                    span { class: "spinner", aria_hidden: "true" }
+                    "Signing out…"
+                } else {
+                    "Sign out"
+                }
             }
         }
     }
+}
+
+/// `ms` since the epoch as local date and time: "November 25, 2026 at 19:04".
+fn format_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%B %-d, %Y at %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
 }

@@ -10,11 +10,13 @@
 //! - [`error`]: the error envelope and the stable error codes ([`ErrorCode`]).
 //! - [`Envelope`]: the success envelope `{"response": …, "client": …}`.
 //! - [`dev`]: the dev-mode outbox message.
+//! - [`mask`]: masking of phone numbers and emails for display.
 //!
 //! Times are integers in milliseconds since the Unix epoch.
 
 pub mod dev;
 pub mod error;
+pub mod mask;
 pub mod objects;
 pub mod requests;
 

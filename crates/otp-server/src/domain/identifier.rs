@@ -45,15 +45,7 @@ impl PhoneNumber {
 
     /// Masked for display to someone who may not own it: `+1********67`.
     pub fn masked(&self) -> String {
-        let digits: Vec<char> = self.0.chars().skip(1).collect();
-        let keep_start = digits.len().min(1);
-        let keep_end = 2.min(digits.len().saturating_sub(keep_start));
-        let hidden = digits.len() - keep_start - keep_end;
-        let mut out = String::from("+");
-        out.extend(&digits[..keep_start]);
-        out.extend(std::iter::repeat_n('*', hidden));
-        out.extend(&digits[digits.len() - keep_end..]);
-        out
+        otp_proto::mask::mask_identifier(&self.0)
     }
 }
 
@@ -87,9 +79,7 @@ impl EmailAddress {
 
     /// Masked for display: `j***@example.com`.
     pub fn masked(&self) -> String {
-        let (local, domain) = self.0.split_once('@').unwrap_or((&self.0, ""));
-        let first: String = local.chars().take(1).collect();
-        format!("{first}***@{domain}")
+        otp_proto::mask::mask_identifier(&self.0)
     }
 }
 

@@ -1,0 +1,179 @@
+//! The auth store the screens share: the [`AuthState`] in a signal plus the [`AuthClient`] that
+//! changes it. Provided once through context; screens call its methods and read its state, and
+//! hold no protocol logic.
+
+use super::client::AuthClient;
+use super::machine::{AuthState, Busy, Channel, Flow};
+use super::token_store::TokenStore;
+use crate::platform::now_ms;
+use dioxus::prelude::*;
+use std::sync::Arc;
+
+/// The shared auth store. Cheap to clone; clones share the state.
+#[derive(Clone)]
+pub struct AuthStore {
+    state: Signal<AuthState>,
+    client: AuthClient,
+}
+
+impl PartialEq for AuthStore {
+    fn eq(&self, other: &Self) -> bool {
+        self.state == other.state
+    }
+}
+
+/// The auth store provided by [`crate::App`] (or by a test).
+pub fn use_auth() -> AuthStore {
+    use_context::<AuthStore>()
+}
+
+/// The auth state, for reading in a screen (subscribes the screen to changes).
+pub fn use_auth_state() -> Signal<AuthState> {
+    use_auth().state
+}
+
+impl AuthStore {
+    /// A store for the backend at `base_url`; `tokens` is where the client token lives, with an
+    /// optional warning about it (no keychain). Call inside a component (it creates a signal).
+    pub fn new(base_url: &str, (tokens, warning): (Arc<dyn TokenStore>, Option<String>)) -> Self {
+        let client = AuthClient::new(base_url, tokens);
+        let keychain_warning = warning.or_else(|| client.take_warning());
+        Self {
+            state: Signal::new(AuthState {
+                keychain_warning,
+                ..AuthState::default()
+            }),
+            client,
+        }
+    }
+
+    /// A store whose state starts as `state`, for component tests.
+    pub fn with_state(base_url: &str, tokens: Arc<dyn TokenStore>, state: AuthState) -> Self {
+        Self {
+            state: Signal::new(state),
+            client: AuthClient::new(base_url, tokens),
+        }
+    }
+
+    /// The state signal.
+    pub fn state(&self) -> Signal<AuthState> {
+        self.state
+    }
+
+    /// The protocol client.
+    pub fn client(&self) -> &AuthClient {
+        &self.client
+    }
+
+    /// At start: goes to the signed-in screen when the saved token has an active session.
+    pub fn restore(&self) {
+        let mut state = self.state;
+        let client = self.client.clone();
+        if !state.write().begin(Busy::Restoring) {
+            return;
+        }
+        spawn(async move {
+            let result = client.restore().await;
+            let mut s = state.write();
+            match result {
+                Ok(Some(session)) => s.signed_in(session),
+                Ok(None) => s.signed_out(Flow::SignUp),
+                Err(e) => s.failed(e, now_ms()),
+            }
+            s.keychain_warning = s.keychain_warning.take().or_else(|| client.take_warning());
+        });
+    }
+
+    /// "Continue" on the sign-up or sign-in screen: creates the attempt and sends a code.
+    pub fn start(&self, flow: Flow, input: String, channel: Channel) {
+        let mut state = self.state;
+        let client = self.client.clone();
+        if !state.write().begin(Busy::Continue) {
+            return;
+        }
+        spawn(async move {
+            let result = match flow {
+                Flow::SignUp => client.start_sign_up(&input, channel).await,
+                Flow::SignIn => client.start_sign_in(&input, channel).await,
+            };
+            let mut s = state.write();
+            match result {
+                Ok(pending) => s.code_sent(pending, now_ms()),
+                Err(e) => {
+                    s.switch_flow(flow);
+                    s.failed(e, now_ms());
+                }
+            }
+            s.keychain_warning = s.keychain_warning.take().or_else(|| client.take_warning());
+        });
+    }
+
+    /// Checks a code.
+    pub fn verify(&self, code: String) {
+        let mut state = self.state;
+        let client = self.client.clone();
+        let Some(pending) = state.peek().pending().cloned() else {
+            return;
+        };
+        if !state.write().begin(Busy::Verify) {
+            return;
+        }
+        spawn(async move {
+            let result = client.verify(&pending, &code).await;
+            let mut s = state.write();
+            match result {
+                Ok(session) => s.signed_in(session),
+                Err(e) => s.failed(e, now_ms()),
+            }
+            s.keychain_warning = s.keychain_warning.take().or_else(|| client.take_warning());
+        });
+    }
+
+    /// Sends another code.
+    pub fn resend(&self) {
+        let mut state = self.state;
+        let client = self.client.clone();
+        let Some(pending) = state.peek().pending().cloned() else {
+            return;
+        };
+        if !state.write().begin(Busy::Resend) {
+            return;
+        }
+        spawn(async move {
+            let result = client.resend(&pending).await;
+            let mut s = state.write();
+            match result {
+                Ok(()) => s.code_resent(now_ms()),
+                Err(e) => s.failed(e, now_ms()),
+            }
+        });
+    }
+
+    /// Signs out on the server and forgets the token.
+    pub fn sign_out(&self) {
+        let mut state = self.state;
+        let client = self.client.clone();
+        if !state.write().begin(Busy::SignOut) {
+            return;
+        }
+        spawn(async move {
+            let result = client.sign_out().await;
+            let mut s = state.write();
+            match result {
+                Ok(()) => s.signed_out(Flow::SignIn),
+                Err(e) => s.failed(e, now_ms()),
+            }
+            s.keychain_warning = s.keychain_warning.take().or_else(|| client.take_warning());
+        });
+    }
+
+    /// Leaves the verify screen to change the number or email.
+    pub fn back(&self) {
+        self.state.clone().write().back();
+    }
+
+    /// Switches between the sign-up and sign-in screens.
+    pub fn switch_flow(&self, flow: Flow) {
+        self.state.clone().write().switch_flow(flow);
+    }
+}

@@ -1,0 +1,111 @@
+//! Verify: one code field that takes a pasted code and submits itself at six digits, a resend
+//! countdown that follows the server, and a way back to change the number.
+
+use crate::auth::{Busy, Channel, Field, Remedy, use_auth, use_auth_state};
+use crate::components::{FieldError, focus_on_mount};
+use crate::platform::{now_ms, sleep};
+use dioxus::prelude::*;
+use std::time::Duration;
+
+/// Digits of the code.
+const CODE_LEN: usize = 6;
+
+/// The verification screen.
+#[component]
+pub fn Verify() -> Element {
+    let auth = use_auth();
+    let state = use_auth_state();
+    let mut code = use_signal(String::new);
+    let mut now = use_signal(now_ms);
+    use_future(move || async move {
+        loop {
+            sleep(Duration::from_millis(500)).await;
+            now.set(now_ms());
+        }
+    });
+    let Some(pending) = state.read().pending().cloned() else {
+        return rsx! {};
+    };
+    let busy = state.read().busy;
+    let wait = state.read().resend_wait_secs(now());
+    let (title, change) = match pending.channel {
+        Channel::Phone => ("Verify your phone number", "Change phone number"),
+        Channel::Email => ("Verify your email", "Use a different email"),
+    };
+    let (verify, resend, back) = (auth.clone(), auth.clone(), auth.clone());
+    let on_remedy = {
+        let auth = auth.clone();
+        move |remedy: Remedy| match remedy {
+            Remedy::Resend => auth.resend(),
+            Remedy::StartOver => auth.back(),
+            _ => auth.verify(code()),
+        }
+    };
+    rsx! {
+        main { class: "screen",
+            h1 { "{title}" }
+            p { class: "lead", "Enter the 6-digit code we sent to " strong { "{pending.masked}" } "." }
+            form {
+                novalidate: true,
+                onsubmit: move |e| {
+                    e.prevent_default();
+                    verify.verify(code());
+                },
+                label { r#for: "code", "Verification code" }
+                input {
+                    id: "code",
+                    name: "code",
+                    r#type: "text",
+                    inputmode: "numeric",
+                    autocomplete: "one-time-code",
+                    pattern: "[0-9]*",
+                    placeholder: "••••••",
+                    class: "code",
+                    autofocus: true,
+                    aria_invalid: state.read().error_for(Field::Code).is_some(),
+                    aria_describedby: "code-error",
+                    onmounted: focus_on_mount,
+                    oninput: move |e| {
+                        // Pasted codes may carry spaces or dashes ("123 456"): keep the digits.
+                        let digits: String = e.value().chars().filter(char::is_ascii_digit).collect();
+                        code.set(digits.clone());
+                        if digits.len() == CODE_LEN {
+                            auth.verify(digits);
+                        }
+                    },
+                }
+                FieldError { field: Field::Code, on_remedy: on_remedy.clone() }
+                FieldError { field: Field::Form, on_remedy }
+                button {
+                    r#type: "submit",
+                    class: "primary",
+                    disabled: busy.is_some(),
+                    aria_busy: busy == Some(Busy::Verify),
+                    if busy == Some(Busy::Verify) {
+                        span { class: "spinner", aria_hidden: "true" }
+                        "Verifying…"
+                    } else {
+                        "Verify"
+                    }
+                }
+            }
+            div { class: "row",
+                button {
+                    r#type: "button",
+                    class: "link",
+                    id: "resend",
+                    disabled: wait > 0 || busy.is_some(),
+                    onclick: move |_| resend.resend(),
+                    if busy == Some(Busy::Resend) {
+                        "Sending…"
+                    } else if wait > 0 {
+                        "Resend code in {wait} s"
+                    } else {
+                        "Resend code"
+                    }
+                }
+                button { r#type: "button", class: "link", onclick: move |_| back.back(), "{change}" }
+            }
+        }
+    }
+}
