@@ -8,6 +8,9 @@ packages=(
   libwebkit2gtk-4.1-dev libxdo-dev
   # Building: a C compiler and pkg-config for -sys crates.
   build-essential pkg-config
+  # The app's tests: a headless display driven like a user, screenshots, and a real keychain
+  # (Secret Service) in a private D-Bus session.
+  xvfb xdotool imagemagick x11-utils dbus dbus-x11 gnome-keyring libsecret-tools
 )
 
 missing=()

@@ -148,13 +148,15 @@ mod keychain {
 /// none can be opened.
 pub fn platform_token_store(backend_url: &str) -> (Arc<dyn TokenStore>, Option<String>) {
     #[cfg(not(target_arch = "wasm32"))]
-    match KeychainTokenStore::open(backend_url) {
-        Ok(store) => return (Arc::new(store), None),
-        Err(e) => return (MemoryTokenStore::new(), Some(e.0)),
-    }
+    let opened =
+        KeychainTokenStore::open(backend_url).map(|store| Arc::new(store) as Arc<dyn TokenStore>);
     #[cfg(target_arch = "wasm32")]
-    {
+    let opened: Result<Arc<dyn TokenStore>, TokenStoreError> = {
         let _ = backend_url;
-        (MemoryTokenStore::new(), None)
+        Ok(MemoryTokenStore::new())
+    };
+    match opened {
+        Ok(store) => (store, None),
+        Err(e) => (MemoryTokenStore::new(), Some(e.0)),
     }
 }

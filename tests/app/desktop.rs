@@ -1,0 +1,214 @@
+//! The real desktop binary under Xvfb, driven like a user with xdotool: sign up with a phone
+//! number, quit, start again still signed in (keychain), sign out, sign in by email. After each
+//! step the test checks what the backend and the keychain hold, and saves a screenshot under
+//! `target/screenshots/`.
+
+use crate::helpers::*;
+use otp_app::auth::{KeychainTokenStore, TokenStore};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const TITLE: &str = "Passwordless sign-in";
+
+/// The app's window, started against `backend_url`.
+struct App {
+    child: Child,
+    window: String,
+}
+
+impl App {
+    fn start(backend_url: &str) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_otp-app"))
+            .env("OTP_API_URL", backend_url)
+            // Where `asset!()` finds the stylesheet when the binary runs outside `cargo run`.
+            .env("CARGO_MANIFEST_DIR", env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the app starts");
+        let window = wait_for("the app window", Duration::from_secs(60), || {
+            let out = Command::new("xdotool")
+                .args(["search", "--name", TITLE])
+                .output()
+                .ok()?;
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .next()
+                .map(str::to_owned)
+        });
+        // Give the webview time to load and paint, and the store time to restore.
+        std::thread::sleep(Duration::from_secs(3));
+        xdotool(&["windowfocus", "--sync", &window]);
+        Self { child, window }
+    }
+
+    fn type_text(&self, text: &str) {
+        xdotool(&["windowfocus", "--sync", &self.window]);
+        xdotool(&["type", "--delay", "25", text]);
+    }
+
+    fn key(&self, key: &str) {
+        xdotool(&["windowfocus", "--sync", &self.window]);
+        xdotool(&["key", key]);
+    }
+
+    fn quit(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn xdotool(args: &[&str]) {
+    let status = Command::new("xdotool")
+        .args(args)
+        .status()
+        .expect("xdotool runs");
+    assert!(status.success(), "xdotool {args:?}");
+}
+
+fn screenshot(name: &str) {
+    std::thread::sleep(Duration::from_millis(700));
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    let path = dir.join(format!("{name}.png"));
+    let status = Command::new("import")
+        .args(["-window", "root"])
+        .arg(&path)
+        .status()
+        .expect("import runs");
+    assert!(status.success(), "screenshot {name}");
+}
+
+/// Polls `f` until it returns something, or fails after `timeout` naming what was awaited.
+#[allow(clippy::disallowed_methods)] // waiting on a real window and a real server takes real time
+fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Blocks on an async call from this (blocking) test thread.
+fn block<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(f))
+}
+
+/// The message to `to` newer than `after` (ms), from the dev outbox.
+fn next_message(url: &str, to: &str, after: i64) -> otp_client::proto::dev::OutboxMessage {
+    wait_for(&format!("a code to {to}"), Duration::from_secs(20), || {
+        block(otp_client::Client::new(url).dev_outbox(to))
+            .ok()
+            .filter(|m| m.sent_at > after)
+    })
+}
+
+/// The session the server has for the token in the keychain, if the keychain holds one.
+fn keychain_session(url: &str) -> Option<otp_client::proto::Session> {
+    let token = KeychainTokenStore::open(url)
+        .expect("keychain")
+        .load()
+        .expect("read keychain")?;
+    let client =
+        block(otp_client::Client::new(url).with_token(Some(token)).load()).expect("backend")?;
+    client.last_active_session().cloned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_signs_up_stays_signed_in_across_a_restart_signs_out_and_signs_in_by_email() {
+    require_desktop_session();
+    let server = spawn_server(Arc::new(otp_server::SystemClock)).await;
+    let url = server.url.clone();
+    // An existing email account, for the sign-in at the end.
+    let other = otp_client::Client::new(&url);
+    other.sign_up().create_email(EMAIL).await.expect("create");
+    other
+        .sign_up()
+        .prepare_verification(otp_client::Strategy::EmailCode)
+        .await
+        .expect("prepare");
+    let first_email = other.dev_outbox(EMAIL).await.expect("code");
+    other
+        .sign_up()
+        .attempt_verification(otp_client::Strategy::EmailCode, &first_email.code)
+        .await
+        .expect("attempt");
+
+    // 1. Sign up with a phone number, from the keyboard only.
+    let app = App::start(&url);
+    screenshot("1-sign-up");
+    app.type_text("+1 202 555 0143");
+    app.key("Return");
+    let message = next_message(&url, PHONE, 0);
+    screenshot("2-verify");
+    app.type_text(&message.code); // six digits: submits by itself
+    let session = wait_for("a session in the keychain", Duration::from_secs(20), || {
+        keychain_session(&url)
+    });
+    assert_eq!(session.user.phone_numbers[0].phone_number, PHONE);
+    screenshot("3-signed-in");
+
+    // 2. Quit and start again: still signed in, from the keychain.
+    app.quit();
+    let app = App::start(&url);
+    screenshot("4-signed-in-after-restart");
+    let again = keychain_session(&url).expect("the keychain still holds a live session");
+    assert_eq!(again.id, session.id);
+
+    // 3. Sign out: the focused button on the signed-in screen.
+    app.key("Return");
+    wait_for("the keychain entry to go", Duration::from_secs(20), || {
+        let token = KeychainTokenStore::open(&url)
+            .expect("keychain")
+            .load()
+            .expect("read");
+        token.is_none().then_some(())
+    });
+    let old = otp_client::Client::new(&url);
+    assert!(
+        block(old.load()).expect("backend").is_none(),
+        "no token, no client"
+    );
+    screenshot("5-sign-in");
+
+    // 4. Sign in by email: Tab to "Use email instead", press it, type the address. (The server
+    // sends one code per identifier per 30 s: the account's sign-up code went out at the start.)
+    let ready = first_email.sent_at + 31_000;
+    while otp_app::platform::now_ms() < ready {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    app.key("Tab");
+    app.key("Return");
+    std::thread::sleep(Duration::from_millis(500));
+    app.type_text(EMAIL);
+    app.key("Return");
+    let message = next_message(&url, EMAIL, first_email.sent_at);
+    screenshot("6-verify-email");
+    app.type_text(&message.code);
+    let session = wait_for(
+        "an email session in the keychain",
+        Duration::from_secs(20),
+        || {
+            keychain_session(&url).filter(|s| {
+                s.user
+                    .email_addresses
+                    .first()
+                    .is_some_and(|e| e.email_address == EMAIL)
+            })
+        },
+    );
+    assert_eq!(session.public_user_data.identifier, EMAIL);
+    screenshot("7-signed-in-by-email");
+    app.quit();
+}

@@ -1,0 +1,9 @@
+//! The app's tests: screens rendered without a window, the auth store against a real
+//! `otp-server`, the real keychain, and the real desktop window driven like a user.
+//! The keychain and desktop tests need `scripts/with-desktop.sh` (which `scripts/test.sh` uses).
+
+mod desktop;
+mod helpers;
+mod keychain;
+mod screens;
+mod store;

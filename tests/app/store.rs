@@ -1,0 +1,213 @@
+//! The auth store's steps against a real `otp-server`, as the screens use them: each step's
+//! result applied to the state machine.
+
+use crate::helpers::*;
+use otp_app::auth::*;
+use otp_server::ManualClock;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn now() -> i64 {
+    otp_app::platform::now_ms()
+}
+
+async fn sign_up(
+    client: &AuthClient,
+    url: &str,
+    state: &mut AuthState,
+    input: &str,
+    channel: Channel,
+) {
+    assert!(state.begin(Busy::Continue));
+    let pending = client
+        .start_sign_up(input, channel)
+        .await
+        .expect("code sent");
+    state.code_sent(pending.clone(), now());
+    let code = code_for(url, &pending.identifier).await;
+    assert!(state.begin(Busy::Verify));
+    state.signed_in(client.verify(&pending, &code).await.expect("verified"));
+}
+
+#[tokio::test]
+async fn a_phone_sign_up_ends_signed_in_with_the_token_saved() {
+    let server = spawn_server(Arc::new(otp_server::SystemClock)).await;
+    let tokens = MemoryTokenStore::new();
+    let client = AuthClient::new(&server.url, tokens.clone());
+    let mut state = AuthState::default();
+    assert_eq!(
+        client.restore().await.expect("restore"),
+        None,
+        "nothing saved yet"
+    );
+    state.signed_out(Flow::SignUp);
+
+    assert!(state.begin(Busy::Continue));
+    let pending = client
+        .start_sign_up("(202) 555-0143", Channel::Phone)
+        .await
+        .expect("code sent");
+    assert_eq!(
+        (pending.identifier.as_str(), pending.masked.as_str()),
+        (PHONE, "+1********43")
+    );
+    state.code_sent(pending.clone(), now());
+    assert_eq!(state.resend_wait_secs(now()), 30);
+    let code = code_for(&server.url, PHONE).await;
+    state.signed_in(client.verify(&pending, &code).await.expect("verified"));
+
+    let Phase::SignedIn(session) = &state.phase else {
+        panic!("not signed in: {state:?}")
+    };
+    assert_eq!(session.identifier, PHONE);
+    assert_eq!(
+        tokens.load().expect("load"),
+        client.sdk().token(),
+        "the latest token is saved"
+    );
+}
+
+#[tokio::test]
+async fn an_email_user_signs_up_then_signs_in_on_another_device() {
+    let clock = ManualClock::new(1_800_000_000_000);
+    let server = spawn_server(Arc::new(clock.clone())).await;
+    let first = AuthClient::new(&server.url, MemoryTokenStore::new());
+    sign_up(
+        &first,
+        &server.url,
+        &mut AuthState::default(),
+        EMAIL,
+        Channel::Email,
+    )
+    .await;
+    clock.advance(Duration::from_secs(30));
+
+    let device = AuthClient::new(&server.url, MemoryTokenStore::new());
+    let pending = device
+        .start_sign_in(EMAIL, Channel::Email)
+        .await
+        .expect("code sent");
+    assert_eq!(
+        (pending.flow, pending.channel, pending.masked.as_str()),
+        (Flow::SignIn, Channel::Email, "j***@example.com")
+    );
+    let code = code_for(&server.url, EMAIL).await;
+    let session = device.verify(&pending, &code).await.expect("signed in");
+    assert_eq!(session.identifier, EMAIL);
+}
+
+#[tokio::test]
+async fn resend_waits_for_the_cooldown_the_server_enforces() {
+    let clock = ManualClock::new(1_800_000_000_000);
+    let server = spawn_server(Arc::new(clock.clone())).await;
+    let client = AuthClient::new(&server.url, MemoryTokenStore::new());
+    let mut state = AuthState::default();
+    let pending = client
+        .start_sign_up(PHONE, Channel::Phone)
+        .await
+        .expect("code sent");
+    state.code_sent(pending.clone(), now());
+
+    assert!(state.begin(Busy::Resend));
+    clock.advance(Duration::from_secs(12));
+    let error = client.resend(&pending).await.expect_err("too early");
+    assert_eq!(
+        error.message,
+        "Too many codes were requested. Try again in 18 seconds."
+    );
+    state.failed(error, now());
+    assert_eq!(
+        state.resend_wait_secs(now()),
+        18,
+        "the countdown follows the server"
+    );
+
+    clock.advance(Duration::from_secs(18));
+    assert!(state.begin(Busy::Resend));
+    client.resend(&pending).await.expect("allowed now");
+    state.code_resent(now());
+    let code = code_for(&server.url, PHONE).await;
+    client
+        .verify(&pending, &code)
+        .await
+        .expect("the new code works");
+}
+
+#[tokio::test]
+async fn a_wrong_code_tells_the_attempts_left_and_an_unknown_number_offers_sign_up() {
+    let server = spawn_server(Arc::new(otp_server::SystemClock)).await;
+    let client = AuthClient::new(&server.url, MemoryTokenStore::new());
+    let pending = client
+        .start_sign_up(PHONE, Channel::Phone)
+        .await
+        .expect("code sent");
+    let code = code_for(&server.url, PHONE).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let error = client.verify(&pending, wrong).await.expect_err("wrong");
+    assert_eq!(
+        (error.field, error.message.as_str()),
+        (Field::Code, "That code is incorrect. 2 attempts left.")
+    );
+
+    let error = client
+        .start_sign_in("+12025550199", Channel::Phone)
+        .await
+        .expect_err("no account");
+    assert_eq!(error.remedy, Some(Remedy::SignUpInstead));
+    assert_eq!(error.message, "No account uses this phone number.");
+}
+
+#[tokio::test]
+async fn sign_out_ends_the_session_and_forgets_the_token_and_a_restart_restores_a_live_one() {
+    let server = spawn_server(Arc::new(otp_server::SystemClock)).await;
+    let tokens = MemoryTokenStore::new();
+    let client = AuthClient::new(&server.url, tokens.clone());
+    sign_up(
+        &client,
+        &server.url,
+        &mut AuthState::default(),
+        PHONE,
+        Channel::Phone,
+    )
+    .await;
+
+    // The app restarts: a new client from the saved token goes straight to signed in.
+    let restarted = AuthClient::new(&server.url, tokens.clone());
+    let session = restarted
+        .restore()
+        .await
+        .expect("restore")
+        .expect("still signed in");
+    assert_eq!(session.identifier, PHONE);
+
+    let token = tokens.load().expect("load").expect("saved");
+    restarted.sign_out().await.expect("signed out");
+    assert_eq!(tokens.load().expect("load"), None, "the token is forgotten");
+    let old = otp_client::Client::new(&server.url).with_token(Some(token));
+    let client_on_server = old.load().await.expect("load").expect("client");
+    assert!(
+        client_on_server.sessions.is_empty(),
+        "the session ended on the server"
+    );
+    assert_eq!(
+        AuthClient::new(&server.url, tokens)
+            .restore()
+            .await
+            .expect("restore"),
+        None
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_backend_says_so_and_offers_a_retry() {
+    let client = AuthClient::new("http://127.0.0.1:9", MemoryTokenStore::new());
+    let error = client
+        .start_sign_up(PHONE, Channel::Phone)
+        .await
+        .expect_err("nothing listens there");
+    assert_eq!(error.remedy, Some(Remedy::Retry));
+    assert_eq!(
+        error.message,
+        "Can't reach the server. Check your connection and try again."
+    );
+}
