@@ -11,6 +11,8 @@ packages=(
   # The app's tests: a headless display driven like a user, screenshots, and a real keychain
   # (Secret Service) in a private D-Bus session.
   xvfb xdotool imagemagick x11-utils dbus dbus-x11 gnome-keyring libsecret-tools
+  # Delivery tests: a real SMTP server (aiosmtpd) receives the emails.
+  python3-aiosmtpd
 )
 
 missing=()

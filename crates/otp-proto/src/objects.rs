@@ -192,6 +192,22 @@ pub struct Verification {
     /// Sign-ups only: the strategies that can verify this identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supported_strategies: Option<Vec<Strategy>>,
+    /// Where the message carrying the current code stands (an addition to Clerk's shape):
+    /// `failed` means it will not arrive, and a new code should be asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_status: Option<DeliveryStatus>,
+}
+
+/// Where the message carrying a code stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting to be sent, or being retried.
+    Pending,
+    /// Handed to the provider (or printed, in dev mode).
+    Sent,
+    /// It will not be sent: a permanent error, or retries ran out.
+    Failed,
 }
 
 /// Where a sign-in stands.

@@ -62,6 +62,111 @@ pub struct Config {
     /// The security policy.
     #[command(flatten)]
     pub policy: Policy,
+    /// How codes are delivered.
+    #[command(flatten)]
+    pub delivery: DeliveryConfig,
+}
+
+/// Delivery providers and their abuse limits. With an email provider and an SMS provider (or one
+/// of them, for a server that offers only that channel) the server runs without `--dev`.
+#[derive(Debug, Clone, Args)]
+pub struct DeliveryConfig {
+    /// The app's name, in messages ("123456 is your <app> code").
+    #[arg(long, env = "OTP_APP_NAME", default_value = "OTP")]
+    pub app_name: String,
+    /// SMTP server, in lettre's URL form: `smtp://user:pass@host:587?tls=required`,
+    /// `smtps://user:pass@host:465`, or `smtp://127.0.0.1:2525` for a plain local relay.
+    #[arg(long, env = "OTP_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The From of emails: `Acme <no-reply@acme.example>`.
+    #[arg(long, env = "OTP_EMAIL_FROM")]
+    pub email_from: Option<String>,
+    /// A directory of email templates overriding the built-in ones:
+    /// `<lang>/subject.txt`, `<lang>/body.txt`, `<lang>/body.html` (minijinja; variables `code`,
+    /// `app_name`, `minutes`).
+    #[arg(long, env = "OTP_EMAIL_TEMPLATES_DIR")]
+    pub email_templates_dir: Option<PathBuf>,
+    /// Twilio account SID.
+    #[arg(long, env = "OTP_TWILIO_ACCOUNT_SID")]
+    pub twilio_account_sid: Option<String>,
+    /// Twilio auth token.
+    #[arg(long, env = "OTP_TWILIO_AUTH_TOKEN", hide_env_values = true)]
+    pub twilio_auth_token: Option<String>,
+    /// The sender number (E.164) of text messages.
+    #[arg(long, env = "OTP_TWILIO_FROM")]
+    pub twilio_from: Option<String>,
+    /// A Messaging Service SID, instead of `--twilio-from`.
+    #[arg(long, env = "OTP_TWILIO_MESSAGING_SERVICE_SID")]
+    pub twilio_messaging_service_sid: Option<String>,
+    /// Base URL of Twilio's API (a regional endpoint, or a compatible service).
+    #[arg(
+        long,
+        env = "OTP_TWILIO_BASE_URL",
+        default_value = "https://api.twilio.com"
+    )]
+    pub twilio_base_url: String,
+    /// A URL that receives each text message as a signed JSON POST (any SMS gateway).
+    #[arg(long, env = "OTP_SMS_WEBHOOK_URL")]
+    pub sms_webhook_url: Option<String>,
+    /// The secret that signs webhook requests (HMAC-SHA256).
+    #[arg(long, env = "OTP_SMS_WEBHOOK_SECRET", hide_env_values = true)]
+    pub sms_webhook_secret: Option<String>,
+    /// The app's domain: text messages end with `@<domain> #<code>` (WebOTP and iOS autofill).
+    #[arg(long, env = "OTP_SMS_DOMAIN")]
+    pub sms_domain: Option<String>,
+    /// Country calling codes that may receive text messages (`1,44`); all when unset.
+    #[arg(long, env = "OTP_SMS_ALLOWED_COUNTRIES", value_delimiter = ',')]
+    pub sms_allowed_countries: Vec<u16>,
+    /// Text messages per country calling code per hour.
+    #[arg(long, env = "OTP_SMS_COUNTRY_PER_HOUR", default_value_t = 500)]
+    pub sms_country_per_hour: u32,
+    /// Per-country overrides of that cap: `1=2000,44=100`.
+    #[arg(long, env = "OTP_SMS_COUNTRY_CAPS", value_parser = parse_caps, default_value = "")]
+    pub sms_country_caps: CountryCaps,
+    /// Text messages per hour, all countries together.
+    #[arg(long, env = "OTP_SMS_GLOBAL_PER_HOUR", default_value_t = 5000)]
+    pub sms_global_per_hour: u32,
+    /// How long the worker keeps retrying a message (seconds); never past the code's expiry.
+    #[arg(long, env = "OTP_DELIVERY_DEADLINE_SECS", default_value_t = 600)]
+    pub delivery_deadline_secs: u64,
+    /// How often the delivery worker looks for due retries, in milliseconds.
+    #[arg(long, env = "OTP_DELIVERY_POLL_MS", default_value_t = 1000)]
+    pub delivery_poll_ms: u64,
+}
+
+/// Per-country hourly caps: calling code to cap.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CountryCaps(pub std::collections::BTreeMap<u16, u32>);
+
+fn parse_caps(s: &str) -> Result<CountryCaps, String> {
+    let mut caps = std::collections::BTreeMap::new();
+    for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (code, cap) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("{pair:?} is not <calling code>=<cap>"))?;
+        let code = code
+            .trim()
+            .trim_start_matches('+')
+            .parse()
+            .map_err(|_| format!("{code:?} is not a calling code"))?;
+        let cap = cap
+            .trim()
+            .parse()
+            .map_err(|_| format!("{cap:?} is not a number"))?;
+        caps.insert(code, cap);
+    }
+    Ok(CountryCaps(caps))
+}
+
+impl DeliveryConfig {
+    /// The hourly cap of text messages to a country calling code.
+    pub fn country_cap(&self, calling_code: u16) -> u32 {
+        self.sms_country_caps
+            .0
+            .get(&calling_code)
+            .copied()
+            .unwrap_or(self.sms_country_per_hour)
+    }
 }
 
 impl Config {

@@ -54,6 +54,13 @@ pub enum ApiError {
         /// Seconds to wait.
         retry_after_secs: u64,
     },
+    /// 429 `too_many_requests`: text messages to this country are not enabled (SMS pumping
+    /// protection), with `Retry-After` of an hour.
+    #[error("country blocked")]
+    CountryBlocked,
+    /// 422 `strategy_for_user_invalid`: this server cannot deliver codes of this kind.
+    #[error("channel disabled")]
+    ChannelDisabled(crate::domain::IdentifierKind),
     /// 403 `user_locked`, with `Retry-After`.
     #[error("identifier locked")]
     Locked {
@@ -160,6 +167,21 @@ impl ApiError {
                 format!("Too many codes were requested. Try again in {retry_after_secs} seconds."),
                 meta,
             ),
+            Self::CountryBlocked => (
+                ErrorCode::TooManyRequests,
+                "Country not enabled",
+                "Text messages to this country are not enabled. Use an email address instead.".into(),
+                ErrorMeta { param_name: Some("phone_number".into()), ..meta },
+            ),
+            Self::ChannelDisabled(kind) => (
+                ErrorCode::StrategyForUserInvalid,
+                "Not available",
+                match kind {
+                    crate::domain::IdentifierKind::Phone => "Codes by text message are not enabled on this server. Use an email address.".into(),
+                    crate::domain::IdentifierKind::Email => "Codes by email are not enabled on this server. Use a phone number.".into(),
+                },
+                ErrorMeta { param_name: Some("strategy".into()), ..meta },
+            ),
             Self::Locked { retry_after_secs } => (
                 ErrorCode::UserLocked,
                 "Account locked",
@@ -207,6 +229,7 @@ impl ApiError {
             Self::TooManyRequests { retry_after_secs } | Self::Locked { retry_after_secs } => {
                 Some(*retry_after_secs)
             }
+            Self::CountryBlocked => Some(3_600),
             _ => None,
         }
     }

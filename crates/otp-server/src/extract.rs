@@ -3,12 +3,13 @@
 
 use crate::error::ApiError;
 use crate::ids::new_id;
+use crate::routes::code::SendContext;
 use crate::state::AppState;
 use crate::store::ClientRow;
 use crate::tokens::ClientToken;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::{ACCEPT_LANGUAGE, AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
@@ -111,19 +112,21 @@ impl ClientAuth {
     }
 }
 
-/// The caller's IP address, when the server knows it (it always does on a real socket).
-#[derive(Debug, Clone)]
-pub struct ClientIp(pub Option<String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+/// The caller's IP address (the peer of the connection) and language (`Accept-Language`).
+impl<S: Send + Sync> FromRequestParts<S> for SendContext {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
+        Ok(Self {
+            ip: parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|ConnectInfo(addr)| addr.ip().to_string()),
-        ))
+            locale: parts
+                .headers
+                .get(ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(crate::delivery::language),
+        })
     }
 }

@@ -15,7 +15,9 @@
 //! - [`otp`]: codes: generation, keyed hashing, judging an attempt (pure functions).
 //! - [`rate_limit`]: send limits and lock-outs (pure functions).
 //! - [`store`]: persistence (SQLite) and its atomic operations.
-//! - [`delivery`]: how codes leave the server (dev console and outbox today).
+//! - [`delivery`]: how codes leave the server: the outbox worker, SMTP, Twilio, the SMS
+//!   webhook, the message templates, and dev mode's console.
+//! - [`sealed`]: encryption of the codes the outbox keeps until they are sent.
 //! - [`secrets`]: the HMAC and JWT keys, generated once and kept in the data directory.
 //! - [`tokens`]: client tokens and session JWTs.
 //! - [`clock`]: time as a parameter ([`clock::SystemClock`], [`clock::ManualClock`] for tests).
@@ -32,6 +34,7 @@ pub mod otp;
 pub mod present;
 pub mod rate_limit;
 pub mod routes;
+pub mod sealed;
 pub mod secrets;
 pub mod startup;
 pub mod state;

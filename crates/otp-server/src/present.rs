@@ -57,6 +57,8 @@ fn verification(code: Option<&CodeRow>, now: i64) -> Option<Verification> {
         expire_at: Some(code.expire_at),
         next_action: None,
         supported_strategies: None,
+        // Without an outbox row the code went to the dev console, synchronously.
+        delivery_status: Some(code.delivery.unwrap_or(DeliveryStatus::Sent)),
     })
 }
 
@@ -71,6 +73,7 @@ pub fn sign_up(row: &SignUpRow, now: i64) -> SignUp {
         expire_at: None,
         next_action: None,
         supported_strategies: None,
+        delivery_status: None,
     });
     v.next_action = Some(match (row.code.as_ref(), v.status) {
         (_, VerificationStatus::Verified) => NextAction::None,
@@ -211,6 +214,7 @@ pub fn user(row: &UserRow, now: i64) -> User {
         expire_at: None,
         next_action: None,
         supported_strategies: None,
+        delivery_status: None,
     };
     let phones: Vec<PhoneNumber> = row
         .identifiers

@@ -4,8 +4,11 @@
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::delivery::Delivery;
+use crate::delivery::worker::Worker;
+use crate::domain::IdentifierKind;
 use crate::otp::CodeHasher;
 use crate::routes;
+use crate::sealed::Sealer;
 use crate::secrets::Secrets;
 use crate::state::AppState;
 use crate::store::Store;
@@ -16,13 +19,17 @@ use axum::extract::DefaultBodyLimit;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tower_http::trace::TraceLayer;
 
 /// A server ready to run: state built, migrations applied, socket bound.
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// The delivery worker, when a provider is configured.
+    worker: Option<Worker>,
 }
 
 impl Application {
@@ -65,6 +72,18 @@ impl Application {
                 "dev mode: codes are printed to the console and served at /v1/dev/outbox; never use it in production"
             );
         }
+        let sealer = Sealer::derive(&secrets.hmac_key);
+        let wake = Arc::new(Notify::new());
+        let uses_outbox = delivery.provider_for(IdentifierKind::Email)
+            || delivery.provider_for(IdentifierKind::Phone);
+        let worker = uses_outbox.then(|| Worker {
+            store: store.clone(),
+            delivery: delivery.clone(),
+            clock: clock.clone(),
+            sealer: sealer.clone(),
+            wake: wake.clone(),
+            poll: Duration::from_millis(config.delivery.delivery_poll_ms.max(10)),
+        });
         let state = AppState {
             config: Arc::new(config),
             store,
@@ -73,10 +92,13 @@ impl Application {
             jwt: Arc::new(jwt),
             delivery,
             default_region,
+            sealer,
+            wake,
         };
         Ok(Self {
             listener,
             router: app(state),
+            worker,
         })
     }
 
@@ -85,17 +107,23 @@ impl Application {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    /// Serves (and delivers queued messages) until `shutdown` resolves, then finishes the
+    /// requests in flight. Messages not sent yet stay in the outbox for the next start.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let worker = self.worker.map(|w| tokio::spawn(w.run()));
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        if let Some(worker) = worker {
+            worker.abort();
+        }
+        served
     }
 }
 

@@ -25,6 +25,10 @@ pub struct AppState {
     pub delivery: Delivery,
     /// Region for national phone numbers.
     pub default_region: Option<phonenumber::country::Id>,
+    /// Seals codes kept in the outbox.
+    pub sealer: crate::sealed::Sealer,
+    /// Pokes the delivery worker after a message is queued.
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {

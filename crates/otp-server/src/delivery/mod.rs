@@ -1,69 +1,208 @@
-//! How codes leave the server. Today: dev mode only (console and dev outbox); outside dev mode
-//! the server refuses to start rather than drop codes.
+//! How codes leave the server. Preparing a code writes its message to the durable outbox in the
+//! same transaction (see [`crate::store`]); the [`worker`] sends it through the provider of its
+//! channel, retrying transient failures until a deadline. Dev mode prints each message to the
+//! console and keeps it in the dev outbox instead (or as well, when a provider is configured).
+//!
+//! - `smtp.rs`: email over SMTP (lettre).
+//! - `twilio.rs`: SMS through Twilio's Messages API, or any service that speaks it.
+//! - `webhook.rs`: SMS through a signed JSON POST to any gateway.
+//! - `templates.rs`: the texts, per language.
+//! - `console.rs`: dev mode's console line.
+//! - [`worker`]: the outbox worker.
 
 mod console;
+mod smtp;
+mod templates;
+mod twilio;
+mod webhook;
+pub mod worker;
 
 use crate::config::Config;
-use crate::domain::Identifier;
-use crate::otp::Code;
+use crate::domain::{Identifier, IdentifierKind};
 use otp_proto::dev::{Channel, OutboxMessage};
+use std::sync::Arc;
 
-/// The configured way to deliver codes.
+pub use templates::{Texts, language};
+
+/// A message to deliver: what the templates need.
 #[derive(Debug, Clone)]
-pub enum Delivery {
-    /// Dev mode: print each message to the console and keep it in the dev outbox.
-    Dev,
+pub struct Message {
+    /// SMS or email.
+    pub channel: Channel,
+    /// E.164 number or email address.
+    pub to: String,
+    /// The code, in clear (only ever in memory, or sealed in the outbox).
+    pub code: String,
+    /// When the code expires (ms).
+    pub expires_at: i64,
+    /// Minutes the code lasts, for the text.
+    pub minutes: u64,
+    /// The user's language (`fr`), from the request's `Accept-Language`.
+    pub locale: Option<String>,
+}
+
+/// Why a send failed, as lettre sorts SMTP errors: retry, or give up.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// Worth retrying: timeouts, connection failures, 429 and 5xx answers, SMTP 4xx.
+    #[error("temporary failure: {0}")]
+    Transient(String),
+    /// Retrying cannot help: invalid recipient, rejected credentials, SMTP 5xx.
+    #[error("permanent failure: {0}")]
+    Permanent(String),
+}
+
+impl SendError {
+    /// Whether a retry may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Transient(_))
+    }
+}
+
+/// The SMS provider.
+#[derive(Debug)]
+pub enum SmsProvider {
+    /// Twilio's Messages API.
+    Twilio(twilio::Twilio),
+    /// A signed JSON webhook.
+    Webhook(webhook::Webhook),
+}
+
+/// The configured ways to deliver codes.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    dev: bool,
+    email: Option<Arc<smtp::Smtp>>,
+    sms: Option<Arc<SmsProvider>>,
+    texts: Arc<Texts>,
 }
 
 impl Delivery {
     /// The delivery the configuration asks for, or why there is none.
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
-        if config.dev {
-            return Ok(Self::Dev);
+        let d = &config.delivery;
+        let texts = Arc::new(Texts::load(
+            d.app_name.clone(),
+            d.email_templates_dir.as_deref(),
+            d.sms_domain.clone(),
+        )?);
+        let email = match (&d.smtp_url, &d.email_from) {
+            (Some(url), Some(from)) => Some(Arc::new(smtp::Smtp::new(url, from)?)),
+            (Some(_), None) => anyhow::bail!("--smtp-url needs --email-from (OTP_EMAIL_FROM)"),
+            (None, Some(_)) => anyhow::bail!("--email-from needs --smtp-url (OTP_SMTP_URL)"),
+            (None, None) => None,
+        };
+        let twilio = match (&d.twilio_account_sid, &d.twilio_auth_token) {
+            (Some(sid), Some(token)) => Some(twilio::Twilio::new(
+                &d.twilio_base_url,
+                sid,
+                token,
+                d.twilio_from.clone(),
+                d.twilio_messaging_service_sid.clone(),
+            )?),
+            (None, None) => None,
+            _ => anyhow::bail!("Twilio needs both --twilio-account-sid and --twilio-auth-token"),
+        };
+        let webhook = match (&d.sms_webhook_url, &d.sms_webhook_secret) {
+            (Some(url), Some(secret)) => Some(webhook::Webhook::new(url, secret)?),
+            (None, None) => None,
+            _ => anyhow::bail!(
+                "the SMS webhook needs both --sms-webhook-url and --sms-webhook-secret"
+            ),
+        };
+        let sms = match (twilio, webhook) {
+            (Some(_), Some(_)) => {
+                anyhow::bail!("configure one SMS provider: Twilio or the webhook, not both")
+            }
+            (Some(t), None) => Some(Arc::new(SmsProvider::Twilio(t))),
+            (None, Some(w)) => Some(Arc::new(SmsProvider::Webhook(w))),
+            (None, None) => None,
+        };
+        if !config.dev && email.is_none() && sms.is_none() {
+            anyhow::bail!(
+                "no delivery provider is configured, so codes could not reach users: configure SMTP \
+                 (--smtp-url, --email-from) and/or an SMS provider (Twilio or --sms-webhook-url), \
+                 or start with --dev (OTP_DEV=1) for local development"
+            );
         }
-        anyhow::bail!(
-            "no delivery provider is configured, so codes could not reach users; \
-             start with --dev (or OTP_DEV=1) for local development"
-        )
+        if sms.is_some() && d.sms_allowed_countries.is_empty() {
+            tracing::warn!(
+                "text messages may go to every country: set --sms-allowed-countries (OTP_SMS_ALLOWED_COUNTRIES) \
+                 to the calling codes of your users to limit SMS pumping"
+            );
+        }
+        Ok(Self {
+            dev: config.dev,
+            email,
+            sms,
+            texts,
+        })
     }
 
-    /// Whether messages are kept in the dev outbox.
+    /// Whether this is dev mode (console and dev outbox).
     pub fn is_dev(&self) -> bool {
-        matches!(self, Self::Dev)
+        self.dev
     }
 
-    /// Hands a message over for delivery.
-    pub fn send(&self, message: &OutboxMessage) {
-        match self {
-            Self::Dev => console::print(message),
+    /// Whether codes can be delivered to this kind of identifier.
+    pub fn supports(&self, kind: IdentifierKind) -> bool {
+        self.dev || self.provider_for(kind)
+    }
+
+    /// Whether messages to this kind of identifier go through the outbox and a provider.
+    pub fn provider_for(&self, kind: IdentifierKind) -> bool {
+        match kind {
+            IdentifierKind::Email => self.email.is_some(),
+            IdentifierKind::Phone => self.sms.is_some(),
+        }
+    }
+
+    /// The texts, for the dev outbox.
+    pub fn texts(&self) -> &Texts {
+        &self.texts
+    }
+
+    /// Dev mode: prints the message on the console.
+    pub fn print_dev(&self, message: &OutboxMessage) {
+        console::print(message);
+    }
+
+    /// Sends a message through its channel's provider; `Ok` carries the provider's message id.
+    pub async fn send(&self, message: &Message, now_ms: i64) -> Result<Option<String>, SendError> {
+        match message.channel {
+            Channel::Email => {
+                let smtp = self
+                    .email
+                    .as_ref()
+                    .ok_or_else(|| SendError::Permanent("no email provider".into()))?;
+                let (subject, text, html) = self
+                    .texts
+                    .email(message)
+                    .map_err(|e| SendError::Permanent(e.to_string()))?;
+                smtp.send(&message.to, &subject, text, html).await
+            }
+            Channel::Sms => {
+                let body = self
+                    .texts
+                    .sms(message)
+                    .map_err(|e| SendError::Permanent(e.to_string()))?;
+                match self
+                    .sms
+                    .as_deref()
+                    .ok_or_else(|| SendError::Permanent("no SMS provider".into()))?
+                {
+                    SmsProvider::Twilio(t) => t.send(&message.to, &body).await.map(Some),
+                    SmsProvider::Webhook(w) => w.send(message, &body, now_ms).await.map(|()| None),
+                }
+            }
         }
     }
 }
 
-/// Writes the message that carries a code.
-pub fn compose(to: &Identifier, code: &Code, ttl_secs: u64, now: i64) -> OutboxMessage {
-    let minutes = ttl_secs.div_ceil(60);
-    let (channel, body) = match to {
-        Identifier::Phone(_) => (
-            Channel::Sms,
-            format!(
-                "{} is your verification code. It expires in {minutes} minutes.",
-                code.expose()
-            ),
-        ),
-        Identifier::Email(_) => (
-            Channel::Email,
-            format!(
-                "Your verification code is {}.\n\nIt expires in {minutes} minutes. If you did not ask for it, ignore this email.",
-                code.expose()
-            ),
-        ),
-    };
-    OutboxMessage {
-        to: to.as_str().to_owned(),
-        channel,
-        code: code.expose().to_owned(),
-        body,
-        sent_at: now,
+/// The channel that reaches an identifier.
+pub fn channel_of(to: &Identifier) -> Channel {
+    match to.kind() {
+        IdentifierKind::Phone => Channel::Sms,
+        IdentifierKind::Email => Channel::Email,
     }
 }

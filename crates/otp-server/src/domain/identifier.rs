@@ -43,6 +43,13 @@ impl PhoneNumber {
         &self.0
     }
 
+    /// The country calling code (`1` for `+1…`, `44` for `+44…`).
+    pub fn calling_code(&self) -> u16 {
+        phonenumber::parse(None, &self.0)
+            .map(|p| p.code().value())
+            .unwrap_or(0)
+    }
+
     /// Masked for display to someone who may not own it: `+1********67`.
     pub fn masked(&self) -> String {
         otp_proto::mask::mask_identifier(&self.0)

@@ -1,28 +1,110 @@
 //! Sending and checking codes: the part of sign-up and sign-in that is the same for both.
 
+use crate::delivery::Message;
+use crate::delivery::worker::SealedPayload;
 use crate::domain::Identifier;
 use crate::error::ApiError;
 use crate::extract::ClientCtx;
 use crate::ids::new_id;
 use crate::otp::{Code, Judgement};
+use crate::rate_limit::SendLimits;
 use crate::state::AppState;
-use crate::store::{AttemptCode, Completion, CompletionKind, PrepareCode};
+use crate::store::{AttemptCode, Completion, CompletionKind, NewOutbox, PrepareCode};
 use crate::tokens::ClientToken;
 use otp_proto::Strategy;
+use otp_proto::dev::OutboxMessage;
 
-/// Generates a code for `owner_id`, stores its hash within the send limits, and sends it.
+/// Generates a code for `owner_id`, stores its hash and its message within the send limits (one
+/// transaction), and hands the message to the delivery worker (and, in dev mode, the console).
 pub async fn send(
     state: &AppState,
     owner_id: &str,
     strategy: Strategy,
     to: &Identifier,
     identifier_id: Option<&str>,
-    ip: Option<String>,
+    request: &SendContext,
 ) -> Result<(), ApiError> {
     let policy = &state.config.policy;
+    let delivery_config = &state.config.delivery;
+    if !state.delivery.supports(to.kind()) {
+        return Err(ApiError::ChannelDisabled(to.kind()));
+    }
     let now = state.now();
+    let mut limits = vec![(format!("to:{}", to.as_str()), policy.identifier_limits())];
+    if let Some(ip) = &request.ip {
+        limits.push((format!("ip:{ip}"), policy.ip_limits()));
+    }
+    if let (Identifier::Phone(phone), true) = (to, state.delivery.provider_for(to.kind())) {
+        // SMS costs money: countries outside the allowlist get nothing, and every country and
+        // all of them together have hourly caps (SMS pumping).
+        let cc = phone.calling_code();
+        if !delivery_config.sms_allowed_countries.is_empty()
+            && !delivery_config.sms_allowed_countries.contains(&cc)
+        {
+            return Err(ApiError::CountryBlocked);
+        }
+        limits.push((
+            format!("sms:cc:{cc}"),
+            hourly(delivery_config.country_cap(cc)),
+        ));
+        limits.push((
+            "sms:all".to_owned(),
+            hourly(delivery_config.sms_global_per_hour),
+        ));
+    }
     let code = Code::generate()?;
-    let message = crate::delivery::compose(to, &code, policy.code_ttl_secs, now);
+    let expire_at = now + policy.code_ttl_ms();
+    let minutes = policy.code_ttl_secs.div_ceil(60);
+    let outbox = if state.delivery.provider_for(to.kind()) {
+        let payload = SealedPayload {
+            code: code.expose().to_owned(),
+            expires_at: expire_at,
+            minutes,
+        };
+        let sealed = state.sealer.seal(
+            owner_id,
+            &serde_json::to_vec(&payload).map_err(anyhow::Error::from)?,
+        )?;
+        let deadline = i64::try_from(delivery_config.delivery_deadline_secs)
+            .unwrap_or(i64::MAX / 2_000)
+            * 1000;
+        Some(NewOutbox {
+            channel: crate::delivery::channel_of(to),
+            recipient: to.as_str().to_owned(),
+            locale: request.locale.clone(),
+            payload: sealed,
+            deadline_at: (now + deadline).min(expire_at),
+        })
+    } else {
+        None
+    };
+    let dev_message = state.delivery.is_dev().then(|| {
+        let message = Message {
+            channel: crate::delivery::channel_of(to),
+            to: to.as_str().to_owned(),
+            code: code.expose().to_owned(),
+            expires_at: expire_at,
+            minutes,
+            locale: request.locale.clone(),
+        };
+        let body = match message.channel {
+            otp_proto::dev::Channel::Sms => state.delivery.texts().sms(&message),
+            otp_proto::dev::Channel::Email => state
+                .delivery
+                .texts()
+                .email(&message)
+                .map(|(_, text, _)| text),
+        };
+        body.map(|body| OutboxMessage {
+            to: message.to,
+            channel: message.channel,
+            code: message.code,
+            body,
+            sent_at: now,
+        })
+    });
+    let dev_message = dev_message.transpose()?;
+    let queued = outbox.is_some();
     state
         .store
         .prepare_code(PrepareCode {
@@ -31,16 +113,37 @@ pub async fn send(
             identifier: to,
             identifier_id,
             mac: state.hasher.hash(owner_id, &code),
-            expire_at: now + policy.code_ttl_ms(),
+            expire_at,
             now,
-            ip,
-            identifier_limits: policy.identifier_limits(),
-            ip_limits: policy.ip_limits(),
-            dev_message: state.delivery.is_dev().then_some(&message),
+            limits,
+            outbox,
+            dev_message: dev_message.as_ref(),
         })
         .await?;
-    state.delivery.send(&message);
+    if let Some(message) = &dev_message {
+        state.delivery.print_dev(message);
+    }
+    if queued {
+        state.wake.notify_one();
+    }
     Ok(())
+}
+
+/// What the request tells about how to send: the caller's address (for the per-IP limit) and
+/// language (for the message's text).
+#[derive(Debug, Clone, Default)]
+pub struct SendContext {
+    /// The client's IP address.
+    pub ip: Option<String>,
+    /// The primary language of `Accept-Language`.
+    pub locale: Option<String>,
+}
+
+fn hourly(per_hour: u32) -> SendLimits {
+    SendLimits {
+        min_interval_ms: 0,
+        per_hour,
+    }
 }
 
 /// Checks a code typed for `owner_id`. When it is right, creates the session (and for a

@@ -3,7 +3,7 @@
 //! `openapi.json`, so the published document cannot drift from what is served.
 
 mod client;
-mod code;
+pub mod code;
 mod dev;
 mod meta;
 mod session;

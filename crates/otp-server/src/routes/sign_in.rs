@@ -4,9 +4,10 @@
 use super::{code, reply, required, strategy};
 use crate::domain::{Identifier, IdentifierKind};
 use crate::error::ApiError;
-use crate::extract::{Body, ClientAuth, ClientCtx, ClientIp};
+use crate::extract::{Body, ClientAuth, ClientCtx};
 use crate::ids::new_id;
 use crate::present;
+use crate::routes::code::SendContext;
 use crate::state::AppState;
 use crate::store::{CompletionKind, SignInRow};
 use axum::extract::{Path, State};
@@ -62,7 +63,7 @@ pub async fn get_sign_in(
 pub async fn prepare_first_factor(
     State(state): State<AppState>,
     auth: ClientAuth,
-    ClientIp(ip): ClientIp,
+    request: SendContext,
     Path(id): Path<String>,
     Body(req): Body<PrepareFirstFactor>,
 ) -> Result<Response, ApiError> {
@@ -89,7 +90,7 @@ pub async fn prepare_first_factor(
         .find(|f| wanted_id.as_deref().is_none_or(|want| want == f.id))
         .ok_or(ApiError::StrategyInvalid(param))?;
     let to = Identifier::from_stored(kind.as_str(), factor.value.clone());
-    code::send(&state, &id, strategy, &to, Some(&factor.id), ip).await?;
+    code::send(&state, &id, strategy, &to, Some(&factor.id), &request).await?;
     respond(&state, &ctx, &id).await
 }
 

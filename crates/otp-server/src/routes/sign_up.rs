@@ -4,9 +4,10 @@
 use super::{code, reply, required, strategy};
 use crate::domain::{EmailAddress, Identifier, PhoneNumber};
 use crate::error::ApiError;
-use crate::extract::{Body, ClientAuth, ClientCtx, ClientIp};
+use crate::extract::{Body, ClientAuth, ClientCtx};
 use crate::ids::new_id;
 use crate::present;
+use crate::routes::code::SendContext;
 use crate::state::AppState;
 use crate::store::{CompletionKind, SignUpRow};
 use axum::extract::{Path, State};
@@ -75,7 +76,7 @@ pub async fn get_sign_up(
 pub async fn prepare_verification(
     State(state): State<AppState>,
     auth: ClientAuth,
-    ClientIp(ip): ClientIp,
+    request: SendContext,
     Path(id): Path<String>,
     Body(req): Body<PrepareVerification>,
 ) -> Result<Response, ApiError> {
@@ -83,7 +84,7 @@ pub async fn prepare_verification(
     let ctx = auth.0.ok_or(ApiError::NotFound)?;
     let sign_up = open(&state, &ctx, &id).await?;
     code::ensure_strategy(strategy, &sign_up.identifier)?;
-    code::send(&state, &id, strategy, &sign_up.identifier, None, ip).await?;
+    code::send(&state, &id, strategy, &sign_up.identifier, None, &request).await?;
     respond(&state, &ctx, &id).await
 }
 

@@ -74,6 +74,8 @@ pub struct CodeRow {
     pub state: CodeState,
     /// Expiry.
     pub expire_at: i64,
+    /// Where its message stands, when it went through the outbox.
+    pub delivery: Option<otp_proto::DeliveryStatus>,
 }
 
 /// A sign-up attempt.
@@ -224,14 +226,63 @@ pub struct PrepareCode<'a> {
     pub expire_at: i64,
     /// Now.
     pub now: i64,
-    /// The client's address, for the per-IP limit.
-    pub ip: Option<String>,
-    /// Limits per identifier.
-    pub identifier_limits: SendLimits,
-    /// Limits per IP.
-    pub ip_limits: SendLimits,
+    /// The send limits to check and count: scope (`to:…`, `ip:…`, `sms:cc:1`, `sms:all`) and limit.
+    pub limits: Vec<(String, SendLimits)>,
+    /// The message for the delivery worker, written in the same transaction.
+    pub outbox: Option<NewOutbox>,
     /// Dev mode: the message to keep in the dev outbox, in the same transaction.
     pub dev_message: Option<&'a otp_proto::dev::OutboxMessage>,
+}
+
+/// A message for the outbox.
+#[derive(Debug)]
+pub struct NewOutbox {
+    /// SMS or email.
+    pub channel: otp_proto::dev::Channel,
+    /// Where it goes.
+    pub recipient: String,
+    /// The user's language.
+    pub locale: Option<String>,
+    /// The sealed code.
+    pub payload: Vec<u8>,
+    /// Stop retrying after this time.
+    pub deadline_at: i64,
+}
+
+/// A message claimed by the delivery worker.
+#[derive(Debug)]
+pub struct OutboxJob {
+    /// Row id.
+    pub id: i64,
+    /// The sign-up or sign-in (the sealing context).
+    pub owner_id: String,
+    /// SMS or email.
+    pub channel: otp_proto::dev::Channel,
+    /// Where it goes.
+    pub recipient: String,
+    /// The user's language.
+    pub locale: Option<String>,
+    /// The sealed code (wiped once the message is done).
+    pub payload: Option<Vec<u8>>,
+    /// Sends tried so far.
+    pub attempts: u32,
+    /// Stop retrying after this time.
+    pub deadline_at: i64,
+}
+
+/// How a message ended.
+#[derive(Debug)]
+pub enum OutboxOutcome {
+    /// The provider accepted it.
+    Sent {
+        /// The provider's id of the message.
+        provider_id: Option<String>,
+    },
+    /// It will never be sent.
+    Failed {
+        /// Why, for operators.
+        error: String,
+    },
 }
 
 /// An attempt to check, and what to create if it is right.

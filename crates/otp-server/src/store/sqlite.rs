@@ -264,11 +264,8 @@ impl SqliteStore {
         if let Some(retry_after_secs) = lockout.remaining_secs(p.now) {
             return Err(StoreError::Locked { retry_after_secs });
         }
-        let mut scopes = vec![(format!("to:{}", p.identifier.as_str()), p.identifier_limits)];
-        if let Some(ip) = &p.ip {
-            scopes.push((format!("ip:{ip}"), p.ip_limits));
-        }
-        for (scope, limits) in &scopes {
+        let scopes = &p.limits;
+        for (scope, limits) in scopes {
             sqlx::query("DELETE FROM send_events WHERE scope = ? AND at <= ?")
                 .bind(scope)
                 .bind(p.now - HOUR_MS)
@@ -282,7 +279,7 @@ impl SqliteStore {
             rate_limit::check_send(&earlier, p.now, *limits)
                 .map_err(|retry_after_secs| StoreError::TooManyRequests { retry_after_secs })?;
         }
-        for (scope, _) in &scopes {
+        for (scope, _) in scopes {
             sqlx::query("INSERT INTO send_events (scope, at) VALUES (?, ?)")
                 .bind(scope)
                 .bind(p.now)
@@ -305,13 +302,36 @@ impl SqliteStore {
         .bind(p.now)
         .execute(&mut *tx)
         .await?;
+        if let Some(o) = &p.outbox {
+            // The code of an earlier message for this attempt is void: do not send it any more.
+            sqlx::query(
+                "UPDATE outbox SET status = 'superseded', payload = NULL, finished_at = ?
+                 WHERE owner_id = ? AND status IN ('pending', 'sending')",
+            )
+            .bind(p.now)
+            .bind(p.owner_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO outbox (owner_id, channel, recipient, locale, payload, status, attempts, next_attempt_at,
+                   deadline_at, created_at)
+                 VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
+            )
+            .bind(p.owner_id)
+            .bind(channel_name(o.channel))
+            .bind(&o.recipient)
+            .bind(&o.locale)
+            .bind(&o.payload)
+            .bind(p.now)
+            .bind(o.deadline_at)
+            .bind(p.now)
+            .execute(&mut *tx)
+            .await?;
+        }
         if let Some(m) = p.dev_message {
             sqlx::query("INSERT INTO dev_outbox (recipient, channel, code, body, sent_at) VALUES (?, ?, ?, ?, ?)")
                 .bind(&m.to)
-                .bind(match m.channel {
-                    otp_proto::dev::Channel::Sms => "sms",
-                    otp_proto::dev::Channel::Email => "email",
-                })
+                .bind(channel_name(m.channel))
                 .bind(&m.code)
                 .bind(&m.body)
                 .bind(m.sent_at)
@@ -467,6 +487,89 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    // ---- delivery outbox ----
+
+    /// Claims the oldest message that is due (pending and due, or leased by a worker that did
+    /// not finish), reserving it for `lease_ms`.
+    pub async fn claim_outbox(
+        &self,
+        now: i64,
+        lease_ms: i64,
+    ) -> Result<Option<OutboxJob>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE outbox SET status = 'sending', lease_until = ?
+             WHERE id = (SELECT id FROM outbox
+                         WHERE (status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?)
+                         ORDER BY id LIMIT 1)
+             RETURNING id, owner_id, channel, recipient, locale, payload, attempts, deadline_at",
+        )
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let channel: String = r.try_get("channel")?;
+            Ok(OutboxJob {
+                id: r.try_get("id")?,
+                owner_id: r.try_get("owner_id")?,
+                channel: channel_of(&channel),
+                recipient: r.try_get("recipient")?,
+                locale: r.try_get("locale")?,
+                payload: r.try_get("payload")?,
+                attempts: r.try_get("attempts")?,
+                deadline_at: r.try_get("deadline_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Schedules another try of a claimed message.
+    pub async fn outbox_retry(
+        &self,
+        id: i64,
+        next_attempt_at: i64,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?, lease_until = NULL,
+               last_error = ?
+             WHERE id = ? AND status = 'sending'",
+        )
+        .bind(next_attempt_at)
+        .bind(error)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records how a claimed message ended, and wipes its sealed code.
+    pub async fn outbox_finish(
+        &self,
+        id: i64,
+        now: i64,
+        outcome: OutboxOutcome,
+    ) -> Result<(), StoreError> {
+        let (status, provider_id, error) = match outcome {
+            OutboxOutcome::Sent { provider_id } => ("sent", provider_id, None),
+            OutboxOutcome::Failed { error } => ("failed", None, Some(error)),
+        };
+        sqlx::query(
+            "UPDATE outbox SET status = ?, attempts = attempts + 1, provider_id = ?, last_error = COALESCE(?, last_error),
+               payload = NULL, lease_until = NULL, finished_at = ?
+             WHERE id = ?",
+        )
+        .bind(status)
+        .bind(provider_id)
+        .bind(error)
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -627,13 +730,16 @@ async fn load_code(
     owner_id: &str,
 ) -> Result<Option<CodeRow>, StoreError> {
     let row = sqlx::query(
-        "SELECT strategy, identifier, status, attempts, expire_at FROM codes WHERE owner_id = ?",
+        "SELECT strategy, identifier, status, attempts, expire_at,
+           (SELECT status FROM outbox WHERE outbox.owner_id = codes.owner_id ORDER BY id DESC LIMIT 1) AS delivery
+         FROM codes WHERE owner_id = ?",
     )
     .bind(owner_id)
     .fetch_optional(&mut *conn)
     .await?;
     row.map(|r| {
         let strategy: String = r.try_get("strategy")?;
+        let delivery: Option<String> = r.try_get("delivery")?;
         Ok(CodeRow {
             strategy: Strategy::parse(&strategy)
                 .with_context(|| format!("stored strategy {strategy}"))?,
@@ -641,9 +747,29 @@ async fn load_code(
             attempts: r.try_get("attempts")?,
             state: code_state(r.try_get("status")?)?,
             expire_at: r.try_get("expire_at")?,
+            delivery: delivery.map(|d| match d.as_str() {
+                "sent" => otp_proto::DeliveryStatus::Sent,
+                "failed" => otp_proto::DeliveryStatus::Failed,
+                _ => otp_proto::DeliveryStatus::Pending,
+            }),
         })
     })
     .transpose()
+}
+
+fn channel_name(channel: otp_proto::dev::Channel) -> &'static str {
+    match channel {
+        otp_proto::dev::Channel::Sms => "sms",
+        otp_proto::dev::Channel::Email => "email",
+    }
+}
+
+fn channel_of(name: &str) -> otp_proto::dev::Channel {
+    if name == "email" {
+        otp_proto::dev::Channel::Email
+    } else {
+        otp_proto::dev::Channel::Sms
+    }
 }
 
 async fn load_sign_up(

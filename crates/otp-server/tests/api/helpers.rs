@@ -221,3 +221,33 @@ impl TestApp {
         otp_server::Clock::now_ms(&self.clock)
     }
 }
+
+impl TestApp {
+    /// Signs up `identifier` on `client` with the code the SMS stand-in received as request `n`.
+    pub async fn sign_up_without_outbox(
+        &self,
+        client: &Client,
+        identifier: &str,
+        sms: &crate::providers::SmsServer,
+        n: usize,
+    ) {
+        client
+            .sign_up()
+            .create_phone(identifier)
+            .await
+            .expect("create");
+        client
+            .sign_up()
+            .prepare_verification(Strategy::PhoneCode)
+            .await
+            .expect("prepare");
+        let request = sms.wait_for(n).await;
+        let json: serde_json::Value = serde_json::from_str(&request.body).expect("webhook json");
+        let code = json["code"].as_str().expect("code");
+        client
+            .sign_up()
+            .attempt_verification(Strategy::PhoneCode, code)
+            .await
+            .expect("attempt");
+    }
+}

@@ -2,11 +2,13 @@
 //! and a manual clock, and drives it through the real `otp-client` SDK.
 
 mod concurrency;
+mod delivery;
 mod errors;
 mod helpers;
 mod limits;
 mod logs;
 mod openapi;
+mod providers;
 mod sessions;
 mod sign_in;
 mod sign_up;

@@ -1,0 +1,209 @@
+//! The texts of messages, per language: built-in English, French and Spanish, overridable from
+//! a directory (`<lang>/subject.txt`, `<lang>/body.txt`, `<lang>/body.html`). Rendered with
+//! minijinja; HTML bodies are auto-escaped.
+
+use super::Message;
+use anyhow::Context;
+use minijinja::{Environment, context};
+use std::path::Path;
+
+/// Languages with built-in texts; any other falls back to English.
+const BUILT_IN: &[(&str, [&str; 4])] = &[
+    (
+        "en",
+        [
+            "{{ code }} is your {{ app_name }} verification code. It expires in {{ minutes }} minutes.",
+            "Your {{ app_name }} verification code",
+            "Your {{ app_name }} verification code is {{ code }}.\n\nIt expires in {{ minutes }} minutes. If you did not ask for it, you can ignore this email.\n",
+            "<p>Your {{ app_name }} verification code is</p><p style=\"font-size:28px;font-weight:bold;letter-spacing:4px\">{{ code }}</p><p>It expires in {{ minutes }} minutes. If you did not ask for it, you can ignore this email.</p>",
+        ],
+    ),
+    (
+        "fr",
+        [
+            "{{ code }} est votre code de vérification {{ app_name }}. Il expire dans {{ minutes }} minutes.",
+            "Votre code de vérification {{ app_name }}",
+            "Votre code de vérification {{ app_name }} est {{ code }}.\n\nIl expire dans {{ minutes }} minutes. Si vous ne l'avez pas demandé, ignorez cet e-mail.\n",
+            "<p>Votre code de vérification {{ app_name }} est</p><p style=\"font-size:28px;font-weight:bold;letter-spacing:4px\">{{ code }}</p><p>Il expire dans {{ minutes }} minutes. Si vous ne l'avez pas demandé, ignorez cet e-mail.</p>",
+        ],
+    ),
+    (
+        "es",
+        [
+            "{{ code }} es tu código de verificación de {{ app_name }}. Caduca en {{ minutes }} minutos.",
+            "Tu código de verificación de {{ app_name }}",
+            "Tu código de verificación de {{ app_name }} es {{ code }}.\n\nCaduca en {{ minutes }} minutos. Si no lo pediste, ignora este correo.\n",
+            "<p>Tu código de verificación de {{ app_name }} es</p><p style=\"font-size:28px;font-weight:bold;letter-spacing:4px\">{{ code }}</p><p>Caduca en {{ minutes }} minutos. Si no lo pediste, ignora este correo.</p>",
+        ],
+    ),
+];
+
+/// The template names of one language.
+const PARTS: [&str; 4] = ["sms.txt", "subject.txt", "body.txt", "body.html"];
+
+/// The message texts.
+#[derive(Debug)]
+pub struct Texts {
+    env: Environment<'static>,
+    app_name: String,
+    sms_domain: Option<String>,
+}
+
+impl Texts {
+    /// The built-in texts, with overrides from `dir` when given.
+    pub fn load(
+        app_name: String,
+        dir: Option<&Path>,
+        sms_domain: Option<String>,
+    ) -> anyhow::Result<Self> {
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") {
+                minijinja::AutoEscape::Html
+            } else {
+                minijinja::AutoEscape::None
+            }
+        });
+        for (lang, parts) in BUILT_IN {
+            for (part, source) in PARTS.iter().zip(parts) {
+                env.add_template_owned(format!("{lang}/{part}"), (*source).to_owned())?;
+            }
+        }
+        if let Some(dir) = dir {
+            for entry in
+                std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?
+            {
+                let lang_dir = entry?.path();
+                let Some(lang) = lang_dir
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .map(str::to_owned)
+                else {
+                    continue;
+                };
+                if !lang_dir.is_dir() {
+                    continue;
+                }
+                for part in PARTS {
+                    let path = lang_dir.join(part);
+                    if path.exists() {
+                        let source = std::fs::read_to_string(&path)
+                            .with_context(|| format!("reading {}", path.display()))?;
+                        env.add_template_owned(format!("{lang}/{part}"), source)
+                            .with_context(|| format!("template {}", path.display()))?;
+                    }
+                }
+            }
+        }
+        Ok(Self {
+            env,
+            app_name,
+            sms_domain,
+        })
+    }
+
+    fn render(&self, message: &Message, part: &str) -> anyhow::Result<String> {
+        let lang = message.locale.as_deref().unwrap_or("en");
+        let name = format!("{lang}/{part}");
+        let template = self
+            .env
+            .get_template(&name)
+            .or_else(|_| self.env.get_template(&format!("en/{part}")))?;
+        Ok(template.render(context! { code => message.code, app_name => self.app_name, minutes => message.minutes })?)
+    }
+
+    /// The text of an SMS, ending with the origin-bound line `@<domain> #<code>` when a domain
+    /// is configured (WebOTP, iOS and Android autofill).
+    pub fn sms(&self, message: &Message) -> anyhow::Result<String> {
+        let mut body = self.render(message, "sms.txt")?;
+        if let Some(domain) = &self.sms_domain {
+            body.push_str(&format!("\n\n@{domain} #{}", message.code));
+        }
+        Ok(body)
+    }
+
+    /// Subject, plain text and HTML of an email.
+    pub fn email(&self, message: &Message) -> anyhow::Result<(String, String, String)> {
+        Ok((
+            self.render(message, "subject.txt")?,
+            self.render(message, "body.txt")?,
+            self.render(message, "body.html")?,
+        ))
+    }
+}
+
+/// The primary language subtag of an `Accept-Language` header (`fr-CA,fr;q=0.9` → `fr`).
+pub fn language(accept_language: &str) -> Option<String> {
+    let first = accept_language.split(',').next()?.split(';').next()?.trim();
+    let primary = first.split('-').next()?.to_ascii_lowercase();
+    (primary.len() >= 2 && primary.len() <= 8 && primary.bytes().all(|b| b.is_ascii_alphabetic()))
+        .then_some(primary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use otp_proto::dev::Channel;
+
+    fn message(locale: Option<&str>) -> Message {
+        Message {
+            channel: Channel::Email,
+            to: "jane@example.com".into(),
+            code: "123456".into(),
+            expires_at: 0,
+            minutes: 10,
+            locale: locale.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn texts_follow_the_language_and_fall_back_to_english() {
+        let texts = Texts::load("Acme".into(), None, None).expect("texts");
+        let (subject, text, html) = texts.email(&message(Some("fr"))).expect("render");
+        assert_eq!(subject, "Votre code de vérification Acme");
+        assert!(text.contains("123456") && text.contains("10 minutes"));
+        assert!(html.contains("123456"));
+        let (subject, _, _) = texts.email(&message(Some("xx"))).expect("render");
+        assert_eq!(subject, "Your Acme verification code");
+    }
+
+    #[test]
+    fn html_is_escaped_and_sms_ends_with_the_webotp_line() {
+        let texts =
+            Texts::load("<Acme & Co>".into(), None, Some("acme.example".into())).expect("texts");
+        let (_, text, html) = texts.email(&message(None)).expect("render");
+        assert!(text.contains("<Acme & Co>"));
+        assert!(html.contains("&lt;Acme &amp; Co&gt;"));
+        let sms = texts
+            .sms(&Message {
+                channel: Channel::Sms,
+                ..message(None)
+            })
+            .expect("render");
+        assert!(sms.starts_with("123456 is your <Acme & Co> verification code."));
+        assert!(sms.ends_with("\n\n@acme.example #123456"));
+    }
+
+    #[test]
+    fn templates_can_be_overridden_from_a_directory() {
+        let dir = tempfile::tempdir().expect("dir");
+        std::fs::create_dir(dir.path().join("de")).expect("mkdir");
+        std::fs::write(dir.path().join("de/subject.txt"), "Ihr {{ app_name }}-Code")
+            .expect("write");
+        let texts = Texts::load("Acme".into(), Some(dir.path()), None).expect("texts");
+        let (subject, text, _) = texts.email(&message(Some("de"))).expect("render");
+        assert_eq!(subject, "Ihr Acme-Code");
+        assert!(
+            text.starts_with("Your Acme verification code is 123456"),
+            "missing parts fall back to English"
+        );
+    }
+
+    #[test]
+    fn accept_language_gives_the_primary_language() {
+        assert_eq!(language("fr-CA,fr;q=0.9,en;q=0.8").as_deref(), Some("fr"));
+        assert_eq!(language("ES").as_deref(), Some("es"));
+        assert_eq!(language("*"), None);
+        assert_eq!(language(""), None);
+    }
+}
