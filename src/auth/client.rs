@@ -189,6 +189,32 @@ impl AuthClient {
         result.map_err(|e| describe(&e, Context::Verify))
     }
 
+    /// Whether the server gave up delivering the attempt's current code.
+    pub async fn delivery_failed(&self, pending: &Pending) -> Result<bool, FormError> {
+        use otp_client::proto::DeliveryStatus;
+        let verification = match pending.flow {
+            Flow::SignUp => self
+                .client
+                .sign_up()
+                .get(&pending.attempt_id)
+                .await
+                .map(|s| {
+                    s.verifications
+                        .phone_number
+                        .or(s.verifications.email_address)
+                }),
+            Flow::SignIn => self
+                .client
+                .sign_in()
+                .get(&pending.attempt_id)
+                .await
+                .map(|s| s.first_factor_verification),
+        };
+        self.persist();
+        let verification = verification.map_err(|e| describe(&e, Context::Verify))?;
+        Ok(verification.and_then(|v| v.delivery_status) == Some(DeliveryStatus::Failed))
+    }
+
     /// Ends the device's sessions on the server and forgets the token here.
     pub async fn sign_out(&self) -> Result<(), FormError> {
         let result = match self.client.sign_out().await {

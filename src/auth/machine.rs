@@ -212,6 +212,32 @@ impl AuthState {
         self.busy = None;
     }
 
+    /// The server gave up delivering the current code (a permanent provider error, or retries
+    /// ran out): say so on the code field and offer a new code. Ignored when the attempt changed
+    /// meanwhile or another error is showing.
+    pub fn delivery_failed(&mut self, attempt_id: &str) {
+        let Phase::Verifying(p) = &self.phase else {
+            return;
+        };
+        if p.attempt_id != attempt_id || self.error.is_some() || self.busy.is_some() {
+            return;
+        }
+        let what = match p.channel {
+            Channel::Phone => "text message",
+            Channel::Email => "email",
+        };
+        self.error = Some(FormError {
+            field: Field::Code,
+            message: format!(
+                "We couldn't deliver the {what} to {}. Send a new code, or change it.",
+                p.masked
+            ),
+            remedy: Some(Remedy::Resend),
+            retry_after_secs: None,
+        });
+        self.resend_at = None;
+    }
+
     /// A session is active.
     pub fn signed_in(&mut self, session: SignedIn) {
         self.phase = Phase::SignedIn(session);
@@ -339,6 +365,23 @@ mod tests {
         s.failed(error(None, Some(Remedy::StartOver)), 0);
         assert_eq!(s.phase, Phase::SignedOut(Flow::SignIn));
         assert!(s.error.is_some(), "with the reason shown there");
+    }
+
+    #[test]
+    fn a_failed_delivery_offers_a_new_code_at_once() {
+        let mut s = AuthState::default();
+        s.code_sent(pending(), 0);
+        s.delivery_failed("sua_other");
+        assert_eq!(s.error, None, "about another attempt");
+        s.delivery_failed("sua_1");
+        let e = s.error.clone().expect("error");
+        assert_eq!((e.field, e.remedy), (Field::Code, Some(Remedy::Resend)));
+        assert!(e.message.contains("+1********43"));
+        assert_eq!(
+            s.resend_wait_secs(0),
+            0,
+            "no need to wait for the countdown"
+        );
     }
 
     #[test]

@@ -129,6 +129,24 @@ impl AuthStore {
         });
     }
 
+    /// Asks the server whether the current code could be delivered, and says so if not.
+    /// Quiet about its own failures: this runs in the background while the user waits.
+    pub fn check_delivery(&self) {
+        let mut state = self.state;
+        let client = self.client.clone();
+        let Some(pending) = state.peek().pending().cloned() else {
+            return;
+        };
+        if state.peek().busy.is_some() || state.peek().error.is_some() {
+            return;
+        }
+        spawn(async move {
+            if let Ok(true) = client.delivery_failed(&pending).await {
+                state.write().delivery_failed(&pending.attempt_id);
+            }
+        });
+    }
+
     /// Sends another code.
     pub fn resend(&self) {
         let mut state = self.state;

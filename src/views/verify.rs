@@ -23,6 +23,17 @@ pub fn Verify() -> Element {
             now.set(now_ms());
         }
     });
+    // A code that cannot be delivered is reported by the server a few seconds later.
+    let watcher = auth.clone();
+    use_future(move || {
+        let watcher = watcher.clone();
+        async move {
+            loop {
+                sleep(Duration::from_secs(2)).await;
+                watcher.check_delivery();
+            }
+        }
+    });
     let Some(pending) = state.read().pending().cloned() else {
         return rsx! {};
     };

@@ -20,8 +20,18 @@ pub struct Server {
 
 /// Starts a dev-mode server with the default policy and the given clock.
 pub async fn spawn_server(clock: Arc<dyn Clock>) -> Server {
+    spawn_server_with(clock, |_| {}).await
+}
+
+/// Starts a server after `configure` adjusts its dev-mode configuration.
+pub async fn spawn_server_with(
+    clock: Arc<dyn Clock>,
+    configure: impl FnOnce(&mut Config),
+) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
-    let app = Application::build(Config::for_dev(dir.path().to_path_buf()), clock)
+    let mut config = Config::for_dev(dir.path().to_path_buf());
+    configure(&mut config);
+    let app = Application::build(config, clock)
         .await
         .expect("server starts");
     let url = format!("http://{}", app.local_addr().expect("bound"));

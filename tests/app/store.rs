@@ -211,3 +211,47 @@ async fn an_unreachable_backend_says_so_and_offers_a_retry() {
         "Can't reach the server. Check your connection and try again."
     );
 }
+
+#[tokio::test]
+async fn a_code_the_provider_refuses_for_good_is_reported_to_the_user() {
+    // An SMS gateway that refuses every message for good (HTTP 400).
+    let gateway = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let gateway_url = format!("http://{}", gateway.local_addr().expect("addr"));
+    let refuse = axum::Router::new()
+        .fallback(|| async { (axum::http::StatusCode::BAD_REQUEST, "invalid number") });
+    tokio::spawn(async move { axum::serve(gateway, refuse).await });
+    let server = spawn_server_with(Arc::new(otp_server::SystemClock), |c| {
+        c.dev = false;
+        c.delivery.sms_webhook_url = Some(gateway_url);
+        c.delivery.sms_webhook_secret = Some("a-secret-of-16-chars-or-more".into());
+        c.delivery.delivery_poll_ms = 20;
+    })
+    .await;
+    let client = AuthClient::new(&server.url, MemoryTokenStore::new());
+    let mut state = AuthState::default();
+    let pending = client
+        .start_sign_up(PHONE, Channel::Phone)
+        .await
+        .expect("queued");
+    state.code_sent(pending.clone(), now());
+    let mut failed = false;
+    for _ in 0..100 {
+        failed = client.delivery_failed(&pending).await.expect("asked");
+        if failed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(failed, "the server reports the failure");
+    state.delivery_failed(&pending.attempt_id);
+    let error = state
+        .error_for(Field::Code)
+        .expect("shown on the code field");
+    assert_eq!(
+        error.message,
+        "We couldn't deliver the text message to +1********43. Send a new code, or change it."
+    );
+    assert_eq!(error.remedy, Some(Remedy::Resend));
+}
