@@ -43,6 +43,9 @@ pub struct Config {
     /// Database URL; defaults to `sqlite://<data-dir>/otp.db` (WAL mode).
     #[arg(long, env = "OTP_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Connections to the database per instance (PostgreSQL); SQLite uses a small fixed pool.
+    #[arg(long, env = "OTP_DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
+    pub database_max_connections: u32,
     /// Dev mode: codes are printed to the console and kept in the dev outbox
     /// (`GET /v1/dev/outbox`). Never use it in production.
     #[arg(long, env = "OTP_DEV", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
@@ -50,6 +53,13 @@ pub struct Config {
     /// The HMAC key for codes, 32 bytes in base64; generated into the data directory if unset.
     #[arg(long, env = "OTP_HMAC_KEY", hide_env_values = true)]
     pub hmac_key: Option<String>,
+    /// A new session-token signing key is made after this many seconds (the old one stays
+    /// published until its tokens expire).
+    #[arg(long, env = "OTP_JWT_ROTATION_SECS", default_value_t = 30 * 24 * 3600)]
+    pub jwt_rotation_secs: u64,
+    /// How often each instance checks the signing keys for rotation, in milliseconds.
+    #[arg(long, env = "OTP_KEY_REFRESH_MS", default_value_t = 60_000)]
+    pub key_refresh_ms: u64,
     /// `iss` claim of session tokens; defaults to `http://<bind>`.
     #[arg(long, env = "OTP_ISSUER")]
     pub issuer: Option<String>,

@@ -16,7 +16,11 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Migrate => {
-            otp_server::store::Store::connect(&cli.config.database_url()).await?;
+            otp_server::store::connect(
+                &cli.config.database_url(),
+                cli.config.database_max_connections,
+            )
+            .await?;
             tracing::info!("migrations applied");
         }
         Command::Serve => {

@@ -9,9 +9,7 @@ use crate::domain::IdentifierKind;
 use crate::otp::CodeHasher;
 use crate::routes;
 use crate::sealed::Sealer;
-use crate::secrets::Secrets;
 use crate::state::AppState;
-use crate::store::Store;
 use crate::tokens::JwtIssuer;
 use anyhow::Context;
 use axum::Router;
@@ -30,6 +28,28 @@ pub struct Application {
     router: Router,
     /// The delivery worker, when a provider is configured.
     worker: Option<Worker>,
+    /// Rotates and reloads the signing keys.
+    keys: KeyMaintenance,
+}
+
+/// Keeps this instance's signing keys in step with the database: rotates when the newest key is
+/// older than the rotation period, and picks up keys other instances created.
+struct KeyMaintenance {
+    store: crate::store::SharedStore,
+    jwt: Arc<JwtIssuer>,
+    clock: Arc<dyn crate::clock::Clock>,
+    every: Duration,
+}
+
+impl KeyMaintenance {
+    async fn run(self) {
+        loop {
+            tokio::time::sleep(self.every).await;
+            if let Err(e) = self.jwt.refresh(&self.store, self.clock.now_ms()).await {
+                tracing::error!(error = ?e, "refreshing the signing keys");
+            }
+        }
+    }
 }
 
 impl Application {
@@ -52,8 +72,15 @@ impl Application {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!("creating the data directory {}", config.data_dir.display())
         })?;
-        let store = Store::connect(&config.database_url()).await?;
-        let secrets = Secrets::load_or_create(&config.data_dir, config.hmac_key.as_deref())?;
+        let store =
+            crate::store::connect(&config.database_url(), config.database_max_connections).await?;
+        let hmac_key = crate::secrets::hmac_key(
+            &store,
+            &config.data_dir,
+            config.hmac_key.as_deref(),
+            clock.now_ms(),
+        )
+        .await?;
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("binding {}", config.bind))?;
@@ -62,17 +89,29 @@ impl Application {
             // With port 0 the issuer names the port actually bound.
             config.issuer = Some(format!("http://{}", listener.local_addr()?));
         }
-        let jwt = JwtIssuer::new(
-            &secrets,
-            config.issuer(),
-            i64::try_from(config.policy.jwt_ttl_secs)?,
-        )?;
+        let jwt = Arc::new(
+            JwtIssuer::load(
+                &store,
+                &config.data_dir,
+                config.issuer(),
+                i64::try_from(config.policy.jwt_ttl_secs)?,
+                i64::try_from(config.jwt_rotation_secs)?.saturating_mul(1000),
+                clock.now_ms(),
+            )
+            .await?,
+        );
+        let keys = KeyMaintenance {
+            store: store.clone(),
+            jwt: jwt.clone(),
+            clock: clock.clone(),
+            every: Duration::from_millis(config.key_refresh_ms.max(10)),
+        };
         if delivery.is_dev() {
             tracing::warn!(
                 "dev mode: codes are printed to the console and served at /v1/dev/outbox; never use it in production"
             );
         }
-        let sealer = Sealer::derive(&secrets.hmac_key);
+        let sealer = Sealer::derive(&hmac_key);
         let wake = Arc::new(Notify::new());
         let uses_outbox = delivery.provider_for(IdentifierKind::Email)
             || delivery.provider_for(IdentifierKind::Phone);
@@ -88,8 +127,8 @@ impl Application {
             config: Arc::new(config),
             store,
             clock,
-            hasher: CodeHasher::new(secrets.hmac_key),
-            jwt: Arc::new(jwt),
+            hasher: CodeHasher::new(hmac_key),
+            jwt,
             delivery,
             default_region,
             sealer,
@@ -99,6 +138,7 @@ impl Application {
             listener,
             router: app(state),
             worker,
+            keys,
         })
     }
 
@@ -114,6 +154,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let worker = self.worker.map(|w| tokio::spawn(w.run()));
+        let keys = tokio::spawn(self.keys.run());
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -123,6 +164,7 @@ impl Application {
         if let Some(worker) = worker {
             worker.abort();
         }
+        keys.abort();
         served
     }
 }

@@ -1,13 +1,17 @@
 //! Credentials handed to devices: the client token (256 random bits, stored only as a SHA-256
 //! hash) and the short-lived session JWT (EdDSA), verifiable offline with the published JWKS.
 
-use crate::secrets::Secrets;
+use crate::store::SharedStore;
+use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ed25519_dalek::pkcs8::EncodePrivateKey;
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::fmt;
+use std::path::Path;
+use std::sync::RwLock;
 
 /// A device's client token in clear: it exists only in the request or response that carries it.
 #[derive(Clone, PartialEq, Eq)]
@@ -61,43 +65,102 @@ struct Claims<'a> {
     exp: i64,
 }
 
-/// Signs session JWTs and publishes the keys that verify them.
-#[derive(Clone)]
-pub struct JwtIssuer {
-    key: jsonwebtoken::EncodingKey,
+/// One signing key, ready to use.
+struct LoadedKey {
+    generation: i64,
+    created_at: i64,
+    encoding: jsonwebtoken::EncodingKey,
     kid: String,
     public_x: String,
+}
+
+/// File name of the signing key kept by earlier versions in the data directory.
+const JWT_FILE: &str = "jwt-ed25519.pem";
+
+/// Signs session JWTs with the newest key of the database's key ring, rotates the ring, and
+/// publishes the keys that verify tokens still alive: a new key signs; an old key stays in the
+/// JWKS until every token it signed has expired.
+pub struct JwtIssuer {
+    keys: RwLock<Vec<LoadedKey>>,
     issuer: String,
     ttl_secs: i64,
+    rotation_ms: i64,
 }
 
 impl fmt::Debug for JwtIssuer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JwtIssuer")
-            .field("kid", &self.kid)
             .field("issuer", &self.issuer)
             .finish_non_exhaustive()
     }
 }
 
 impl JwtIssuer {
-    /// An issuer signing with the secrets' Ed25519 key.
-    pub fn new(secrets: &Secrets, issuer: String, ttl_secs: i64) -> anyhow::Result<Self> {
-        let der = secrets
-            .jwt_key
-            .to_pkcs8_der()
-            .map_err(|e| anyhow::anyhow!("encoding the JWT key: {e}"))?;
-        Ok(Self {
-            key: jsonwebtoken::EncodingKey::from_ed_der(der.as_bytes()),
-            kid: secrets.jwt_kid(),
-            public_x: URL_SAFE_NO_PAD.encode(secrets.jwt_key.verifying_key().as_bytes()),
+    /// Loads the key ring (creating the first key, or importing an earlier version's key file).
+    pub async fn load(
+        store: &SharedStore,
+        data_dir: &Path,
+        issuer: String,
+        ttl_secs: i64,
+        rotation_ms: i64,
+        now: i64,
+    ) -> anyhow::Result<Self> {
+        if store.jwt_keys().await?.is_empty() {
+            let legacy = data_dir.join(JWT_FILE);
+            let pem = match std::fs::read_to_string(&legacy) {
+                Ok(pem) => pem,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => new_pem()?,
+                Err(e) => return Err(e).with_context(|| format!("reading {}", legacy.display())),
+            };
+            store.add_jwt_key(1, &pem, now).await?;
+        }
+        let issuer = Self {
+            keys: RwLock::new(Vec::new()),
             issuer,
             ttl_secs,
-        })
+            rotation_ms,
+        };
+        issuer.refresh(store, now).await?;
+        Ok(issuer)
     }
 
-    /// A token for `user_id` in `session_id`, valid from `now_ms` for the configured lifetime.
+    /// Rotates when the newest key is older than the rotation period (one instance wins the
+    /// race; the others see its key), and reloads the ring from the database.
+    pub async fn refresh(&self, store: &SharedStore, now: i64) -> anyhow::Result<()> {
+        let mut rows = store.jwt_keys().await?;
+        if let Some(newest) = rows.last()
+            && newest.created_at + self.rotation_ms <= now
+        {
+            store
+                .add_jwt_key(newest.generation + 1, &new_pem()?, now)
+                .await?;
+            rows = store.jwt_keys().await?;
+        }
+        let mut keys = Vec::with_capacity(rows.len());
+        for row in rows {
+            let signing = SigningKey::from_pkcs8_pem(&row.pem)
+                .map_err(|e| anyhow::anyhow!("JWT key {}: {e}", row.generation))?;
+            let der = signing
+                .to_pkcs8_der()
+                .map_err(|e| anyhow::anyhow!("encoding the JWT key: {e}"))?;
+            let public = signing.verifying_key();
+            keys.push(LoadedKey {
+                generation: row.generation,
+                created_at: row.created_at,
+                encoding: jsonwebtoken::EncodingKey::from_ed_der(der.as_bytes()),
+                kid: URL_SAFE_NO_PAD.encode(&Sha256::digest(public.as_bytes())[..16]),
+                public_x: URL_SAFE_NO_PAD.encode(public.as_bytes()),
+            });
+        }
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = keys;
+        Ok(())
+    }
+
+    /// A token for `user_id` in `session_id`, valid from `now_ms` for the configured lifetime,
+    /// signed with the newest key.
     pub fn sign(&self, user_id: &str, session_id: &str, now_ms: i64) -> anyhow::Result<String> {
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        let key = keys.last().context("no signing key loaded")?;
         let iat = now_ms / 1000;
         let claims = Claims {
             sub: user_id,
@@ -108,24 +171,50 @@ impl JwtIssuer {
             exp: iat + self.ttl_secs,
         };
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
-        header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, &claims, &self.key)
+        header.kid = Some(key.kid.clone());
+        jsonwebtoken::encode(&header, &claims, &key.encoding)
             .map_err(|e| anyhow::anyhow!("signing a session token: {e}"))
     }
 
-    /// The JSON Web Key Set (RFC 7517) of the public keys.
-    pub fn jwks(&self) -> serde_json::Value {
-        serde_json::json!({
-            "keys": [{
-                "kty": "OKP",
-                "crv": "Ed25519",
-                "x": self.public_x,
-                "kid": self.kid,
-                "alg": "EdDSA",
-                "use": "sig",
-            }]
-        })
+    /// The JSON Web Key Set (RFC 7517): the signing key, and every older key whose tokens may
+    /// still be alive at `now_ms` (its successor appeared less than a token lifetime ago, plus a
+    /// minute for clock skew).
+    pub fn jwks(&self, now_ms: i64) -> serde_json::Value {
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        let alive = |i: usize| match keys.get(i + 1) {
+            None => true,
+            Some(next) => next.created_at + self.ttl_secs * 1000 + 60_000 > now_ms,
+        };
+        let published: Vec<serde_json::Value> = keys
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| alive(*i))
+            .map(|(_, k)| {
+                serde_json::json!({
+                    "kty": "OKP", "crv": "Ed25519", "x": k.public_x, "kid": k.kid, "alg": "EdDSA", "use": "sig",
+                })
+            })
+            .collect();
+        serde_json::json!({ "keys": published })
     }
+
+    /// The generation of the signing key (for logs and tests).
+    pub fn signing_generation(&self) -> Option<i64> {
+        self.keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .last()
+            .map(|k| k.generation)
+    }
+}
+
+/// A new Ed25519 key, PKCS#8 PEM.
+fn new_pem() -> anyhow::Result<String> {
+    let key = SigningKey::from_bytes(&crate::secrets::random_key()?);
+    let pem = key
+        .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+        .map_err(|e| anyhow::anyhow!("encoding the JWT key: {e}"))?;
+    Ok(pem.to_string())
 }
 
 #[cfg(test)]
@@ -155,24 +244,73 @@ mod tests {
         }
     }
 
-    #[test]
-    fn session_tokens_verify_with_the_published_key() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let secrets = Secrets::load_or_create(dir.path(), None).expect("secrets");
-        let issuer = JwtIssuer::new(&secrets, "http://issuer.test".into(), 60).expect("issuer");
-        let now_ms = 1_700_000_000_000;
-        let jwt = issuer.sign("user_1", "sess_1", now_ms).expect("sign");
+    async fn issuer(dir: &Path, rotation_ms: i64) -> (SharedStore, JwtIssuer) {
+        let store = crate::store::connect(&format!("sqlite://{}", dir.join("otp.db").display()), 2)
+            .await
+            .expect("store");
+        let issuer = JwtIssuer::load(&store, dir, "http://issuer.test".into(), 60, rotation_ms, 0)
+            .await
+            .expect("issuer");
+        (store, issuer)
+    }
 
-        let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_value(issuer.jwks()).expect("jwks");
-        let key = jsonwebtoken::DecodingKey::from_jwk(&jwks.keys[0]).expect("key");
+    fn verify(issuer: &JwtIssuer, jwt: &str, now_ms: i64) -> Option<serde_json::Value> {
+        let jwks: jsonwebtoken::jwk::JwkSet =
+            serde_json::from_value(issuer.jwks(now_ms)).expect("jwks");
+        let kid = jsonwebtoken::decode_header(jwt).expect("header").kid?;
+        let jwk = jwks.find(&kid)?;
+        let key = jsonwebtoken::DecodingKey::from_jwk(jwk).expect("key");
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
         validation.validate_exp = false;
         validation.set_issuer(&["http://issuer.test"]);
-        let data =
-            jsonwebtoken::decode::<serde_json::Value>(&jwt, &key, &validation).expect("valid");
-        assert_eq!(data.claims["sub"], "user_1");
-        assert_eq!(data.claims["sid"], "sess_1");
-        assert_eq!(data.claims["exp"].as_i64(), Some(now_ms / 1000 + 60));
-        assert_eq!(data.header.kid.as_deref(), Some(secrets.jwt_kid().as_str()));
+        jsonwebtoken::decode::<serde_json::Value>(jwt, &key, &validation)
+            .ok()
+            .map(|d| d.claims)
+    }
+
+    #[tokio::test]
+    async fn session_tokens_verify_with_the_published_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_, issuer) = issuer(dir.path(), i64::MAX / 2).await;
+        let now_ms = 1_700_000_000_000;
+        let jwt = issuer.sign("user_1", "sess_1", now_ms).expect("sign");
+        let claims = verify(&issuer, &jwt, now_ms).expect("valid");
+        assert_eq!(claims["sub"], "user_1");
+        assert_eq!(claims["sid"], "sess_1");
+        assert_eq!(claims["exp"].as_i64(), Some(now_ms / 1000 + 60));
+    }
+
+    #[tokio::test]
+    async fn a_rotated_key_stays_published_until_its_tokens_expire() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let day = 86_400_000;
+        let (store, issuer) = issuer(dir.path(), day).await;
+        let old = issuer.sign("user_1", "sess_1", 0).expect("sign");
+        issuer.refresh(&store, day).await.expect("rotate");
+        assert_eq!(issuer.signing_generation(), Some(2));
+        let new = issuer.sign("user_1", "sess_1", day).expect("sign");
+        assert_ne!(
+            jsonwebtoken::decode_header(&old).expect("h").kid,
+            jsonwebtoken::decode_header(&new).expect("h").kid
+        );
+        assert!(
+            verify(&issuer, &old, day + 60_000).is_some(),
+            "the old key is still published"
+        );
+        assert!(verify(&issuer, &new, day + 60_000).is_some());
+        assert!(
+            verify(&issuer, &old, day + 121_000).is_none(),
+            "gone once its tokens expired"
+        );
+        assert!(verify(&issuer, &new, day + 121_000).is_some());
+    }
+
+    #[tokio::test]
+    async fn an_earlier_versions_key_file_is_imported() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join(JWT_FILE), new_pem().expect("pem")).expect("write");
+        let pem = std::fs::read_to_string(dir.path().join(JWT_FILE)).expect("read");
+        let (store, _) = issuer(dir.path(), i64::MAX / 2).await;
+        assert_eq!(store.jwt_keys().await.expect("keys")[0].pem, pem);
     }
 }

@@ -181,7 +181,7 @@ pub async fn check(
                     kind,
                 },
             },
-            |stored| state.hasher.verify(owner_id, &code, stored),
+            &|stored: &[u8]| state.hasher.verify(owner_id, &code, stored),
         )
         .await?;
     match judgement {

@@ -17,7 +17,7 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError
 
 /// `GET /.well-known/jwks.json`
 pub async fn jwks(State(state): State<AppState>) -> Response {
-    axum::Json(state.jwt.jwks()).into_response()
+    axum::Json(state.jwt.jwks(state.now())).into_response()
 }
 
 /// `GET /v1/openapi.json`

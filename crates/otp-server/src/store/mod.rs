@@ -1,11 +1,216 @@
-//! Persistence: the rows the server keeps and the atomic operations on them. Every operation
-//! that checks then changes (limits, attempts, completion) runs in one write transaction, so the
-//! policy holds under concurrency. All SQL lives in the backend's file ([`sqlite`]); the rules it
-//! applies are the pure functions of [`crate::otp`] and [`crate::rate_limit`].
+//! Persistence: the [`Store`] interface, the rows it returns, and one implementation per
+//! database: `sqlite.rs` (embedded, the default) and `postgres.rs` (several instances on one
+//! database). Each backend's SQL lives in its own file; the rules they apply are the pure
+//! functions of [`crate::otp`] and [`crate::rate_limit`]. Every operation that checks then changes
+//! (limits, attempts, completion) runs in one transaction that serializes the requests it must
+//! (`BEGIN IMMEDIATE` on SQLite; row and advisory locks on PostgreSQL), so the policy holds under
+//! concurrency and across instances.
 
+mod postgres;
 mod sqlite;
 
-pub use sqlite::SqliteStore as Store;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use std::sync::Arc;
+
+/// The store the server uses, behind the interface.
+pub type SharedStore = Arc<dyn Store>;
+
+/// Opens the database named by `url` (`sqlite://…` or `postgres://…`) and applies its migrations.
+pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<SharedStore> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url, max_connections).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else {
+        anyhow::bail!("unsupported database URL {url:?}: use sqlite://… or postgres://…")
+    }
+}
+
+/// Everything the server keeps, as atomic operations.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    /// Applies the migrations that have not run yet.
+    async fn migrate(&self) -> anyhow::Result<()>;
+    /// Whether the database answers (for `/healthz`).
+    async fn ping(&self) -> anyhow::Result<()>;
+
+    /// Stores a new client with its token hash.
+    async fn create_client(
+        &self,
+        id: &str,
+        token_hash: &[u8],
+        now: i64,
+    ) -> Result<ClientRow, StoreError>;
+    /// The client whose token hashes to `token_hash`.
+    async fn client_by_token(&self, token_hash: &[u8]) -> Result<Option<ClientRow>, StoreError>;
+    /// The client with everything needed to render it.
+    async fn client_state(&self, client_id: &str) -> Result<ClientState, StoreError>;
+
+    /// Stores a new sign-up and makes it the client's current one; refuses an identifier that
+    /// already belongs to a user.
+    async fn create_sign_up(
+        &self,
+        id: &str,
+        client_id: &str,
+        identifier: &Identifier,
+        now: i64,
+        abandon_at: i64,
+    ) -> Result<(), StoreError>;
+    /// A sign-up by id.
+    async fn sign_up(&self, id: &str) -> Result<Option<SignUpRow>, StoreError>;
+    /// The user owning a verified identifier.
+    async fn user_by_identifier(
+        &self,
+        identifier: &Identifier,
+    ) -> Result<Option<UserRow>, StoreError>;
+    /// A user by id.
+    async fn user(&self, id: &str) -> Result<Option<UserRow>, StoreError>;
+    /// Stores a new sign-in and makes it the client's current one.
+    async fn create_sign_in(
+        &self,
+        id: &str,
+        client_id: &str,
+        identifier: &Identifier,
+        user_id: &str,
+        now: i64,
+        abandon_at: i64,
+    ) -> Result<(), StoreError>;
+    /// A sign-in by id.
+    async fn sign_in(&self, id: &str) -> Result<Option<SignInRow>, StoreError>;
+
+    /// Checks the lock and the send limits, then stores the code (replacing any earlier one),
+    /// records the send, and queues its message, all in one transaction.
+    async fn prepare_code(&self, p: PrepareCode<'_>) -> Result<(), StoreError>;
+    /// Judges an attempt against the stored code and records the outcome: a wrong code counts
+    /// against the code and the identifier; a right one marks the code used and creates what
+    /// `a.completion` says, in the same transaction.
+    async fn attempt_code(
+        &self,
+        a: AttemptCode<'_>,
+        matches: &(dyn for<'m> Fn(&'m [u8]) -> bool + Send + Sync),
+    ) -> Result<AttemptOutcome, StoreError>;
+
+    /// A session of a client (any state).
+    async fn session(
+        &self,
+        client_id: &str,
+        session_id: &str,
+    ) -> Result<Option<SessionRow>, StoreError>;
+    /// Records activity on a session; with `make_last_active`, also makes it the client's
+    /// chosen session (Clerk's `touch`).
+    async fn touch_session(
+        &self,
+        client_id: &str,
+        session_id: &str,
+        now: i64,
+        make_last_active: bool,
+    ) -> Result<(), StoreError>;
+    /// Ends one session of a client, or all of them when `session_id` is `None`.
+    async fn end_sessions(
+        &self,
+        client_id: &str,
+        session_id: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Claims the oldest due message (pending and due, or leased by a worker that did not
+    /// finish), reserving it for `lease_ms`. Two workers never claim the same message.
+    async fn claim_outbox(&self, now: i64, lease_ms: i64) -> Result<Option<OutboxJob>, StoreError>;
+    /// Schedules another try of a claimed message.
+    async fn outbox_retry(
+        &self,
+        id: i64,
+        next_attempt_at: i64,
+        error: &str,
+    ) -> Result<(), StoreError>;
+    /// Records how a claimed message ended, and wipes its sealed code.
+    async fn outbox_finish(
+        &self,
+        id: i64,
+        now: i64,
+        outcome: OutboxOutcome,
+    ) -> Result<(), StoreError>;
+    /// The latest dev-mode message to `to`.
+    async fn dev_outbox_latest(
+        &self,
+        to: &str,
+    ) -> Result<Option<otp_proto::dev::OutboxMessage>, StoreError>;
+
+    /// Stores `candidate` as the code HMAC key unless one is stored already; returns the stored one.
+    async fn hmac_key(&self, candidate: &[u8; 32], now: i64) -> Result<[u8; 32], StoreError>;
+    /// The session-token signing keys, oldest first.
+    async fn jwt_keys(&self) -> Result<Vec<JwtKeyRow>, StoreError>;
+    /// Adds a signing key as `generation`, unless another instance added that generation first.
+    async fn add_jwt_key(&self, generation: i64, pem: &str, now: i64) -> Result<(), StoreError>;
+}
+
+/// A session-token signing key as stored.
+#[derive(Clone)]
+pub struct JwtKeyRow {
+    /// 1, 2, …: the newest signs.
+    pub generation: i64,
+    /// The Ed25519 private key, PKCS#8 PEM.
+    pub pem: String,
+    /// When it was created (ms).
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for JwtKeyRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtKeyRow")
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The wire name of a channel in the database.
+pub(crate) fn channel_name(channel: otp_proto::dev::Channel) -> &'static str {
+    match channel {
+        otp_proto::dev::Channel::Sms => "sms",
+        otp_proto::dev::Channel::Email => "email",
+    }
+}
+
+/// The channel of a stored name.
+pub(crate) fn channel_of(name: &str) -> otp_proto::dev::Channel {
+    if name == "email" {
+        otp_proto::dev::Channel::Email
+    } else {
+        otp_proto::dev::Channel::Sms
+    }
+}
+
+/// The state of a stored code status.
+pub(crate) fn code_state(status: &str) -> Result<CodeState, StoreError> {
+    Ok(match status {
+        "pending" => CodeState::Pending,
+        "verified" => CodeState::Verified,
+        "failed" => CodeState::Failed,
+        "expired" => CodeState::Expired,
+        other => return Err(anyhow::anyhow!("stored code status {other}").into()),
+    })
+}
+
+/// The delivery status of a stored outbox status.
+pub(crate) fn delivery_status(status: &str) -> otp_proto::DeliveryStatus {
+    match status {
+        "sent" => otp_proto::DeliveryStatus::Sent,
+        "failed" => otp_proto::DeliveryStatus::Failed,
+        _ => otp_proto::DeliveryStatus::Pending,
+    }
+}
+
+/// The stored status of a session.
+pub(crate) fn session_status(status: &str) -> StoredSessionStatus {
+    match status {
+        "active" => StoredSessionStatus::Active,
+        "revoked" => StoredSessionStatus::Revoked,
+        _ => StoredSessionStatus::Ended,
+    }
+}
 
 use crate::domain::{Identifier, IdentifierKind};
 use crate::otp::{CodeState, Judgement};

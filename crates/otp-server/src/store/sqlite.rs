@@ -5,6 +5,7 @@ use super::*;
 use crate::otp::{self, StoredCode};
 use crate::rate_limit::{self, HOUR_MS, Lockout};
 use anyhow::Context;
+use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use std::str::FromStr;
@@ -39,9 +40,12 @@ impl SqliteStore {
         store.migrate().await?;
         Ok(store)
     }
+}
 
+#[async_trait]
+impl Store for SqliteStore {
     /// Applies the migrations that have not run yet.
-    pub async fn migrate(&self) -> anyhow::Result<()> {
+    async fn migrate(&self) -> anyhow::Result<()> {
         sqlx::migrate!("./migrations/sqlite")
             .run(&self.pool)
             .await
@@ -49,7 +53,7 @@ impl SqliteStore {
     }
 
     /// Whether the database answers (for `/healthz`).
-    pub async fn ping(&self) -> anyhow::Result<()> {
+    async fn ping(&self) -> anyhow::Result<()> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
             .await
@@ -60,7 +64,7 @@ impl SqliteStore {
     // ---- clients ----
 
     /// Stores a new client with its token hash.
-    pub async fn create_client(
+    async fn create_client(
         &self,
         id: &str,
         token_hash: &[u8],
@@ -86,10 +90,7 @@ impl SqliteStore {
     }
 
     /// The client whose token hashes to `token_hash`.
-    pub async fn client_by_token(
-        &self,
-        token_hash: &[u8],
-    ) -> Result<Option<ClientRow>, StoreError> {
+    async fn client_by_token(&self, token_hash: &[u8]) -> Result<Option<ClientRow>, StoreError> {
         let row = sqlx::query(
             "SELECT id, sign_up_id, sign_in_id, last_active_session_id, created_at, updated_at
              FROM clients WHERE token_hash = ?",
@@ -101,7 +102,7 @@ impl SqliteStore {
     }
 
     /// The client with everything needed to render it.
-    pub async fn client_state(&self, client_id: &str) -> Result<ClientState, StoreError> {
+    async fn client_state(&self, client_id: &str) -> Result<ClientState, StoreError> {
         let mut conn = self.pool.acquire().await?;
         let row = sqlx::query(
             "SELECT id, sign_up_id, sign_in_id, last_active_session_id, created_at, updated_at
@@ -146,7 +147,7 @@ impl SqliteStore {
 
     /// Stores a new sign-up and makes it the client's current one; refuses an identifier that
     /// already belongs to a user.
-    pub async fn create_sign_up(
+    async fn create_sign_up(
         &self,
         id: &str,
         client_id: &str,
@@ -186,13 +187,13 @@ impl SqliteStore {
     }
 
     /// A sign-up by id.
-    pub async fn sign_up(&self, id: &str) -> Result<Option<SignUpRow>, StoreError> {
+    async fn sign_up(&self, id: &str) -> Result<Option<SignUpRow>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         load_sign_up(&mut conn, id).await
     }
 
     /// The user owning a verified identifier.
-    pub async fn user_by_identifier(
+    async fn user_by_identifier(
         &self,
         identifier: &Identifier,
     ) -> Result<Option<UserRow>, StoreError> {
@@ -209,13 +210,13 @@ impl SqliteStore {
     }
 
     /// A user by id.
-    pub async fn user(&self, id: &str) -> Result<Option<UserRow>, StoreError> {
+    async fn user(&self, id: &str) -> Result<Option<UserRow>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         load_user(&mut conn, id).await
     }
 
     /// Stores a new sign-in and makes it the client's current one.
-    pub async fn create_sign_in(
+    async fn create_sign_in(
         &self,
         id: &str,
         client_id: &str,
@@ -249,7 +250,7 @@ impl SqliteStore {
     }
 
     /// A sign-in by id.
-    pub async fn sign_in(&self, id: &str) -> Result<Option<SignInRow>, StoreError> {
+    async fn sign_in(&self, id: &str) -> Result<Option<SignInRow>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         load_sign_in(&mut conn, id).await
     }
@@ -258,7 +259,7 @@ impl SqliteStore {
 
     /// Checks the lock and the send limits, then stores the code (replacing any earlier one)
     /// and records the send, all in one transaction.
-    pub async fn prepare_code(&self, p: PrepareCode<'_>) -> Result<(), StoreError> {
+    async fn prepare_code(&self, p: PrepareCode<'_>) -> Result<(), StoreError> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let lockout = load_lockout(&mut tx, p.identifier.as_str()).await?;
         if let Some(retry_after_secs) = lockout.remaining_secs(p.now) {
@@ -345,10 +346,10 @@ impl SqliteStore {
     /// Judges an attempt against the stored code and records the outcome: a wrong code counts
     /// against the code and the identifier; a right one marks the code used and creates what
     /// `completion` says, in the same transaction.
-    pub async fn attempt_code(
+    async fn attempt_code(
         &self,
         a: AttemptCode<'_>,
-        matches: impl FnOnce(&[u8]) -> bool,
+        matches: &(dyn for<'m> Fn(&'m [u8]) -> bool + Send + Sync),
     ) -> Result<AttemptOutcome, StoreError> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let lockout = load_lockout(&mut tx, a.identifier.as_str()).await?;
@@ -364,7 +365,7 @@ impl SqliteStore {
         .ok_or(StoreError::NoCode)?;
         let mac: Vec<u8> = row.try_get("mac")?;
         let stored = StoredCode {
-            state: code_state(row.try_get("status")?)?,
+            state: code_state(&row.try_get::<String, _>("status")?)?,
             attempts: row.try_get("attempts")?,
             expire_at: row.try_get("expire_at")?,
         };
@@ -408,7 +409,7 @@ impl SqliteStore {
     // ---- sessions ----
 
     /// A session of a client (any state).
-    pub async fn session(
+    async fn session(
         &self,
         client_id: &str,
         session_id: &str,
@@ -426,7 +427,7 @@ impl SqliteStore {
 
     /// Records activity on a session; with `make_last_active`, also makes it the client's
     /// chosen session (Clerk's `touch`).
-    pub async fn touch_session(
+    async fn touch_session(
         &self,
         client_id: &str,
         session_id: &str,
@@ -459,7 +460,7 @@ impl SqliteStore {
 
     /// Ends one session of a client, or all of them when `session_id` is `None`; the client's
     /// last active session moves to its newest remaining one.
-    pub async fn end_sessions(
+    async fn end_sessions(
         &self,
         client_id: &str,
         session_id: Option<&str>,
@@ -494,11 +495,7 @@ impl SqliteStore {
 
     /// Claims the oldest message that is due (pending and due, or leased by a worker that did
     /// not finish), reserving it for `lease_ms`.
-    pub async fn claim_outbox(
-        &self,
-        now: i64,
-        lease_ms: i64,
-    ) -> Result<Option<OutboxJob>, StoreError> {
+    async fn claim_outbox(&self, now: i64, lease_ms: i64) -> Result<Option<OutboxJob>, StoreError> {
         let row = sqlx::query(
             "UPDATE outbox SET status = 'sending', lease_until = ?
              WHERE id = (SELECT id FROM outbox
@@ -528,7 +525,7 @@ impl SqliteStore {
     }
 
     /// Schedules another try of a claimed message.
-    pub async fn outbox_retry(
+    async fn outbox_retry(
         &self,
         id: i64,
         next_attempt_at: i64,
@@ -548,7 +545,7 @@ impl SqliteStore {
     }
 
     /// Records how a claimed message ended, and wipes its sealed code.
-    pub async fn outbox_finish(
+    async fn outbox_finish(
         &self,
         id: i64,
         now: i64,
@@ -576,7 +573,7 @@ impl SqliteStore {
     // ---- dev outbox ----
 
     /// The latest dev-mode message to `to`.
-    pub async fn dev_outbox_latest(
+    async fn dev_outbox_latest(
         &self,
         to: &str,
     ) -> Result<Option<otp_proto::dev::OutboxMessage>, StoreError> {
@@ -601,6 +598,49 @@ impl SqliteStore {
             })
         })
         .transpose()
+    }
+
+    // ---- keys ----
+
+    async fn hmac_key(&self, candidate: &[u8; 32], now: i64) -> Result<[u8; 32], StoreError> {
+        sqlx::query("INSERT INTO server_keys (name, secret, created_at) VALUES ('hmac', ?, ?) ON CONFLICT (name) DO NOTHING")
+            .bind(candidate.as_slice())
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        let stored: Vec<u8> =
+            sqlx::query_scalar("SELECT secret FROM server_keys WHERE name = 'hmac'")
+                .fetch_one(&self.pool)
+                .await?;
+        stored.try_into().map_err(|_| {
+            StoreError::Unexpected(anyhow::anyhow!("the stored HMAC key is not 32 bytes"))
+        })
+    }
+
+    async fn jwt_keys(&self) -> Result<Vec<JwtKeyRow>, StoreError> {
+        let rows =
+            sqlx::query("SELECT generation, pem, created_at FROM jwt_keys ORDER BY generation")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(JwtKeyRow {
+                    generation: r.try_get("generation")?,
+                    pem: r.try_get("pem")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn add_jwt_key(&self, generation: i64, pem: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO jwt_keys (generation, pem, created_at) VALUES (?, ?, ?) ON CONFLICT (generation) DO NOTHING")
+            .bind(generation)
+            .bind(pem)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }
 
@@ -745,31 +785,12 @@ async fn load_code(
                 .with_context(|| format!("stored strategy {strategy}"))?,
             sent_to: r.try_get("identifier")?,
             attempts: r.try_get("attempts")?,
-            state: code_state(r.try_get("status")?)?,
+            state: code_state(&r.try_get::<String, _>("status")?)?,
             expire_at: r.try_get("expire_at")?,
-            delivery: delivery.map(|d| match d.as_str() {
-                "sent" => otp_proto::DeliveryStatus::Sent,
-                "failed" => otp_proto::DeliveryStatus::Failed,
-                _ => otp_proto::DeliveryStatus::Pending,
-            }),
+            delivery: delivery.as_deref().map(delivery_status),
         })
     })
     .transpose()
-}
-
-fn channel_name(channel: otp_proto::dev::Channel) -> &'static str {
-    match channel {
-        otp_proto::dev::Channel::Sms => "sms",
-        otp_proto::dev::Channel::Email => "email",
-    }
-}
-
-fn channel_of(name: &str) -> otp_proto::dev::Channel {
-    if name == "email" {
-        otp_proto::dev::Channel::Email
-    } else {
-        otp_proto::dev::Channel::Sms
-    }
 }
 
 async fn load_sign_up(
@@ -907,24 +928,10 @@ fn session_row(r: &sqlx::sqlite::SqliteRow) -> Result<SessionRow, StoreError> {
         id: r.try_get("id")?,
         client_id: r.try_get("client_id")?,
         user_id: r.try_get("user_id")?,
-        status: match status.as_str() {
-            "active" => StoredSessionStatus::Active,
-            "revoked" => StoredSessionStatus::Revoked,
-            _ => StoredSessionStatus::Ended,
-        },
+        status: session_status(&status),
         last_active_at: r.try_get("last_active_at")?,
         abandon_at: r.try_get("abandon_at")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
-    })
-}
-
-fn code_state(status: String) -> Result<CodeState, StoreError> {
-    Ok(match status.as_str() {
-        "pending" => CodeState::Pending,
-        "verified" => CodeState::Verified,
-        "failed" => CodeState::Failed,
-        "expired" => CodeState::Expired,
-        other => return Err(anyhow::anyhow!("stored code status {other}").into()),
     })
 }
