@@ -251,3 +251,64 @@ impl TestApp {
             .expect("attempt");
     }
 }
+
+/// A fresh PostgreSQL database for one test, dropped afterwards. The server is
+/// `OTP_TEST_PG_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`, as `.ci/run` sets up).
+pub struct PgDb {
+    /// The database's URL.
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl PgDb {
+    pub async fn create() -> Self {
+        use sqlx::Connection;
+        let admin_url = std::env::var("OTP_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let name = format!(
+            "otp_test_{}",
+            otp_server::ids::new_id("db").expect("id")[3..].to_ascii_lowercase()
+        );
+        let mut admin = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .expect("PostgreSQL at OTP_TEST_PG_URL (scripts/setup.sh starts it)");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("create database");
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b)
+            .expect("URL with a database");
+        Self {
+            url: format!("{base}/{name}"),
+            admin_url,
+            name,
+        }
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs outside async code: a short-lived runtime on its own thread.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}

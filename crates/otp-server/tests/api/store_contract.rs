@@ -1,0 +1,580 @@
+//! One contract for the storage interface, run against both backends: every object round-trips,
+//! codes are single-use and expire, attempts and send limits count exactly, the lock-out holds,
+//! concurrency never breaks a rule, and the outbox hands each message to one worker.
+
+use crate::helpers::PgDb;
+use otp_server::domain::{EmailAddress, Identifier, PhoneNumber};
+use otp_server::otp::Judgement;
+use otp_server::rate_limit::SendLimits;
+use otp_server::store::*;
+use std::sync::Arc;
+
+const NOW: i64 = 1_800_000_000_000;
+const MAC: &[u8] = b"the-right-mac";
+
+/// Each contract test, for SQLite and for PostgreSQL.
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let dir = tempfile::tempdir().expect("dir");
+                let url = format!("sqlite://{}", dir.path().join("otp.db").display());
+                super::$name(otp_server::store::connect(&url, 8).await.expect("sqlite")).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let db = super::PgDb::create().await;
+                super::$name(otp_server::store::connect(&db.url, 20).await.expect("postgres")).await;
+            }
+        }
+    )*};
+}
+
+contract!(
+    every_object_round_trips,
+    a_code_is_single_use,
+    a_code_expires_at_its_deadline,
+    wrong_attempts_count_and_void_the_code,
+    send_limits_count_per_scope,
+    the_lockout_holds_after_the_threshold,
+    fifty_concurrent_wrong_guesses_count_exactly,
+    two_concurrent_correct_attempts_create_one_session,
+    two_concurrent_sign_ups_create_one_user,
+    each_outbox_message_goes_to_one_worker,
+    keys_are_created_once,
+);
+
+fn phone() -> Identifier {
+    Identifier::Phone(PhoneNumber::parse("+12025550143", None).expect("phone"))
+}
+
+fn limits(per_hour: u32) -> Vec<(String, SendLimits)> {
+    vec![(
+        "to:+12025550143".into(),
+        SendLimits {
+            min_interval_ms: 0,
+            per_hour,
+        },
+    )]
+}
+
+async fn client(store: &SharedStore, n: u8) -> ClientRow {
+    store
+        .create_client(&format!("client_{n}"), &[n; 32], NOW)
+        .await
+        .expect("client")
+}
+
+async fn sign_up_with_code(store: &SharedStore, client_id: &str, id: &str) {
+    store
+        .create_sign_up(id, client_id, &phone(), NOW, NOW + 86_400_000)
+        .await
+        .expect("sign-up");
+    prepare(store, id, NOW).await.expect("prepare");
+}
+
+async fn prepare(store: &SharedStore, owner: &str, now: i64) -> Result<(), StoreError> {
+    store
+        .prepare_code(PrepareCode {
+            owner_id: owner,
+            strategy: otp_proto::Strategy::PhoneCode,
+            identifier: &phone(),
+            identifier_id: None,
+            mac: MAC.to_vec(),
+            expire_at: now + 600_000,
+            now,
+            limits: limits(1_000),
+            outbox: None,
+            dev_message: None,
+        })
+        .await
+}
+
+fn attempt<'a>(
+    owner: &'a str,
+    identifier: &'a Identifier,
+    client_id: &str,
+    n: u32,
+    now: i64,
+) -> AttemptCode<'a> {
+    AttemptCode {
+        owner_id: owner,
+        identifier,
+        now,
+        max_attempts: 3,
+        lockout_threshold: 100,
+        lockout_ms: 3_600_000,
+        completion: Completion {
+            client_id: client_id.into(),
+            session_id: format!("sess_{owner}_{n}"),
+            session_abandon_at: now + 1_000_000,
+            new_token_hash: vec![n as u8 + 100; 32],
+            kind: CompletionKind::SignUp {
+                user_id: format!("user_{owner}_{n}"),
+                identifier_id: format!("idn_{owner}_{n}"),
+            },
+        },
+    }
+}
+
+fn right(mac: &[u8]) -> bool {
+    mac == MAC
+}
+
+fn wrong(_: &[u8]) -> bool {
+    false
+}
+
+async fn every_object_round_trips(store: SharedStore) {
+    let c = client(&store, 1).await;
+    assert_eq!(
+        store
+            .client_by_token(&[1; 32])
+            .await
+            .expect("read")
+            .map(|c| c.id),
+        Some(c.id.clone())
+    );
+    sign_up_with_code(&store, &c.id, "sua_1").await;
+    let sign_up = store
+        .sign_up("sua_1")
+        .await
+        .expect("read")
+        .expect("sign-up");
+    assert_eq!(
+        (sign_up.client_id.as_str(), sign_up.identifier.as_str()),
+        ("client_1", "+12025550143")
+    );
+    assert_eq!(sign_up.code.as_ref().map(|c| c.attempts), Some(0));
+    let id = phone();
+    assert_eq!(
+        store
+            .attempt_code(attempt("sua_1", &id, &c.id, 0, NOW + 1), &right)
+            .await
+            .expect("attempt"),
+        Judgement::Correct
+    );
+    // The token moved; the user, identifier and session exist.
+    assert!(
+        store
+            .client_by_token(&[1; 32])
+            .await
+            .expect("read")
+            .is_none()
+    );
+    let state = store.client_state(&c.id).await.expect("state");
+    assert_eq!(state.sessions.len(), 1);
+    let user = store
+        .user_by_identifier(&id)
+        .await
+        .expect("read")
+        .expect("user");
+    assert_eq!(user.identifiers[0].value, "+12025550143");
+    assert_eq!(
+        state.client.last_active_session_id.as_deref(),
+        Some("sess_sua_1_0")
+    );
+    // Sign-in, touch, end.
+    store
+        .create_sign_in("sia_1", &c.id, &id, &user.id, NOW, NOW + 1)
+        .await
+        .expect("sign-in");
+    let sign_in = store
+        .sign_in("sia_1")
+        .await
+        .expect("read")
+        .expect("sign-in");
+    assert_eq!(sign_in.factors.len(), 1);
+    store
+        .touch_session(&c.id, "sess_sua_1_0", NOW + 5, true)
+        .await
+        .expect("touch");
+    assert_eq!(
+        store
+            .session(&c.id, "sess_sua_1_0")
+            .await
+            .expect("read")
+            .expect("s")
+            .last_active_at,
+        NOW + 5
+    );
+    store.end_sessions(&c.id, None, NOW + 6).await.expect("end");
+    assert_eq!(
+        store
+            .session(&c.id, "sess_sua_1_0")
+            .await
+            .expect("read")
+            .expect("s")
+            .status,
+        StoredSessionStatus::Ended
+    );
+    assert!(
+        store
+            .client_state(&c.id)
+            .await
+            .expect("state")
+            .sessions
+            .is_empty()
+    );
+    let email = Identifier::Email(EmailAddress::parse("jane@example.com").expect("email"));
+    assert!(
+        store
+            .user_by_identifier(&email)
+            .await
+            .expect("read")
+            .is_none()
+    );
+}
+
+async fn a_code_is_single_use(store: SharedStore) {
+    let c = client(&store, 1).await;
+    sign_up_with_code(&store, &c.id, "sua_1").await;
+    let id = phone();
+    assert_eq!(
+        store
+            .attempt_code(attempt("sua_1", &id, &c.id, 0, NOW), &right)
+            .await
+            .expect("a"),
+        Judgement::Correct
+    );
+    assert_eq!(
+        store
+            .attempt_code(attempt("sua_1", &id, &c.id, 1, NOW), &right)
+            .await
+            .expect("a"),
+        Judgement::AlreadyVerified
+    );
+}
+
+async fn a_code_expires_at_its_deadline(store: SharedStore) {
+    let c = client(&store, 1).await;
+    sign_up_with_code(&store, &c.id, "sua_1").await;
+    let id = phone();
+    let at_deadline = NOW + 600_000;
+    assert_eq!(
+        store
+            .attempt_code(attempt("sua_1", &id, &c.id, 0, at_deadline), &right)
+            .await
+            .expect("a"),
+        Judgement::Expired
+    );
+    let code = store
+        .sign_up("sua_1")
+        .await
+        .expect("read")
+        .expect("s")
+        .code
+        .expect("code");
+    assert_eq!(
+        code.state,
+        otp_server::otp::CodeState::Expired,
+        "recorded as expired"
+    );
+}
+
+async fn wrong_attempts_count_and_void_the_code(store: SharedStore) {
+    let c = client(&store, 1).await;
+    sign_up_with_code(&store, &c.id, "sua_1").await;
+    let id = phone();
+    let j = |n| attempt("sua_1", &id, &c.id, n, NOW);
+    assert_eq!(
+        store.attempt_code(j(0), &wrong).await.expect("a"),
+        Judgement::Incorrect { remaining: 2 }
+    );
+    assert_eq!(
+        store.attempt_code(j(1), &wrong).await.expect("a"),
+        Judgement::Incorrect { remaining: 1 }
+    );
+    assert_eq!(
+        store.attempt_code(j(2), &wrong).await.expect("a"),
+        Judgement::NowFailed
+    );
+    assert_eq!(
+        store.attempt_code(j(3), &right).await.expect("a"),
+        Judgement::Failed
+    );
+    // A new code starts again.
+    prepare(&store, "sua_1", NOW + 1).await.expect("prepare");
+    assert_eq!(
+        store.attempt_code(j(4), &right).await.expect("a"),
+        Judgement::Correct
+    );
+}
+
+async fn send_limits_count_per_scope(store: SharedStore) {
+    let c = client(&store, 1).await;
+    store
+        .create_sign_up("sua_1", &c.id, &phone(), NOW, NOW + 1)
+        .await
+        .expect("sign-up");
+    let send = |now: i64, per_hour: u32| {
+        let store = store.clone();
+        async move {
+            store
+                .prepare_code(PrepareCode {
+                    owner_id: "sua_1",
+                    strategy: otp_proto::Strategy::PhoneCode,
+                    identifier: &phone(),
+                    identifier_id: None,
+                    mac: MAC.to_vec(),
+                    expire_at: now + 600_000,
+                    now,
+                    limits: limits(per_hour),
+                    outbox: None,
+                    dev_message: None,
+                })
+                .await
+        }
+    };
+    send(NOW, 2).await.expect("1st");
+    send(NOW + 1_000, 2).await.expect("2nd");
+    match send(NOW + 2_000, 2).await {
+        Err(StoreError::TooManyRequests { retry_after_secs }) => {
+            assert_eq!(retry_after_secs, 3_598)
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    send(NOW + 3_600_000, 2).await.expect("an hour later");
+}
+
+async fn the_lockout_holds_after_the_threshold(store: SharedStore) {
+    let c = client(&store, 1).await;
+    sign_up_with_code(&store, &c.id, "sua_1").await;
+    let id = phone();
+    let mut a = attempt("sua_1", &id, &c.id, 0, NOW);
+    a.lockout_threshold = 2;
+    assert!(matches!(
+        store.attempt_code(a, &wrong).await,
+        Ok(Judgement::Incorrect { .. })
+    ));
+    let mut a = attempt("sua_1", &id, &c.id, 1, NOW);
+    a.lockout_threshold = 2;
+    assert!(matches!(
+        store.attempt_code(a, &wrong).await,
+        Ok(Judgement::Incorrect { .. })
+    ));
+    match store
+        .attempt_code(attempt("sua_1", &id, &c.id, 2, NOW + 1_000), &right)
+        .await
+    {
+        Err(StoreError::Locked { retry_after_secs }) => assert_eq!(retry_after_secs, 3_599),
+        other => panic!("expected the lock, got {other:?}"),
+    }
+    assert!(matches!(
+        prepare(&store, "sua_1", NOW + 2_000).await,
+        Err(StoreError::Locked { .. })
+    ));
+    assert_eq!(
+        store
+            .attempt_code(attempt("sua_1", &id, &c.id, 3, NOW + 3_600_000), &wrong)
+            .await
+            .expect("unlocked"),
+        Judgement::Expired
+    );
+}
+
+async fn fifty_concurrent_wrong_guesses_count_exactly(store: SharedStore) {
+    let c = client(&store, 1).await;
+    sign_up_with_code(&store, &c.id, "sua_1").await;
+    let tasks: Vec<_> = (0..50)
+        .map(|n| {
+            let (store, client_id) = (store.clone(), c.id.clone());
+            tokio::spawn(async move {
+                let id = phone();
+                store
+                    .attempt_code(attempt("sua_1", &id, &client_id, n, NOW), &wrong)
+                    .await
+                    .expect("attempt")
+            })
+        })
+        .collect();
+    let mut judged = 0;
+    for t in tasks {
+        if matches!(
+            t.await.expect("task"),
+            Judgement::Incorrect { .. } | Judgement::NowFailed
+        ) {
+            judged += 1;
+        }
+    }
+    assert_eq!(judged, 3, "exactly max_attempts guesses were compared");
+    assert_eq!(
+        store
+            .sign_up("sua_1")
+            .await
+            .expect("read")
+            .expect("s")
+            .code
+            .expect("c")
+            .attempts,
+        3
+    );
+}
+
+async fn two_concurrent_correct_attempts_create_one_session(store: SharedStore) {
+    let c = client(&store, 1).await;
+    sign_up_with_code(&store, &c.id, "sua_1").await;
+    let tasks: Vec<_> = (0..2)
+        .map(|n| {
+            let (store, client_id) = (store.clone(), c.id.clone());
+            tokio::spawn(async move {
+                let id = phone();
+                store
+                    .attempt_code(attempt("sua_1", &id, &client_id, n, NOW), &right)
+                    .await
+                    .expect("attempt")
+            })
+        })
+        .collect();
+    let mut correct = 0;
+    for t in tasks {
+        if t.await.expect("task") == Judgement::Correct {
+            correct += 1;
+        }
+    }
+    assert_eq!(correct, 1);
+    assert_eq!(
+        store
+            .client_state(&c.id)
+            .await
+            .expect("state")
+            .sessions
+            .len(),
+        1
+    );
+}
+
+async fn two_concurrent_sign_ups_create_one_user(store: SharedStore) {
+    let (a, b) = (client(&store, 1).await, client(&store, 2).await);
+    sign_up_with_code(&store, &a.id, "sua_a").await;
+    store
+        .create_sign_up("sua_b", &b.id, &phone(), NOW, NOW + 1)
+        .await
+        .expect("sign-up");
+    prepare(&store, "sua_b", NOW).await.expect("prepare");
+    let tasks: Vec<_> = [("sua_a", a.id.clone()), ("sua_b", b.id.clone())]
+        .into_iter()
+        .map(|(owner, client_id)| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let id = phone();
+                store
+                    .attempt_code(attempt(owner, &id, &client_id, 0, NOW), &right)
+                    .await
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            Ok(Judgement::Correct) => created += 1,
+            Err(StoreError::IdentifierExists) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(created, 1, "one user");
+}
+
+async fn each_outbox_message_goes_to_one_worker(store: SharedStore) {
+    let c = client(&store, 1).await;
+    store
+        .create_sign_up("sua_1", &c.id, &phone(), NOW, NOW + 1)
+        .await
+        .expect("sign-up");
+    store
+        .prepare_code(PrepareCode {
+            owner_id: "sua_1",
+            strategy: otp_proto::Strategy::PhoneCode,
+            identifier: &phone(),
+            identifier_id: None,
+            mac: MAC.to_vec(),
+            expire_at: NOW + 600_000,
+            now: NOW,
+            limits: limits(10),
+            outbox: Some(NewOutbox {
+                channel: otp_proto::dev::Channel::Sms,
+                recipient: "+12025550143".into(),
+                locale: None,
+                payload: b"sealed".to_vec(),
+                deadline_at: NOW + 600_000,
+            }),
+            dev_message: None,
+        })
+        .await
+        .expect("prepare");
+    let claims: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.claim_outbox(NOW, 60_000).await.expect("claim") })
+        })
+        .collect();
+    let mut jobs = vec![];
+    for c in claims {
+        jobs.extend(c.await.expect("task"));
+    }
+    assert_eq!(jobs.len(), 1, "one worker got it");
+    let job = jobs.remove(0);
+    assert_eq!(job.payload.as_deref(), Some(&b"sealed"[..]));
+    // Its worker died: after the lease, another takes it; once finished, nobody does.
+    assert!(
+        store
+            .claim_outbox(NOW + 59_999, 60_000)
+            .await
+            .expect("claim")
+            .is_none()
+    );
+    let again = store
+        .claim_outbox(NOW + 60_000, 60_000)
+        .await
+        .expect("claim")
+        .expect("re-claimed after the lease");
+    store
+        .outbox_finish(
+            again.id,
+            NOW + 60_001,
+            OutboxOutcome::Sent { provider_id: None },
+        )
+        .await
+        .expect("finish");
+    assert!(
+        store
+            .claim_outbox(NOW + 999_999, 60_000)
+            .await
+            .expect("claim")
+            .is_none()
+    );
+    let code = store
+        .sign_up("sua_1")
+        .await
+        .expect("read")
+        .expect("s")
+        .code
+        .expect("c");
+    assert_eq!(code.delivery, Some(otp_proto::DeliveryStatus::Sent));
+}
+
+async fn keys_are_created_once(store: SharedStore) {
+    let first = store.hmac_key(&[1; 32], NOW).await.expect("key");
+    assert_eq!(first, [1; 32]);
+    assert_eq!(
+        store.hmac_key(&[2; 32], NOW).await.expect("key"),
+        [1; 32],
+        "the first one stays"
+    );
+    let adds: Vec<_> = (0..4)
+        .map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move { store.add_jwt_key(1, &format!("pem-{n}"), NOW).await })
+        })
+        .collect();
+    for a in adds {
+        a.await.expect("task").expect("add");
+    }
+    assert_eq!(
+        store.jwt_keys().await.expect("keys").len(),
+        1,
+        "one key per generation"
+    );
+    let _ = Arc::new(());
+}
