@@ -4,7 +4,7 @@
 # with one summary line over all test binaries ("N passed, N failed").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh test
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -312,3 +312,18 @@ impl Drop for PgDb {
         .join();
     }
 }
+
+/// Starts one more dev-mode instance on `database_url`, sharing `clock` with the others (as
+/// replicas share the wall clock), after `configure`.
+pub async fn spawn_instance(
+    database_url: &str,
+    clock: &ManualClock,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
+    capture_logs();
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let mut config = Config::for_dev(dir.path().to_path_buf());
+    config.database_url = Some(database_url.to_owned());
+    configure(&mut config);
+    start(config, clock.clone(), dir).await
+}

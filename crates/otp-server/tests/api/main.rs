@@ -5,6 +5,7 @@ mod concurrency;
 mod delivery;
 mod errors;
 mod helpers;
+mod instances;
 mod limits;
 mod logs;
 mod openapi;
