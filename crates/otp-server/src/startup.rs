@@ -106,6 +106,11 @@ impl Application {
             clock: clock.clone(),
             every: Duration::from_millis(config.key_refresh_ms.max(10)),
         };
+        if config.policy.no_ip_limits {
+            tracing::warn!(
+                "--no-ip-limits: the per-IP send cap is off (load testing only); per-identifier limits stay on"
+            );
+        }
         if delivery.is_dev() {
             tracing::warn!(
                 "dev mode: codes are printed to the console and served at /v1/dev/outbox; never use it in production"

@@ -31,7 +31,7 @@ pub async fn send(
     }
     let now = state.now();
     let mut limits = vec![(format!("to:{}", to.as_str()), policy.identifier_limits())];
-    if let Some(ip) = &request.ip {
+    if let (Some(ip), false) = (&request.ip, policy.no_ip_limits) {
         limits.push((format!("ip:{ip}"), policy.ip_limits()));
     }
     if let (Identifier::Phone(phone), true) = (to, state.delivery.provider_for(to.kind())) {

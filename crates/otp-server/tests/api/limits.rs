@@ -252,3 +252,42 @@ async fn every_limit_of_the_policy_is_configurable() {
         .await
         .expect("five seconds apart");
 }
+
+#[tokio::test]
+async fn the_load_test_switch_lifts_only_the_per_ip_cap() {
+    let app = spawn_app_with(|c| {
+        c.policy.ip_sends_per_hour = 1;
+        c.policy.no_ip_limits = true;
+    })
+    .await;
+    for n in 0..3 {
+        let device = app.client();
+        device
+            .sign_up()
+            .create_phone(&format!("+1202555010{n}"))
+            .await
+            .expect("create");
+        device
+            .sign_up()
+            .prepare_verification(Strategy::PhoneCode)
+            .await
+            .expect("no per-IP cap");
+    }
+    let device = app.client();
+    device
+        .sign_up()
+        .create_phone("+12025550100")
+        .await
+        .expect("create");
+    let err = code_of(
+        device
+            .sign_up()
+            .prepare_verification(Strategy::PhoneCode)
+            .await,
+    );
+    assert_eq!(
+        err.code.as_str(),
+        "too_many_requests",
+        "the per-identifier interval still holds"
+    );
+}
