@@ -9,12 +9,17 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The SQLite-backed store. Cheap to clone (a pool handle).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// SQLite has one writer at a time. Writers of this process queue here, in order, instead
+    /// of colliding on the database lock, where SQLite's busy handler would put them to sleep
+    /// for milliseconds at a time (the first profile's bottleneck).
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Starts a write transaction that takes the write lock at once, so two transactions never
@@ -36,7 +41,10 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .with_context(|| format!("opening {url}"))?;
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            writer: Arc::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -70,6 +78,7 @@ impl Store for SqliteStore {
         token_hash: &[u8],
         now: i64,
     ) -> Result<ClientRow, StoreError> {
+        let _writer = self.writer.lock().await;
         sqlx::query(
             "INSERT INTO clients (id, token_hash, created_at, updated_at) VALUES (?, ?, ?, ?)",
         )
@@ -155,6 +164,7 @@ impl Store for SqliteStore {
         now: i64,
         abandon_at: i64,
     ) -> Result<(), StoreError> {
+        let _writer = self.writer.lock().await;
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let taken = sqlx::query("SELECT 1 FROM user_identifiers WHERE value = ?")
             .bind(identifier.as_str())
@@ -225,6 +235,7 @@ impl Store for SqliteStore {
         now: i64,
         abandon_at: i64,
     ) -> Result<(), StoreError> {
+        let _writer = self.writer.lock().await;
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         sqlx::query(
             "INSERT INTO sign_ins (id, client_id, identifier, user_id, status, created_at, updated_at, abandon_at)
@@ -260,6 +271,7 @@ impl Store for SqliteStore {
     /// Checks the lock and the send limits, then stores the code (replacing any earlier one)
     /// and records the send, all in one transaction.
     async fn prepare_code(&self, p: PrepareCode<'_>) -> Result<(), StoreError> {
+        let _writer = self.writer.lock().await;
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let lockout = load_lockout(&mut tx, p.identifier.as_str()).await?;
         if let Some(retry_after_secs) = lockout.remaining_secs(p.now) {
@@ -351,6 +363,7 @@ impl Store for SqliteStore {
         a: AttemptCode<'_>,
         matches: &(dyn for<'m> Fn(&'m [u8]) -> bool + Send + Sync),
     ) -> Result<AttemptOutcome, StoreError> {
+        let _writer = self.writer.lock().await;
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let lockout = load_lockout(&mut tx, a.identifier.as_str()).await?;
         if let Some(retry_after_secs) = lockout.remaining_secs(a.now) {
@@ -434,6 +447,7 @@ impl Store for SqliteStore {
         now: i64,
         make_last_active: bool,
     ) -> Result<(), StoreError> {
+        let _writer = self.writer.lock().await;
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         sqlx::query(
             "UPDATE sessions SET last_active_at = ?, updated_at = ? WHERE id = ? AND client_id = ?",
@@ -466,6 +480,7 @@ impl Store for SqliteStore {
         session_id: Option<&str>,
         now: i64,
     ) -> Result<(), StoreError> {
+        let _writer = self.writer.lock().await;
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         sqlx::query(
             "UPDATE sessions SET status = 'ended', updated_at = ?
@@ -496,6 +511,7 @@ impl Store for SqliteStore {
     /// Claims the oldest message that is due (pending and due, or leased by a worker that did
     /// not finish), reserving it for `lease_ms`.
     async fn claim_outbox(&self, now: i64, lease_ms: i64) -> Result<Option<OutboxJob>, StoreError> {
+        let _writer = self.writer.lock().await;
         let row = sqlx::query(
             "UPDATE outbox SET status = 'sending', lease_until = ?
              WHERE id = (SELECT id FROM outbox
@@ -531,6 +547,7 @@ impl Store for SqliteStore {
         next_attempt_at: i64,
         error: &str,
     ) -> Result<(), StoreError> {
+        let _writer = self.writer.lock().await;
         sqlx::query(
             "UPDATE outbox SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?, lease_until = NULL,
                last_error = ?
@@ -555,6 +572,7 @@ impl Store for SqliteStore {
             OutboxOutcome::Sent { provider_id } => ("sent", provider_id, None),
             OutboxOutcome::Failed { error } => ("failed", None, Some(error)),
         };
+        let _writer = self.writer.lock().await;
         sqlx::query(
             "UPDATE outbox SET status = ?, attempts = attempts + 1, provider_id = ?, last_error = COALESCE(?, last_error),
                payload = NULL, lease_until = NULL, finished_at = ?
@@ -603,6 +621,7 @@ impl Store for SqliteStore {
     // ---- keys ----
 
     async fn hmac_key(&self, candidate: &[u8; 32], now: i64) -> Result<[u8; 32], StoreError> {
+        let _writer = self.writer.lock().await;
         sqlx::query("INSERT INTO server_keys (name, secret, created_at) VALUES ('hmac', ?, ?) ON CONFLICT (name) DO NOTHING")
             .bind(candidate.as_slice())
             .bind(now)
@@ -634,6 +653,7 @@ impl Store for SqliteStore {
     }
 
     async fn add_jwt_key(&self, generation: i64, pem: &str, now: i64) -> Result<(), StoreError> {
+        let _writer = self.writer.lock().await;
         sqlx::query("INSERT INTO jwt_keys (generation, pem, created_at) VALUES (?, ?, ?) ON CONFLICT (generation) DO NOTHING")
             .bind(generation)
             .bind(pem)
