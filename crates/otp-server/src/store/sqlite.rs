@@ -22,6 +22,24 @@ pub struct SqliteStore {
     writer: Arc<tokio::sync::Mutex<()>>,
 }
 
+/// The database holds the server's keys and users' identifiers: only its owner may read it (and
+/// its WAL and shared-memory files, which hold recent pages).
+fn restrict_to_owner(db: &std::path::Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    for suffix in ["", "-wal", "-shm"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        let path = std::path::PathBuf::from(name);
+        if path.exists() {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("restricting {}", path.display()))?;
+        }
+    }
+    let _ = db;
+    Ok(())
+}
+
 /// Starts a write transaction that takes the write lock at once, so two transactions never
 /// both read and then fail to upgrade (SQLITE_BUSY) half-way through.
 const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
@@ -36,11 +54,13 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        let path = options.get_filename().to_owned();
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
             .await
             .with_context(|| format!("opening {url}"))?;
+        restrict_to_owner(&path)?;
         let store = Self {
             pool,
             writer: Arc::default(),

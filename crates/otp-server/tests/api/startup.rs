@@ -37,3 +37,21 @@ async fn the_dev_outbox_exists_only_in_dev_mode() {
         "the outbox route is not even registered outside dev mode"
     );
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_with_the_keys_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = otp_server::Config::for_dev(dir.path().to_path_buf());
+    let _app = otp_server::Application::build(config, Arc::new(otp_server::SystemClock))
+        .await
+        .expect("starts");
+    for file in ["otp.db", "otp.db-wal"] {
+        let mode = std::fs::metadata(dir.path().join(file))
+            .expect(file)
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "{file} is private");
+    }
+}
