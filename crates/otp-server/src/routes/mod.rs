@@ -98,7 +98,17 @@ async fn reply<T: Serialize>(
     response: T,
 ) -> Result<Response, ApiError> {
     let client_state = state.store.client_state(&ctx.client.id).await?;
-    let client = crate::present::client(&client_state, state.now(), &state.config.policy);
+    reply_with(state, ctx, &client_state, response)
+}
+
+/// [`reply`] with the client already loaded (the response is often part of it).
+fn reply_with<T: Serialize>(
+    state: &AppState,
+    ctx: &ClientCtx,
+    client_state: &crate::store::ClientState,
+    response: T,
+) -> Result<Response, ApiError> {
+    let client = crate::present::client(client_state, state.now(), &state.config.policy);
     let mut res = axum::Json(Envelope {
         response,
         client: Some(client),

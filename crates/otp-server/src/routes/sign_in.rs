@@ -1,7 +1,7 @@
 //! Sign-in: create with an identifier (which lists the user's factors), prepare the first factor
 //! (send a code to the chosen phone number or email), attempt it (a correct code creates a session).
 
-use super::{code, reply, required, strategy};
+use super::{code, reply_with, required, strategy};
 use crate::domain::{Identifier, IdentifierKind};
 use crate::error::ApiError;
 use crate::extract::{Body, ClientAuth, ClientCtx};
@@ -146,6 +146,11 @@ async fn open(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<SignInRow, 
 }
 
 async fn respond(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<Response, ApiError> {
-    let row = state.store.sign_in(id).await?.ok_or(ApiError::NotFound)?;
-    reply(state, ctx, present::sign_in(&row, state.now())).await
+    // The client in the answer holds the current sign-in: read it once.
+    let client_state = state.store.client_state(&ctx.client.id).await?;
+    let row = match client_state.sign_in.as_ref().filter(|r| r.id == id) {
+        Some(row) => row.clone(),
+        None => state.store.sign_in(id).await?.ok_or(ApiError::NotFound)?,
+    };
+    reply_with(state, ctx, &client_state, present::sign_in(&row, state.now()))
 }

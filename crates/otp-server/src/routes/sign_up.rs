@@ -1,7 +1,7 @@
 //! Sign-up: create with a phone number or email, prepare (send a code), attempt (check it).
 //! A correct code creates the user and an active session in one transaction.
 
-use super::{code, reply, required, strategy};
+use super::{code, reply_with, required, strategy};
 use crate::domain::{EmailAddress, Identifier, PhoneNumber};
 use crate::error::ApiError;
 use crate::extract::{Body, ClientAuth, ClientCtx};
@@ -157,8 +157,13 @@ fn abandoned(state: &AppState, sign_up: &SignUpRow) -> Result<(), ApiError> {
 }
 
 async fn respond(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<Response, ApiError> {
-    let row = state.store.sign_up(id).await?.ok_or(ApiError::NotFound)?;
-    reply(state, ctx, present::sign_up(&row, state.now())).await
+    // The client in the answer holds the current sign-up: read it once.
+    let client_state = state.store.client_state(&ctx.client.id).await?;
+    let row = match client_state.sign_up.as_ref().filter(|r| r.id == id) {
+        Some(row) => row.clone(),
+        None => state.store.sign_up(id).await?.ok_or(ApiError::NotFound)?,
+    };
+    reply_with(state, ctx, &client_state, present::sign_up(&row, state.now()))
 }
 
 fn non_empty(v: &Option<String>) -> Option<&str> {
