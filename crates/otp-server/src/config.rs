@@ -52,7 +52,7 @@ pub struct Config {
     pub dev: bool,
     /// The HMAC key for codes, 32 bytes in base64; generated into the data directory if unset.
     #[arg(long, env = "OTP_HMAC_KEY", hide_env_values = true)]
-    pub hmac_key: Option<String>,
+    pub hmac_key: Option<Secret>,
     /// A new session-token signing key is made after this many seconds (the old one stays
     /// published until its tokens expire).
     #[arg(long, env = "OTP_JWT_ROTATION_SECS", default_value_t = 30 * 24 * 3600)]
@@ -87,7 +87,7 @@ pub struct DeliveryConfig {
     /// SMTP server, in lettre's URL form: `smtp://user:pass@host:587?tls=required`,
     /// `smtps://user:pass@host:465`, or `smtp://127.0.0.1:2525` for a plain local relay.
     #[arg(long, env = "OTP_SMTP_URL", hide_env_values = true)]
-    pub smtp_url: Option<String>,
+    pub smtp_url: Option<Secret>,
     /// The From of emails: `Acme <no-reply@acme.example>`.
     #[arg(long, env = "OTP_EMAIL_FROM")]
     pub email_from: Option<String>,
@@ -101,7 +101,7 @@ pub struct DeliveryConfig {
     pub twilio_account_sid: Option<String>,
     /// Twilio auth token.
     #[arg(long, env = "OTP_TWILIO_AUTH_TOKEN", hide_env_values = true)]
-    pub twilio_auth_token: Option<String>,
+    pub twilio_auth_token: Option<Secret>,
     /// The sender number (E.164) of text messages.
     #[arg(long, env = "OTP_TWILIO_FROM")]
     pub twilio_from: Option<String>,
@@ -120,7 +120,7 @@ pub struct DeliveryConfig {
     pub sms_webhook_url: Option<String>,
     /// The secret that signs webhook requests (HMAC-SHA256).
     #[arg(long, env = "OTP_SMS_WEBHOOK_SECRET", hide_env_values = true)]
-    pub sms_webhook_secret: Option<String>,
+    pub sms_webhook_secret: Option<Secret>,
     /// The app's domain: text messages end with `@<domain> #<code>` (WebOTP and iOS autofill).
     #[arg(long, env = "OTP_SMS_DOMAIN")]
     pub sms_domain: Option<String>,
@@ -284,4 +284,64 @@ impl Policy {
 
 fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A configuration value that must never be printed (a key, a token, a URL with a password):
+/// its `Debug` is redacted, so a logged configuration shows none of them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value, for the one place that uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Self(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printing_the_configuration_shows_no_secret() {
+        let mut config = Config::for_dev(std::path::PathBuf::from("/tmp/x"));
+        config.hmac_key = Some("aGVsbG8tc2VjcmV0LWtleQ==".into());
+        config.delivery.smtp_url = Some("smtp://user:hunter2@smtp.example:587".into());
+        config.delivery.twilio_auth_token = Some("twilio-token-123".into());
+        config.delivery.sms_webhook_secret = Some("webhook-secret-456".into());
+        let printed = format!("{config:?}");
+        for secret in [
+            "aGVsbG8tc2VjcmV0LWtleQ==",
+            "hunter2",
+            "twilio-token-123",
+            "webhook-secret-456",
+        ] {
+            assert!(!printed.contains(secret), "{secret} leaked");
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! `127.0.0.1:0` and read the port back.
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, Secret};
 use crate::delivery::Delivery;
 use crate::delivery::worker::Worker;
 use crate::domain::IdentifierKind;
@@ -77,7 +77,7 @@ impl Application {
         let hmac_key = crate::secrets::hmac_key(
             &store,
             &config.data_dir,
-            config.hmac_key.as_deref(),
+            config.hmac_key.as_ref().map(Secret::expose),
             clock.now_ms(),
         )
         .await?;

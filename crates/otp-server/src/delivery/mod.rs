@@ -87,7 +87,7 @@ impl Delivery {
             d.sms_domain.clone(),
         )?);
         let email = match (&d.smtp_url, &d.email_from) {
-            (Some(url), Some(from)) => Some(Arc::new(smtp::Smtp::new(url, from)?)),
+            (Some(url), Some(from)) => Some(Arc::new(smtp::Smtp::new(url.expose(), from)?)),
             (Some(_), None) => anyhow::bail!("--smtp-url needs --email-from (OTP_EMAIL_FROM)"),
             (None, Some(_)) => anyhow::bail!("--email-from needs --smtp-url (OTP_SMTP_URL)"),
             (None, None) => None,
@@ -96,7 +96,7 @@ impl Delivery {
             (Some(sid), Some(token)) => Some(twilio::Twilio::new(
                 &d.twilio_base_url,
                 sid,
-                token,
+                token.expose(),
                 d.twilio_from.clone(),
                 d.twilio_messaging_service_sid.clone(),
             )?),
@@ -104,7 +104,7 @@ impl Delivery {
             _ => anyhow::bail!("Twilio needs both --twilio-account-sid and --twilio-auth-token"),
         };
         let webhook = match (&d.sms_webhook_url, &d.sms_webhook_secret) {
-            (Some(url), Some(secret)) => Some(webhook::Webhook::new(url, secret)?),
+            (Some(url), Some(secret)) => Some(webhook::Webhook::new(url, secret.expose())?),
             (None, None) => None,
             _ => anyhow::bail!(
                 "the SMS webhook needs both --sms-webhook-url and --sms-webhook-secret"

@@ -152,5 +152,10 @@ async fn respond(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<Response
         Some(row) => row.clone(),
         None => state.store.sign_in(id).await?.ok_or(ApiError::NotFound)?,
     };
-    reply_with(state, ctx, &client_state, present::sign_in(&row, state.now()))
+    reply_with(
+        state,
+        ctx,
+        &client_state,
+        present::sign_in(&row, state.now()),
+    )
 }

@@ -163,7 +163,12 @@ async fn respond(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<Response
         Some(row) => row.clone(),
         None => state.store.sign_up(id).await?.ok_or(ApiError::NotFound)?,
     };
-    reply_with(state, ctx, &client_state, present::sign_up(&row, state.now()))
+    reply_with(
+        state,
+        ctx,
+        &client_state,
+        present::sign_up(&row, state.now()),
+    )
 }
 
 fn non_empty(v: &Option<String>) -> Option<&str> {

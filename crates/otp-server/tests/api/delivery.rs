@@ -45,7 +45,7 @@ async fn an_email_code_arrives_through_a_real_smtp_server_in_the_users_language(
     let smtp = SmtpServer::start().await;
     let app = spawn_app_with(|c| {
         c.dev = false;
-        c.delivery.smtp_url = Some(smtp.url.clone());
+        c.delivery.smtp_url = Some(smtp.url.clone().into());
         c.delivery.email_from = Some("Acme <no-reply@acme.example>".into());
         c.delivery.app_name = "Acme".into();
     })
