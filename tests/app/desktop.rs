@@ -88,16 +88,8 @@ fn screenshot(name: &str) {
 }
 
 /// Polls `f` until it returns something, or fails after `timeout` naming what was awaited.
-#[allow(clippy::disallowed_methods)] // waiting on a real window and a real server takes real time
-fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+fn wait_for<T>(what: &str, timeout: Duration, f: impl FnMut() -> Option<T>) -> T {
+    try_wait(timeout, f).unwrap_or_else(|| panic!("timed out waiting for {what}"))
 }
 
 /// Blocks on an async call from this (blocking) test thread.
@@ -107,11 +99,41 @@ fn block<T>(f: impl std::future::Future<Output = T>) -> T {
 
 /// The message to `to` newer than `after` (ms), from the dev outbox.
 fn next_message(url: &str, to: &str, after: i64) -> otp_client::proto::dev::OutboxMessage {
-    wait_for(&format!("a code to {to}"), Duration::from_secs(20), || {
+    try_next_message(url, to, after, Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("no code to {to}"))
+}
+
+fn try_next_message(
+    url: &str,
+    to: &str,
+    after: i64,
+    timeout: Duration,
+) -> Option<otp_client::proto::dev::OutboxMessage> {
+    try_wait(timeout, || {
         block(otp_client::Client::new(url).dev_outbox(to))
             .ok()
             .filter(|m| m.sent_at > after)
     })
+}
+
+/// Does `attempt` up to three times until it yields something.
+fn retry<T>(what: &str, mut attempt: impl FnMut() -> Option<T>) -> T {
+    (0..3)
+        .find_map(|_| attempt())
+        .unwrap_or_else(|| panic!("gave up waiting for {what}"))
+}
+
+/// Polls `f` for at most `timeout`.
+#[allow(clippy::disallowed_methods)] // waiting on a real window and a real server takes real time
+fn try_wait<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    None
 }
 
 /// The session the server has for the token in the keychain, if the keychain holds one.
@@ -148,9 +170,14 @@ async fn a_user_signs_up_stays_signed_in_across_a_restart_signs_out_and_signs_in
     // 1. Sign up with a phone number, from the keyboard only.
     let app = App::start(&url);
     screenshot("1-sign-up");
-    app.type_text("+1 202 555 0143");
-    app.key("Return");
-    let message = next_message(&url, PHONE, 0);
+    // On a new machine the first webview can take a while to load: if the keys were typed
+    // before the page was there, nothing was sent; select all and type again.
+    let message = retry("the first code", || {
+        app.key("ctrl+a");
+        app.type_text("+1 202 555 0143");
+        app.key("Return");
+        try_next_message(&url, PHONE, 0, Duration::from_secs(10))
+    });
     screenshot("2-verify");
     app.type_text(&message.code); // six digits: submits by itself
     let session = wait_for("a session in the keychain", Duration::from_secs(20), || {
@@ -167,13 +194,15 @@ async fn a_user_signs_up_stays_signed_in_across_a_restart_signs_out_and_signs_in
     assert_eq!(again.id, session.id);
 
     // 3. Sign out: the focused button on the signed-in screen.
-    app.key("Return");
-    wait_for("the keychain entry to go", Duration::from_secs(20), || {
-        let token = KeychainTokenStore::open(&url)
-            .expect("keychain")
-            .load()
-            .expect("read");
-        token.is_none().then_some(())
+    retry("the keychain entry to go", || {
+        app.key("Return");
+        try_wait(Duration::from_secs(10), || {
+            let token = KeychainTokenStore::open(&url)
+                .expect("keychain")
+                .load()
+                .expect("read");
+            token.is_none().then_some(())
+        })
     });
     let old = otp_client::Client::new(&url);
     assert!(
