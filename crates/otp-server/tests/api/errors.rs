@@ -56,12 +56,7 @@ async fn malformed_phone_numbers_emails_strategies_and_codes_are_format_invalid(
         ("form_param_format_invalid", Some("identifier"))
     );
 
-    device.sign_up().create_phone(PHONE).await.expect("create");
-    device
-        .sign_up()
-        .prepare_verification(Strategy::PhoneCode)
-        .await
-        .expect("prepare");
+    app.prepare_phone(&device, PHONE).await;
     let err = code_of(
         device
             .sign_up()
@@ -151,12 +146,7 @@ async fn signing_in_an_unknown_identifier_is_form_identifier_not_found() {
 async fn a_wrong_code_says_how_many_attempts_are_left() {
     let app = spawn_app().await;
     let device = app.client();
-    device.sign_up().create_phone(PHONE).await.expect("create");
-    device
-        .sign_up()
-        .prepare_verification(Strategy::PhoneCode)
-        .await
-        .expect("prepare");
+    app.prepare_phone(&device, PHONE).await;
     let wrong = wrong_code(&app.code_for(PHONE).await);
     let err = code_of(
         device

@@ -90,6 +90,22 @@ impl TestApp {
         start(self.config.clone(), self.clock.clone(), self.dir.clone()).await
     }
 
+    /// Starts a sign-up of `phone` on `client` and sends its code.
+    pub async fn prepare_phone(&self, client: &Client, phone: &str) {
+        client.sign_up().create_phone(phone).await.expect("create");
+        client
+            .sign_up()
+            .prepare_verification(Strategy::PhoneCode)
+            .await
+            .expect("prepare");
+    }
+
+    /// [`TestApp::prepare_phone`], then the code from the dev outbox.
+    pub async fn phone_code(&self, client: &Client, phone: &str) -> String {
+        self.prepare_phone(client, phone).await;
+        self.code_for(phone).await
+    }
+
     /// The code last sent to `to`, read from the dev outbox.
     pub async fn code_for(&self, to: &str) -> String {
         self.client()

@@ -10,13 +10,7 @@ use std::time::Duration;
 async fn the_third_wrong_code_voids_the_code_until_a_new_one_is_sent() {
     let app = spawn_app().await;
     let device = app.client();
-    device.sign_up().create_phone(PHONE).await.expect("create");
-    device
-        .sign_up()
-        .prepare_verification(Strategy::PhoneCode)
-        .await
-        .expect("prepare");
-    let code = app.code_for(PHONE).await;
+    let code = app.phone_code(&device, PHONE).await;
     let wrong = wrong_code(&code);
     for _ in 0..2 {
         device
@@ -62,12 +56,7 @@ async fn the_third_wrong_code_voids_the_code_until_a_new_one_is_sent() {
 async fn codes_to_one_identifier_are_thirty_seconds_apart_even_across_a_restart() {
     let app = spawn_app().await;
     let device = app.client();
-    device.sign_up().create_phone(PHONE).await.expect("create");
-    device
-        .sign_up()
-        .prepare_verification(Strategy::PhoneCode)
-        .await
-        .expect("prepare");
+    app.prepare_phone(&device, PHONE).await;
     app.advance(Duration::from_secs(10));
     let app = app.restart().await;
     let device = otp_client::Client::new(&app.base_url).with_token(device.token());

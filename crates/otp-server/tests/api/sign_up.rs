@@ -124,13 +124,7 @@ async fn a_new_user_signs_up_with_an_email_address() {
 async fn json_bodies_work_like_form_bodies() {
     let app = spawn_app().await;
     let device = app.client().with_encoding(Encoding::Json);
-    device.sign_up().create_phone(PHONE).await.expect("create");
-    device
-        .sign_up()
-        .prepare_verification(Strategy::PhoneCode)
-        .await
-        .expect("prepare");
-    let code = app.code_for(PHONE).await;
+    let code = app.phone_code(&device, PHONE).await;
     let done = device
         .sign_up()
         .attempt_verification(Strategy::PhoneCode, &code)
@@ -143,12 +137,7 @@ async fn json_bodies_work_like_form_bodies() {
 async fn only_the_latest_code_is_valid() {
     let app = spawn_app().await;
     let device = app.client();
-    device.sign_up().create_phone(PHONE).await.expect("create");
-    device
-        .sign_up()
-        .prepare_verification(Strategy::PhoneCode)
-        .await
-        .expect("prepare");
+    app.prepare_phone(&device, PHONE).await;
     let first = app.code_for(PHONE).await;
     app.advance(std::time::Duration::from_secs(30));
     device
@@ -178,13 +167,7 @@ async fn only_the_latest_code_is_valid() {
 async fn a_code_works_until_the_last_millisecond_of_its_ten_minutes() {
     let app = spawn_app().await;
     let device = app.client();
-    device.sign_up().create_phone(PHONE).await.expect("create");
-    device
-        .sign_up()
-        .prepare_verification(Strategy::PhoneCode)
-        .await
-        .expect("prepare");
-    let code = app.code_for(PHONE).await;
+    let code = app.phone_code(&device, PHONE).await;
     app.advance(std::time::Duration::from_millis(600_000 - 1));
     let done = device
         .sign_up()
@@ -198,13 +181,7 @@ async fn a_code_works_until_the_last_millisecond_of_its_ten_minutes() {
 async fn a_code_is_single_use() {
     let app = spawn_app().await;
     let device = app.client();
-    device.sign_up().create_phone(PHONE).await.expect("create");
-    device
-        .sign_up()
-        .prepare_verification(Strategy::PhoneCode)
-        .await
-        .expect("prepare");
-    let code = app.code_for(PHONE).await;
+    let code = app.phone_code(&device, PHONE).await;
     device
         .sign_up()
         .attempt_verification(Strategy::PhoneCode, &code)
@@ -228,13 +205,7 @@ async fn a_code_is_single_use() {
 async fn a_code_prepared_before_a_restart_still_verifies_after_it() {
     let app = spawn_app().await;
     let device = app.client();
-    device.sign_up().create_phone(PHONE).await.expect("create");
-    device
-        .sign_up()
-        .prepare_verification(Strategy::PhoneCode)
-        .await
-        .expect("prepare");
-    let code = app.code_for(PHONE).await;
+    let code = app.phone_code(&device, PHONE).await;
     let app = app.restart().await;
     let device = otp_client::Client::new(&app.base_url).with_token(device.token());
     device.load().await.expect("load");

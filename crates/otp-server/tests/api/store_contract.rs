@@ -7,7 +7,6 @@ use otp_server::domain::{EmailAddress, Identifier, PhoneNumber};
 use otp_server::otp::Judgement;
 use otp_server::rate_limit::SendLimits;
 use otp_server::store::*;
-use std::sync::Arc;
 
 const NOW: i64 = 1_800_000_000_000;
 const MAC: &[u8] = b"the-right-mac";
@@ -576,5 +575,4 @@ async fn keys_are_created_once(store: SharedStore) {
         1,
         "one key per generation"
     );
-    let _ = Arc::new(());
 }
