@@ -37,7 +37,7 @@ pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "OTP_BIND", default_value = "127.0.0.1:8787")]
     pub bind: SocketAddr,
-    /// Directory for the SQLite database and the generated secrets.
+    /// Directory for the default SQLite database (which also keeps the generated keys).
     #[arg(long, env = "OTP_DATA_DIR", default_value = "./otp-data")]
     pub data_dir: PathBuf,
     /// Database URL; defaults to `sqlite://<data-dir>/otp.db` (WAL mode).

@@ -14,12 +14,12 @@
 //! - [`domain`]: validated phone numbers and email addresses.
 //! - [`otp`]: codes: generation, keyed hashing, judging an attempt (pure functions).
 //! - [`rate_limit`]: send limits and lock-outs (pure functions).
-//! - [`store`]: persistence (SQLite) and its atomic operations.
+//! - [`store`]: the storage interface and its two backends (SQLite, PostgreSQL).
 //! - [`delivery`]: how codes leave the server: the outbox worker, SMTP, Twilio, the SMS
 //!   webhook, the message templates, and dev mode's console.
 //! - [`sealed`]: encryption of the codes the outbox keeps until they are sent.
-//! - [`secrets`]: the HMAC and JWT keys, generated once and kept in the data directory.
-//! - [`tokens`]: client tokens and session JWTs.
+//! - [`secrets`]: the code HMAC key, from configuration or the database.
+//! - [`tokens`]: client tokens, and session JWTs with their rotating key ring.
 //! - [`clock`]: time as a parameter ([`clock::SystemClock`], [`clock::ManualClock`] for tests).
 //! - [`ids`]: prefixed random object ids.
 
