@@ -2,8 +2,13 @@
 # Installs what the workspace needs on a fresh Debian/Ubuntu machine (as root, or with sudo),
 # skipping what is already there.
 #   scripts/setup.sh        what building and running the app needs
-#   scripts/setup.sh test   and what the tests need: a headless desktop, a keychain, an SMTP
-#                           server, and a running PostgreSQL on 127.0.0.1:5432
+#   scripts/setup.sh web    and the web build's tools: the wasm target, dioxus-cli (`dx`) and
+#                           wasm-bindgen-cli at pinned versions, esbuild and wasm-opt from npm
+#   scripts/setup.sh test   all of the above, and what the tests need: a headless desktop, a
+#                           keychain, an SMTP server, a running PostgreSQL on 127.0.0.1:5432,
+#                           Chromium and playwright-core, the mobile targets for `cargo check`
+# The web tools go to ~/.cargo/bin (dx, wasm-bindgen) and tools/node_modules (npm); put
+# `tools/node_modules/.bin` on PATH and set NO_DOWNLOADS=1 when running dx (scripts/web.sh does).
 set -euo pipefail
 
 packages=(
@@ -21,7 +26,13 @@ if [[ "${1:-}" == test ]]; then
     python3-aiosmtpd
     # Storage tests: the PostgreSQL backend.
     postgresql postgresql-client
+    # Browser tests: Debian's Chromium, driven by playwright-core.
+    chromium
   )
+fi
+if [[ "${1:-}" == test || "${1:-}" == web ]]; then
+  # npm tools (esbuild for dx, wasm-opt, playwright-core); Debian's Node.js if none is installed.
+  command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 
 sudo_cmd=()
@@ -60,3 +71,31 @@ command -v cargo >/dev/null || {
   echo "setup: cargo not found; install Rust with rustup (https://rustup.rs) first" >&2
   exit 1
 }
+
+if [[ "${1:-}" == test || "${1:-}" == web ]]; then
+  cd "$(dirname "$0")/.."
+  targets=(wasm32-unknown-unknown)
+  # The mobile builds cannot link here (no NDK, no Xcode) but are compile-checked by the tests.
+  [[ "${1:-}" == test ]] && targets+=(aarch64-linux-android aarch64-apple-ios)
+  installed_targets=$(rustup target list --installed)
+  for t in "${targets[@]}"; do
+    grep -qx "$t" <<<"$installed_targets" || rustup target add "$t"
+  done
+  # dx must match the dioxus version, and wasm-bindgen-cli the wasm-bindgen in Cargo.lock exactly.
+  dx_version=$(awk '/^name = "dioxus"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+  wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+  if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wb_version" ]]; then
+    # Not --locked: the CLI's own lockfile wants crates the registry no longer serves.
+    echo "setup: installing wasm-bindgen-cli $wb_version (about 10 minutes on 2 cores)"
+    cargo install wasm-bindgen-cli --version "$wb_version" --force
+  fi
+  if [[ "$(dx --version 2>/dev/null)" != "dioxus $dx_version"* ]]; then
+    echo "setup: installing dioxus-cli $dx_version (about 30 minutes on 2 cores)"
+    cargo install dioxus-cli --version "$dx_version" --locked --force
+  fi
+  # esbuild and wasm-opt for dx (which must not download its own: NO_DOWNLOADS=1), and
+  # playwright-core for the browser tests, all pinned in tools/package-lock.json.
+  if ! (cd tools && npm ls --silent >/dev/null 2>&1); then
+    (cd tools && npm ci --no-audit --no-fund)
+  fi
+fi

@@ -38,6 +38,9 @@ pub enum ErrorCode {
     AuthenticationInvalid,
     /// 413: the request body is larger than the server accepts.
     RequestBodyTooLarge,
+    /// 403: a browser request (the client in a cookie) from an origin the server does not allow
+    /// (`--allowed-origin`), or without an `Origin` header.
+    OriginInvalid,
     /// 500: something failed on the server; it is logged there.
     InternalClerkError,
     /// A code this version of the protocol does not know (a newer server).
@@ -62,13 +65,14 @@ impl ErrorCode {
             Self::ResourceNotFound => "resource_not_found",
             Self::AuthenticationInvalid => "authentication_invalid",
             Self::RequestBodyTooLarge => "request_body_too_large",
+            Self::OriginInvalid => "origin_invalid",
             Self::InternalClerkError => "internal_clerk_error",
             Self::Other(s) => s,
         }
     }
 
     /// Every code the protocol defines (not [`ErrorCode::Other`]), for documentation and tests.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         Self::FormParamMissing,
         Self::FormParamFormatInvalid,
         Self::FormIdentifierExists,
@@ -83,6 +87,7 @@ impl ErrorCode {
         Self::ResourceNotFound,
         Self::AuthenticationInvalid,
         Self::RequestBodyTooLarge,
+        Self::OriginInvalid,
         Self::InternalClerkError,
     ];
 
@@ -90,7 +95,7 @@ impl ErrorCode {
     pub fn http_status(&self) -> u16 {
         match self {
             Self::TooManyRequests => 429,
-            Self::UserLocked => 403,
+            Self::UserLocked | Self::OriginInvalid => 403,
             Self::ResourceNotFound => 404,
             Self::AuthenticationInvalid => 401,
             Self::RequestBodyTooLarge => 413,

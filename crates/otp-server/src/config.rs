@@ -66,6 +66,12 @@ pub struct Config {
     /// Region (ISO 3166 alpha-2) for phone numbers typed without a `+` country code.
     #[arg(long, env = "OTP_DEFAULT_REGION", default_value = "US")]
     pub default_region: String,
+    /// Web origins whose pages may use the API from a browser, with the client in an HttpOnly
+    /// cookie (`https://app.example`; repeat the flag, or comma-separate in the variable). CORS
+    /// with credentials is answered for exactly these; state-changing browser requests from any
+    /// other origin are refused with 403 `origin_invalid`.
+    #[arg(long = "allowed-origin", env = "OTP_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = crate::browser::parse_origin)]
+    pub allowed_origins: Vec<String>,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "OTP_MAX_BODY_BYTES", default_value_t = 16 * 1024)]
     pub max_body_bytes: usize,

@@ -76,6 +76,9 @@ pub enum ApiError {
     /// 413 `request_body_too_large`.
     #[error("request body too large")]
     BodyTooLarge,
+    /// 403 `origin_invalid`: a browser request from an origin that is not allowed.
+    #[error("origin not allowed")]
+    OriginNotAllowed,
     /// 500 `internal_clerk_error`: logged, never shown.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
@@ -207,6 +210,12 @@ impl ApiError {
                 ErrorCode::RequestBodyTooLarge,
                 "Request too large",
                 "The request body is larger than this server accepts.".into(),
+                meta,
+            ),
+            Self::OriginNotAllowed => (
+                ErrorCode::OriginInvalid,
+                "Origin not allowed",
+                "This server does not accept requests from this web page's origin. Add it with --allowed-origin.".into(),
                 meta,
             ),
             Self::Unexpected(_) => (

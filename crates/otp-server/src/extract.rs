@@ -1,6 +1,7 @@
 //! Extractors: request bodies in either encoding, the caller's client, the caller's address.
 //! Their rejections use our error format, never axum's plain-text ones.
 
+use crate::browser::Transport;
 use crate::error::ApiError;
 use crate::ids::new_id;
 use crate::routes::code::SendContext;
@@ -9,7 +10,7 @@ use crate::store::ClientRow;
 use crate::tokens::ClientToken;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
-use axum::http::header::{ACCEPT_LANGUAGE, AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_TYPE};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
@@ -64,17 +65,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     }
 }
 
-/// The caller's client, if its `Authorization` header carries a valid client token.
+/// The caller's client, if its request carries a valid client token (in the `Authorization`
+/// header, or in the browser's cookie: [`Transport`]), and how the token travels.
 #[derive(Debug)]
-pub struct ClientAuth(pub Option<ClientCtx>);
+pub struct ClientAuth(pub Option<ClientCtx>, pub Transport);
 
 /// A known client and the token that names it in this exchange.
 #[derive(Debug)]
 pub struct ClientCtx {
     /// The client as stored.
     pub client: ClientRow,
-    /// Its current token, echoed in the `Authorization` response header.
+    /// Its current token, handed back with every answer.
     pub token: ClientToken,
+    /// How the token travels: `Authorization` header or cookie.
+    pub transport: Transport,
 }
 
 impl FromRequestParts<AppState> for ClientAuth {
@@ -84,16 +88,17 @@ impl FromRequestParts<AppState> for ClientAuth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(token) = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(ClientToken::from_header)
-        else {
-            return Ok(Self(None));
+        let transport = Transport::of(&parts.headers, &parts.uri);
+        let Some(token) = transport.token(&parts.headers) else {
+            return Ok(Self(None, transport));
         };
         let client = state.store.client_by_token(&token.hash()).await?;
-        Ok(Self(client.map(|client| ClientCtx { client, token })))
+        let ctx = client.map(|client| ClientCtx {
+            client,
+            token,
+            transport,
+        });
+        Ok(Self(ctx, transport))
     }
 }
 
@@ -108,7 +113,11 @@ impl ClientAuth {
             .store
             .create_client(&new_id("client")?, &token.hash(), state.now())
             .await?;
-        Ok(ClientCtx { client, token })
+        Ok(ClientCtx {
+            client,
+            token,
+            transport: self.1,
+        })
     }
 }
 

@@ -9,6 +9,7 @@
 //! - [`routes`]: the HTTP API, one file per flow (`sign_up`, `sign_in`, `session`, `client`,
 //!   `dev`, `meta`), plus `code` for what sign-up and sign-in share; the route table.
 //! - [`extract`]: request bodies (form or JSON), the caller's client, the caller's IP.
+//! - [`browser`]: browser mode: the client in an HttpOnly cookie, allowed origins, CORS.
 //! - [`error`]: [`error::ApiError`], the one error type at the edge, and its wire form.
 //! - [`present`]: stored rows to wire objects.
 //! - [`domain`]: validated phone numbers and email addresses.
@@ -23,6 +24,7 @@
 //! - [`clock`]: time as a parameter ([`clock::SystemClock`], [`clock::ManualClock`] for tests).
 //! - [`ids`]: prefixed random object ids.
 
+pub mod browser;
 pub mod clock;
 pub mod config;
 pub mod delivery;

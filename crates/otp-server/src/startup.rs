@@ -1,6 +1,7 @@
 //! Building the application from a configuration and an already-bound listener, so tests can bind
 //! `127.0.0.1:0` and read the port back.
 
+use crate::browser;
 use crate::clock::Clock;
 use crate::config::{Config, Secret};
 use crate::delivery::Delivery;
@@ -12,8 +13,8 @@ use crate::sealed::Sealer;
 use crate::state::AppState;
 use crate::tokens::JwtIssuer;
 use anyhow::Context;
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::{Router, middleware};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -174,10 +175,16 @@ impl Application {
     }
 }
 
-/// The router with its middleware: body size limit and request tracing.
+/// The router with its middleware: body size limit, request tracing, and browser mode (origin
+/// check, CORS for the allowed origins).
 pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
-    routes::router(state)
-        .layer(DefaultBodyLimit::max(max_body))
-        .layer(TraceLayer::new_for_http())
+    let cors = browser::cors(&state.config.allowed_origins);
+    let mut app = routes::router(state.clone())
+        .layer(middleware::from_fn_with_state(state, browser::guard_origin))
+        .layer(DefaultBodyLimit::max(max_body));
+    if let Some(cors) = cors {
+        app = app.layer(cors);
+    }
+    app.layer(TraceLayer::new_for_http())
 }

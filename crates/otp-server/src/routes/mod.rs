@@ -14,7 +14,6 @@ use crate::error::ApiError;
 use crate::extract::ClientCtx;
 use crate::state::AppState;
 use axum::Router;
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, post};
 use otp_proto::Envelope;
@@ -90,8 +89,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The success envelope: `response`, the caller's whole client as it is now, and its token in the
-/// `Authorization` header (the SDK keeps the latest one).
+/// The success envelope: `response`, the caller's whole client as it is now, and its token (in
+/// the `Authorization` header, or the browser's cookie; the SDK keeps the latest one).
 async fn reply<T: Serialize>(
     state: &AppState,
     ctx: &ClientCtx,
@@ -118,16 +117,9 @@ fn reply_with<T: Serialize>(
     Ok(res)
 }
 
-/// Adds the client token to a response.
+/// Adds the client token to a response, the way the request carried it.
 fn with_token(res: &mut Response, ctx: &ClientCtx) -> Result<(), ApiError> {
-    let value = HeaderValue::from_str(ctx.token.expose())
-        .map_err(|e| anyhow::anyhow!("token header: {e}"))?;
-    res.headers_mut().insert(header::AUTHORIZATION, value);
-    res.headers_mut().insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("authorization"),
-    );
-    Ok(())
+    ctx.transport.attach(res, &ctx.token)
 }
 
 /// Reads a required parameter, or says which one is missing.

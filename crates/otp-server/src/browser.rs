@@ -1,0 +1,261 @@
+//! Browser mode: how a web page's client travels, and which pages may use it.
+//!
+//! Native apps carry the client token in the `Authorization` header both ways (the SDK keeps it
+//! in the device's keychain). A web page must not hold it where scripts can read it, so, as Clerk
+//! does for browsers, the server keeps it in an HttpOnly cookie, `__client`, that page scripts
+//! never see. Which [`Transport`] a request uses:
+//! - an `Authorization` header (even an empty one) or `?_is_native=1`: native;
+//! - otherwise an `Origin` header or a `__client` cookie: browser;
+//! - otherwise (a non-browser client with no client yet, such as curl): native.
+//!
+//! Browsers send `Origin` with every state-changing request, so [`guard_origin`] lets a cookie be
+//! used only by pages of the allowed origins (`--allowed-origin`): a forged cross-site request is
+//! refused with 403 `origin_invalid`. [`cors`] lets exactly those origins call with credentials.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::tokens::ClientToken;
+use axum::extract::{Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST, ORIGIN, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, Method, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use cookie::{Cookie, SameSite};
+use std::time::Duration;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+/// The cookie that holds a browser's client token (Clerk's name for it).
+pub const CLIENT_COOKIE: &str = "__client";
+
+/// How long a browser keeps the client cookie: 400 days, the most browsers accept.
+const COOKIE_MAX_AGE_DAYS: i64 = 400;
+
+/// How the client token travels for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// In the `Authorization` header, both ways.
+    Native,
+    /// In the HttpOnly `__client` cookie; `Secure` unless the server is reached on loopback.
+    Browser {
+        /// Whether the cookie gets the `Secure` attribute.
+        secure: bool,
+    },
+}
+
+impl Transport {
+    /// The transport a request uses (see the module documentation).
+    pub fn of(headers: &HeaderMap, uri: &Uri) -> Self {
+        if headers.contains_key(AUTHORIZATION) || asks_native(uri) {
+            Self::Native
+        } else if headers.contains_key(ORIGIN) || cookie_token(headers).is_some() {
+            Self::Browser {
+                secure: !is_loopback(headers),
+            }
+        } else {
+            Self::Native
+        }
+    }
+
+    /// The client token the request carries, if any.
+    pub fn token(self, headers: &HeaderMap) -> Option<ClientToken> {
+        match self {
+            Self::Native => headers
+                .get(AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(ClientToken::from_header),
+            Self::Browser { .. } => {
+                cookie_token(headers).and_then(|v| ClientToken::from_header(&v))
+            }
+        }
+    }
+
+    /// Hands the client token back: the `Authorization` header, or the cookie.
+    pub fn attach(self, res: &mut Response, token: &ClientToken) -> Result<(), ApiError> {
+        let (name, value) = match self {
+            Self::Native => (AUTHORIZATION, token.expose().to_owned()),
+            Self::Browser { secure } => {
+                let cookie = Cookie::build((CLIENT_COOKIE, token.expose()))
+                    .path("/")
+                    .http_only(true)
+                    .secure(secure)
+                    .same_site(SameSite::Lax)
+                    .max_age(cookie::time::Duration::days(COOKIE_MAX_AGE_DAYS));
+                (SET_COOKIE, cookie.to_string())
+            }
+        };
+        let value = HeaderValue::from_str(&value)
+            .map_err(|e| anyhow::anyhow!("client token header: {e}"))?;
+        res.headers_mut().insert(name, value);
+        Ok(())
+    }
+}
+
+/// Whether the query string asks for native mode (`_is_native=1`, as Clerk's native SDKs send).
+fn asks_native(uri: &Uri) -> bool {
+    uri.query().is_some_and(|q| {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+            .unwrap_or_default()
+            .iter()
+            .any(|(k, v)| k == "_is_native" && matches!(v.as_str(), "1" | "true"))
+    })
+}
+
+/// The value of the `__client` cookie, if the request has one.
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == CLIENT_COOKIE)
+        .map(|c| c.value().to_owned())
+}
+
+/// Whether the server was reached on a loopback host (no TLS there, so no `Secure` cookie).
+fn is_loopback(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Refuses state-changing browser requests whose `Origin` is not allowed (CSRF defence).
+pub async fn guard_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let reads = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !reads && Transport::of(req.headers(), req.uri()) != Transport::Native {
+        let allowed = req
+            .headers()
+            .get(ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|o| state.config.allowed_origins.iter().any(|a| a == o));
+        if !allowed {
+            return ApiError::OriginNotAllowed.into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// CORS for the allowed origins, with credentials (the cookie); none when no origin is allowed.
+pub fn cors(origins: &[String]) -> Option<CorsLayer> {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    (!origins.is_empty()).then(|| {
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_credentials(true)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PATCH,
+                Method::PUT,
+                Method::DELETE,
+            ])
+            .allow_headers([CONTENT_TYPE, AUTHORIZATION])
+            .expose_headers([AUTHORIZATION])
+            .max_age(Duration::from_secs(600))
+    })
+}
+
+/// Parses an `--allowed-origin`: `scheme://host[:port]`, nothing after it.
+pub fn parse_origin(s: &str) -> Result<String, String> {
+    let s = s.trim().trim_end_matches('/');
+    let uri: Uri = s
+        .parse()
+        .map_err(|e| format!("{s:?} is not an origin: {e}"))?;
+    match (uri.scheme_str(), uri.authority()) {
+        (Some("http" | "https"), Some(authority))
+            if uri.path_and_query().is_none_or(|p| p.as_str() == "/")
+                && !authority.as_str().contains('@') =>
+        {
+            Ok(s.to_ascii_lowercase())
+        }
+        _ => Err(format!(
+            "{s:?} is not an origin: write scheme://host[:port], such as https://app.example"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_str(v).expect("header"));
+        }
+        h
+    }
+
+    #[test]
+    fn a_request_picks_its_transport_from_what_it_carries() {
+        let uri: Uri = "/v1/client".parse().expect("uri");
+        let native: Uri = "/v1/client?_is_native=1".parse().expect("uri");
+        let origin = ("origin", "https://app.example");
+        let host = ("host", "api.example");
+        let browser = Transport::Browser { secure: true };
+        assert_eq!(
+            Transport::of(&headers(&[("authorization", "")]), &uri),
+            Transport::Native
+        );
+        assert_eq!(
+            Transport::of(&headers(&[origin, host]), &native),
+            Transport::Native
+        );
+        assert_eq!(Transport::of(&headers(&[origin, host]), &uri), browser);
+        assert_eq!(
+            Transport::of(&headers(&[("cookie", "a=b; __client=x"), host]), &uri),
+            browser
+        );
+        assert_eq!(Transport::of(&headers(&[]), &uri), Transport::Native);
+    }
+
+    #[test]
+    fn the_cookie_is_secure_except_on_loopback() {
+        let uri: Uri = "/".parse().expect("uri");
+        for (host, secure) in [
+            ("127.0.0.1:8787", false),
+            ("localhost", false),
+            ("[::1]:80", false),
+            ("api.example", true),
+            ("127.0.0.1.example", true),
+        ] {
+            let h = headers(&[("origin", "http://x.example"), ("host", host)]);
+            assert_eq!(
+                Transport::of(&h, &uri),
+                Transport::Browser { secure },
+                "{host}"
+            );
+        }
+    }
+
+    #[test]
+    fn origins_are_parsed_strictly() {
+        assert_eq!(
+            parse_origin("https://App.example/").as_deref(),
+            Ok("https://app.example")
+        );
+        assert_eq!(
+            parse_origin("http://127.0.0.1:8080").as_deref(),
+            Ok("http://127.0.0.1:8080")
+        );
+        for bad in [
+            "app.example",
+            "ftp://app.example",
+            "https://app.example/path",
+            "*",
+        ] {
+            assert!(parse_origin(bad).is_err(), "{bad}");
+        }
+    }
+}
