@@ -36,7 +36,7 @@ impl AuthClient {
             Err(e) => (None, Some(e.0)),
         };
         Self {
-            client: Client::new(base_url).with_token(saved.clone()),
+            client: crate::platform::sdk_client(base_url).with_token(saved.clone()),
             tokens,
             saved: Arc::new(Mutex::new(saved)),
             warning: Arc::new(Mutex::new(warning)),
@@ -53,9 +53,9 @@ impl AuthClient {
         lock(&self.warning).take()
     }
 
-    /// At start: the active session of the saved token, if any.
+    /// At start: the active session of the saved token (on the web, of the cookie), if any.
     pub async fn restore(&self) -> Result<Option<SignedIn>, FormError> {
-        if self.client.token().is_none() {
+        if self.client.token().is_none() && !self.tokens.is_cookie() {
             return Ok(None);
         }
         let loaded = self.client.load().await;

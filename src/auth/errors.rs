@@ -159,6 +159,13 @@ pub fn describe(error: &Error, context: Context) -> FormError {
             "That is too long. Check it and try again.".to_owned(),
             None,
         ),
+        ErrorCode::OriginInvalid => (
+            Field::Form,
+            "The sign-in server doesn't accept requests from this web address. Its operator must \
+             allow it (--allowed-origin)."
+                .to_owned(),
+            None,
+        ),
         ErrorCode::InternalClerkError => (
             Field::Form,
             "Something went wrong on the server. Try again in a moment.".to_owned(),

@@ -14,5 +14,5 @@ pub use store::{AuthStore, use_auth, use_auth_state};
 #[cfg(not(target_arch = "wasm32"))]
 pub use token_store::KeychainTokenStore;
 pub use token_store::{
-    MemoryTokenStore, SERVICE, TokenStore, TokenStoreError, platform_token_store,
+    CookieTokenStore, MemoryTokenStore, SERVICE, TokenStore, TokenStoreError, platform_token_store,
 };

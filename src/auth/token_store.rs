@@ -1,7 +1,8 @@
 //! Where the client token (the device's long-lived credential) is kept between runs: the OS
 //! keychain through `keyring-core` and the platform's store (Secret Service on Linux, Keychain on
 //! macOS and iOS, the Android Keystore, the Windows credential store), or memory in tests.
-//! The token never goes to a plain file or a log.
+//! On the web the token is an HttpOnly cookie the server sets ([`CookieTokenStore`]).
+//! The token never goes to a plain file, localStorage or a log.
 
 use std::sync::{Arc, Mutex};
 
@@ -21,6 +22,31 @@ pub trait TokenStore: Send + Sync {
     fn save(&self, token: &str) -> Result<(), TokenStoreError>;
     /// Forgets the token (sign-out).
     fn delete(&self) -> Result<(), TokenStoreError>;
+    /// Whether the token is the browser's HttpOnly cookie instead, which the app never sees: then
+    /// nothing is kept here, and at start the app asks the server whose client it is.
+    fn is_cookie(&self) -> bool {
+        false
+    }
+}
+
+/// The web's token store: the server keeps the token in an HttpOnly cookie that page scripts
+/// (this app included) cannot read, so nothing is in localStorage for an injected script to take.
+#[derive(Debug, Default)]
+pub struct CookieTokenStore;
+
+impl TokenStore for CookieTokenStore {
+    fn load(&self) -> Result<Option<String>, TokenStoreError> {
+        Ok(None)
+    }
+    fn save(&self, _: &str) -> Result<(), TokenStoreError> {
+        Ok(())
+    }
+    fn delete(&self) -> Result<(), TokenStoreError> {
+        Ok(())
+    }
+    fn is_cookie(&self) -> bool {
+        true
+    }
 }
 
 /// A token kept in memory: for tests, and where no keychain is available.
@@ -145,7 +171,7 @@ mod keychain {
 }
 
 /// The platform's token store for `backend_url`: the keychain, or memory (with the reason) where
-/// none can be opened.
+/// none can be opened; on the web, the browser's cookie.
 pub fn platform_token_store(backend_url: &str) -> (Arc<dyn TokenStore>, Option<String>) {
     #[cfg(not(target_arch = "wasm32"))]
     let opened =
@@ -153,7 +179,7 @@ pub fn platform_token_store(backend_url: &str) -> (Arc<dyn TokenStore>, Option<S
     #[cfg(target_arch = "wasm32")]
     let opened: Result<Arc<dyn TokenStore>, TokenStoreError> = {
         let _ = backend_url;
-        Ok(MemoryTokenStore::new())
+        Ok(Arc::new(CookieTokenStore))
     };
     match opened {
         Ok(store) => (store, None),

@@ -63,3 +63,12 @@ pub fn require_desktop_session() {
          (or scripts/with-desktop.sh cargo test)"
     );
 }
+
+/// Held by the tests that drive a real window or browser and build with `dx`: one at a time, so a
+/// build hogging both cores never starves a window a test is typing into.
+pub static ONE_UI_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Takes [`ONE_UI_AT_A_TIME`] (a test that failed holding it does not block the others).
+pub async fn one_ui_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    ONE_UI_AT_A_TIME.lock().await
+}

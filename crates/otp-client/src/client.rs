@@ -1,5 +1,8 @@
 //! The connection: base URL, the device's client token (kept current from every response's
 //! `Authorization` header) and the latest client state the server sent.
+//!
+//! In a browser (wasm32) the token is never seen: the server keeps it in an HttpOnly cookie,
+//! requests are sent with credentials, and [`Client::token`] stays `None`.
 
 use crate::error::{ApiError, Error};
 use otp_proto::{ApiErrorBody, Client as ClientObject, Envelope};
@@ -149,6 +152,9 @@ impl Client {
         if let Some(token) = self.token() {
             req = req.header("authorization", token);
         }
+        // In a browser the client token is the server's HttpOnly cookie: let fetch send it.
+        #[cfg(target_arch = "wasm32")]
+        let req = req.fetch_credentials_include();
         req
     }
 

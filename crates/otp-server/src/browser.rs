@@ -11,6 +11,7 @@
 //! Browsers send `Origin` with every state-changing request, so [`guard_origin`] lets a cookie be
 //! used only by pages of the allowed origins (`--allowed-origin`): a forged cross-site request is
 //! refused with 403 `origin_invalid`. [`cors`] lets exactly those origins call with credentials.
+//! [`tunnel_method`] turns clerk-js's `POST ?_method=PATCH|PUT|DELETE` back into that method.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -92,12 +93,29 @@ impl Transport {
 
 /// Whether the query string asks for native mode (`_is_native=1`, as Clerk's native SDKs send).
 fn asks_native(uri: &Uri) -> bool {
-    uri.query().is_some_and(|q| {
-        serde_urlencoded::from_str::<Vec<(String, String)>>(q)
-            .unwrap_or_default()
-            .iter()
-            .any(|(k, v)| k == "_is_native" && matches!(v.as_str(), "1" | "true"))
-    })
+    query_param(uri, "_is_native").is_some_and(|v| matches!(v.as_str(), "1" | "true"))
+}
+
+/// The first value of query parameter `name`.
+fn query_param(uri: &Uri, name: &str) -> Option<String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(uri.query()?)
+        .unwrap_or_default()
+        .into_iter()
+        .find_map(|(k, v)| (k == name).then_some(v))
+}
+
+/// clerk-js sends PATCH, PUT and DELETE as `POST ?_method=PATCH|PUT|DELETE`: routes see the
+/// method it stands for. Runs before routing.
+pub fn tunnel_method(mut req: Request) -> Request {
+    if req.method() == Method::POST {
+        let tunneled = query_param(req.uri(), "_method").map(|m| m.to_ascii_uppercase());
+        if let Some(method @ ("PATCH" | "PUT" | "DELETE")) = tunneled.as_deref()
+            && let Ok(method) = Method::from_bytes(method.as_bytes())
+        {
+            *req.method_mut() = method;
+        }
+    }
+    req
 }
 
 /// The value of the `__client` cookie, if the request has one.
@@ -164,6 +182,26 @@ pub fn cors(origins: &[String]) -> Option<CorsLayer> {
             .expose_headers([AUTHORIZATION])
             .max_age(Duration::from_secs(600))
     })
+}
+
+/// Parses a `--frontend-path`: `/` and a path, no trailing slash (`/__clerk`).
+pub fn parse_frontend_path(s: &str) -> Result<String, String> {
+    let path = s.trim().trim_end_matches('/');
+    let valid = path.starts_with('/')
+        && path.len() > 1
+        && path[1..].split('/').all(|seg| {
+            !seg.is_empty()
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b))
+        });
+    if valid {
+        Ok(path.to_owned())
+    } else {
+        Err(format!(
+            "{s:?} is not a path prefix: write /name, such as /__clerk"
+        ))
+    }
 }
 
 /// Parses an `--allowed-origin`: `scheme://host[:port]`, nothing after it.
@@ -236,6 +274,39 @@ mod tests {
                 Transport::Browser { secure },
                 "{host}"
             );
+        }
+    }
+
+    #[test]
+    fn only_post_tunnels_and_only_to_patch_put_or_delete() {
+        let tunnel = |method: Method, uri: &str| {
+            let req = Request::builder()
+                .method(method)
+                .uri(uri)
+                .body(axum::body::Body::empty());
+            tunnel_method(req.expect("request")).method().clone()
+        };
+        assert_eq!(
+            tunnel(Method::POST, "/v1/client/sessions?_method=DELETE"),
+            Method::DELETE
+        );
+        assert_eq!(
+            tunnel(Method::POST, "/v1/environment?x=1&_method=patch"),
+            Method::PATCH
+        );
+        assert_eq!(tunnel(Method::POST, "/v1/client?_method=GET"), Method::POST);
+        assert_eq!(
+            tunnel(Method::GET, "/v1/client?_method=DELETE"),
+            Method::GET
+        );
+    }
+
+    #[test]
+    fn frontend_paths_are_one_clean_prefix() {
+        assert_eq!(parse_frontend_path("/__clerk/").as_deref(), Ok("/__clerk"));
+        assert_eq!(parse_frontend_path("/api/auth").as_deref(), Ok("/api/auth"));
+        for bad in ["/", "", "__clerk", "/a//b", "/a b"] {
+            assert!(parse_frontend_path(bad).is_err(), "{bad}");
         }
     }
 

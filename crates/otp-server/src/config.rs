@@ -72,6 +72,10 @@ pub struct Config {
     /// other origin are refused with 403 `origin_invalid`.
     #[arg(long = "allowed-origin", env = "OTP_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = crate::browser::parse_origin)]
     pub allowed_origins: Vec<String>,
+    /// Also serve the API under this path prefix (`/__clerk`), for a reverse proxy that forwards
+    /// a path of the app's own origin (clerk-js's `proxyUrl`). The API stays at `/` as well.
+    #[arg(long, env = "OTP_FRONTEND_PATH", value_parser = crate::browser::parse_frontend_path)]
+    pub frontend_path: Option<String>,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "OTP_MAX_BODY_BYTES", default_value_t = 16 * 1024)]
     pub max_body_bytes: usize,

@@ -21,6 +21,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
+use tower::Layer;
+use tower::util::MapRequestLayer;
 use tower_http::trace::TraceLayer;
 
 /// A server ready to run: state built, migrations applied, socket bound.
@@ -175,15 +177,20 @@ impl Application {
     }
 }
 
-/// The router with its middleware: body size limit, request tracing, and browser mode (origin
-/// check, CORS for the allowed origins).
+/// The router with its middleware: body size limit, the browser-mode origin check, `_method`
+/// tunnelling (before routing), the `--frontend-path` prefix, CORS for the allowed origins, and
+/// request tracing.
 pub fn app(state: AppState) -> Router {
-    let max_body = state.config.max_body_bytes;
-    let cors = browser::cors(&state.config.allowed_origins);
-    let mut app = routes::router(state.clone())
+    let config = state.config.clone();
+    let api = routes::router(state.clone())
         .layer(middleware::from_fn_with_state(state, browser::guard_origin))
-        .layer(DefaultBodyLimit::max(max_body));
-    if let Some(cors) = cors {
+        .layer(DefaultBodyLimit::max(config.max_body_bytes));
+    let api = MapRequestLayer::new(browser::tunnel_method).layer(api);
+    let mut app = Router::new().fallback_service(api.clone());
+    if let Some(prefix) = &config.frontend_path {
+        app = app.nest_service(prefix, api);
+    }
+    if let Some(cors) = browser::cors(&config.allowed_origins) {
         app = app.layer(cors);
     }
     app.layer(TraceLayer::new_for_http())

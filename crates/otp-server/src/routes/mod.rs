@@ -5,6 +5,7 @@
 mod client;
 pub mod code;
 mod dev;
+mod environment;
 mod meta;
 mod session;
 mod sign_in;
@@ -15,7 +16,7 @@ use crate::extract::ClientCtx;
 use crate::state::AppState;
 use axum::Router;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, delete, get, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 use otp_proto::Envelope;
 use serde::Serialize;
 
@@ -25,6 +26,12 @@ pub fn routes(dev: bool) -> Vec<(&'static str, &'static str, MethodRouter<AppSta
         ("get", "/healthz", get(meta::healthz)),
         ("get", "/.well-known/jwks.json", get(meta::jwks)),
         ("get", "/v1/openapi.json", get(meta::openapi)),
+        ("get", "/v1/environment", get(environment::get_environment)),
+        (
+            "patch",
+            "/v1/environment",
+            patch(environment::get_environment),
+        ),
         ("get", "/v1/client", get(client::get_client)),
         ("post", "/v1/client/sign_ups", post(sign_up::create_sign_up)),
         ("get", "/v1/client/sign_ups/{id}", get(sign_up::get_sign_up)),

@@ -1,0 +1,116 @@
+// The web build in headless Chromium, used like a person would: sign up by phone (a wrong code
+// first), reload and still be signed in, sign out, sign in by email. Checks on the way that the
+// client token is only in an HttpOnly cookie (never in document.cookie or Web Storage), that no
+// request leaves loopback, and that the page logs no error. Screenshots go to $SHOTS.
+//
+// Run by the Rust test tests/app/web.rs, which serves the build and the backend:
+//   APP_URL=http://127.0.0.1:… API_URL=http://127.0.0.1:… PHONE=… EMAIL=… SHOTS=dir node app.e2e.mjs
+
+import { createRequire } from 'node:module';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const require = createRequire(new URL('../../tools/package.json', import.meta.url));
+const { chromium } = require('playwright-core');
+
+const { APP_URL, API_URL, PHONE, EMAIL, SHOTS } = process.env;
+const TIMEOUT = 30_000;
+
+function check(ok, message) {
+  if (!ok) throw new Error(message);
+}
+
+async function codeFor(to) {
+  const res = await fetch(`${API_URL}/v1/dev/outbox?to=${encodeURIComponent(to)}`);
+  check(res.ok, `no code in the dev outbox for ${to}: HTTP ${res.status}`);
+  return (await res.json()).code;
+}
+
+const profile = mkdtempSync(join(tmpdir(), 'otp-web-e2e-'));
+mkdirSync(SHOTS, { recursive: true });
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run',
+  ],
+  viewport: { width: 480, height: 720 },
+});
+const problems = [];
+const page = context.pages()[0] ?? (await context.newPage());
+page.setDefaultTimeout(TIMEOUT);
+page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
+page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+page.on('request', (r) => {
+  const host = new URL(r.url()).hostname;
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(host)) problems.push(`left loopback: ${r.url()}`);
+});
+const shot = (name) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
+const heading = (text) => page.getByRole('heading', { name: text }).waitFor();
+
+try {
+  // Sign up with a phone number.
+  await page.goto(APP_URL);
+  await heading('Sign up');
+  await shot('web-1-sign-up');
+  await page.locator('#identifier').pressSequentially(PHONE, { delay: 15 });
+  await page.keyboard.press('Enter');
+  await page.locator('#code').waitFor();
+  const code = await codeFor(PHONE);
+
+  // A wrong code shows its message; six digits submit by themselves.
+  const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+  await page.locator('#code').pressSequentially(wrong, { delay: 15 });
+  await page.getByRole('alert').filter({ hasText: 'That code is incorrect' }).waitFor();
+  await shot('web-2-wrong-code');
+  await page.locator('#code').fill('');
+  await page.locator('#code').pressSequentially(code, { delay: 15 });
+  await heading("You're signed in");
+  check((await page.locator('#identifier').textContent()).trim() === PHONE, 'home shows the phone');
+  await shot('web-3-signed-in');
+
+  // The token is an HttpOnly cookie: page scripts see neither it nor any copy of it.
+  const cookies = await context.cookies(API_URL);
+  const client = cookies.find((c) => c.name === '__client');
+  check(client && client.httpOnly && client.sameSite === 'Lax', `__client cookie: ${JSON.stringify(client)}`);
+  const visible = await page.evaluate(() => ({
+    cookie: document.cookie,
+    storage: JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
+  }));
+  check(!visible.cookie.includes(client.value), 'the token is readable in document.cookie');
+  check(!visible.storage.includes(client.value), 'the token is in Web Storage');
+
+  // A reload keeps the session.
+  await page.reload();
+  await heading("You're signed in");
+  check((await page.locator('#identifier').textContent()).trim() === PHONE, 'still signed in after reload');
+
+  // Sign out, then sign in by email.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.locator('#identifier').waitFor();
+  const onSignIn = await page.getByRole('heading', { name: 'Sign in' }).isVisible();
+  if (!onSignIn) await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await heading('Sign in');
+  await page.getByRole('button', { name: 'Use email instead' }).click();
+  await page.locator('#identifier[type=email]').pressSequentially(EMAIL, { delay: 15 });
+  await page.keyboard.press('Enter');
+  await page.locator('#code').waitFor();
+  await page.locator('#code').pressSequentially(await codeFor(EMAIL), { delay: 15 });
+  await heading("You're signed in");
+  check((await page.locator('#identifier').textContent()).trim() === EMAIL, 'home shows the email');
+  await shot('web-4-signed-in-by-email');
+
+  // The wrong code above is the only error the page may have logged (the 422 of its request).
+  const unexpected = problems.filter((p) => !p.includes('422'));
+  check(unexpected.length === 0, unexpected.join('\n'));
+  console.log('web e2e: all steps passed');
+} catch (e) {
+  await shot('web-failure').catch(() => {});
+  console.error(`web e2e failed: ${e.stack ?? e}\n${problems.join('\n')}`);
+  process.exitCode = 1;
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
