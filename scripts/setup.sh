@@ -95,7 +95,10 @@ if [[ "${1:-}" == test || "${1:-}" == web ]]; then
   fi
   # esbuild and wasm-opt for dx (which must not download its own: NO_DOWNLOADS=1), and
   # playwright-core for the browser tests, all pinned in tools/package-lock.json.
-  if ! (cd tools && npm ls --silent >/dev/null 2>&1); then
-    (cd tools && npm ci --no-audit --no-fund)
-  fi
+  npm_dirs=(tools)
+  # The Clerk compatibility test bundles examples/clerk-js with its pinned @clerk/clerk-js.
+  [[ "${1:-}" == test ]] && npm_dirs+=(examples/clerk-js)
+  for d in "${npm_dirs[@]}"; do
+    (cd "$d" && npm ls --silent >/dev/null 2>&1) || (cd "$d" && npm ci --no-audit --no-fund)
+  done
 fi

@@ -89,9 +89,11 @@ try {
 
   // Sign out, then sign in by email.
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await page.locator('#identifier').waitFor();
-  const onSignIn = await page.getByRole('heading', { name: 'Sign in' }).isVisible();
-  if (!onSignIn) await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  const signedOut = page.getByRole('heading', { name: /^Sign (in|up)$/ });
+  await signedOut.waitFor();
+  if ((await signedOut.textContent()) !== 'Sign in') {
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  }
   await heading('Sign in');
   await page.getByRole('button', { name: 'Use email instead' }).click();
   await page.locator('#identifier[type=email]').pressSequentially(EMAIL, { delay: 15 });

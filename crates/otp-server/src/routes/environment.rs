@@ -1,7 +1,8 @@
 //! `GET /v1/environment`: what this instance offers, in the shape of Clerk's `Environment`, for
 //! clerk-js (which reads it at `load()`). Derived from the configuration, so it never claims
 //! what the server does not do: one-time codes by phone and/or email (whichever can be
-//! delivered), no passwords, no social or enterprise sign-in, no organizations, captcha off.
+//! delivered), no passwords, no social or enterprise sign-in, no organizations, captcha off,
+//! several sessions per client.
 
 use crate::domain::IdentifierKind;
 use crate::state::AppState;
@@ -44,8 +45,9 @@ fn environment(state: &AppState) -> Value {
             "first_factors": first_factors,
             "second_factors": [],
             "email_address_verification_strategies": if email { vec!["email_code"] } else { vec![] },
-            // A client holds one signed-in session: a new sign-in replaces the previous one.
-            "single_session_mode": true,
+            // A client may hold several sessions: each completed sign-in adds one (the newest is
+            // `last_active_session_id`), and signing out ends them all.
+            "single_session_mode": false,
             "enhanced_email_deliverability": false,
             "test_mode": state.delivery.is_dev(),
             "cookieless_dev": false,

@@ -2,6 +2,7 @@
 //! and a manual clock, and drives it through the real `otp-client` SDK.
 
 mod browser;
+mod clerk_js;
 mod concurrency;
 mod delivery;
 mod errors;
