@@ -3,7 +3,6 @@
 use super::with_token;
 use crate::error::ApiError;
 use crate::extract::ClientAuth;
-use crate::present;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -23,7 +22,7 @@ pub async fn get_client(
         .into_response());
     };
     let client_state = state.store.client_state(&ctx.client.id).await?;
-    let client = present::client(&client_state, state.now(), &state.config.policy);
+    let client = super::present_client(&state, &client_state)?;
     let mut res = axum::Json(Envelope {
         response: Some(client),
         client: None,

@@ -114,7 +114,7 @@ fn reply_with<T: Serialize>(
     client_state: &crate::store::ClientState,
     response: T,
 ) -> Result<Response, ApiError> {
-    let client = crate::present::client(client_state, state.now(), &state.config.policy);
+    let client = present_client(state, client_state)?;
     let mut res = axum::Json(Envelope {
         response,
         client: Some(client),
@@ -122,6 +122,28 @@ fn reply_with<T: Serialize>(
     .into_response();
     with_token(&mut res, ctx)?;
     Ok(res)
+}
+
+/// The client as it is now, each active session with a fresh session JWT in
+/// `last_active_token`, as Clerk sends it: clerk-js's `getToken()` then needs no request.
+fn present_client(
+    state: &AppState,
+    client_state: &crate::store::ClientState,
+) -> Result<otp_proto::Client, ApiError> {
+    let now = state.now();
+    let mut client = crate::present::client(client_state, now, &state.config.policy);
+    for session in client
+        .sessions
+        .iter_mut()
+        .filter(|s| s.status == otp_proto::SessionStatus::Active)
+    {
+        let jwt = state.jwt.sign(&session.user.id, &session.id, now)?;
+        session.last_active_token = Some(otp_proto::Token {
+            object: "token".into(),
+            jwt,
+        });
+    }
+    Ok(client)
 }
 
 /// Adds the client token to a response, the way the request carried it.

@@ -55,7 +55,7 @@ pub async fn end_all_sessions(
         .end_sessions(&ctx.client.id, None, state.now())
         .await?;
     let client_state = state.store.client_state(&ctx.client.id).await?;
-    let client = present::client(&client_state, state.now(), &state.config.policy);
+    let client = super::present_client(&state, &client_state)?;
     reply(&state, &ctx, client).await
 }
 

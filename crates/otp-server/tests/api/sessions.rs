@@ -200,3 +200,35 @@ async fn an_active_session_still_ends_thirty_days_after_sign_in() {
         "authentication_invalid"
     );
 }
+
+#[tokio::test]
+async fn each_active_session_comes_with_a_fresh_token_as_clerk_sends_it() {
+    let app = spawn_app().await;
+    let device = app.client();
+    let sign_up = app.sign_up(&device, PHONE).await;
+    let client = device.load().await.expect("load").expect("client");
+    let session = client.last_active_session().expect("active session");
+    let token = session
+        .last_active_token
+        .as_ref()
+        .expect("last_active_token");
+    // The same kind of JWT as `…/tokens` gives: this session, this user.
+    let claims = jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(&token.jwt)
+        .expect("a JWT")
+        .claims;
+    assert_eq!(
+        claims["sid"].as_str(),
+        sign_up.created_session_id.as_deref()
+    );
+    assert_eq!(claims["sub"].as_str(), sign_up.created_user_id.as_deref());
+    assert_eq!(claims["iat"].as_i64(), Some(app.clock_ms() / 1000));
+
+    device.sign_out().await.expect("sign out");
+    let client = device.load().await.expect("load").expect("client");
+    assert!(
+        client
+            .sessions
+            .iter()
+            .all(|s| s.last_active_token.is_none())
+    );
+}

@@ -105,7 +105,7 @@ try {
   check(!(await page.evaluate(() => document.cookie)).includes(client.value), 'token readable by scripts');
 
   // getToken(): a session JWT that verifies against our JWKS and names this user and session.
-  const jwt = await page.evaluate(() => window.clerk.session.getToken({ skipCache: true }));
+  const jwt = await page.evaluate(() => window.clerk.session.getToken());
   const claims = await verifyJwt(jwt);
   const sessionId = await page.evaluate(() => window.clerk.session.id);
   check(claims.sub === phoneUser && claims.sid === sessionId, `claims ${JSON.stringify(claims)}`);
