@@ -9,11 +9,12 @@
 //!   - `store.rs`: [`auth::AuthStore`], the two joined in a signal, provided through context
 //!     ([`auth::use_auth`]);
 //!   - `errors.rs`: every protocol error as a sentence next to the field it concerns;
-//!   - `token_store.rs`: [`auth::TokenStore`], the client token in the OS keychain (or memory).
+//!   - `token_store.rs`: [`auth::TokenStore`], the client token in the OS keychain (or memory);
+//!     on the web, the server's HttpOnly cookie ([`auth::CookieTokenStore`]).
 //! - [`views`]: one file per screen (`sign_up`, `sign_in`, `verify`, `home`, `starting`).
 //! - [`components`]: pieces the screens share (the identifier form, field errors, the dev banner).
 //! - [`backend`]: which backend to talk to; on desktop, an embedded dev-mode `otp-server`.
-//! - [`platform`]: time and sleeping, on native and wasm.
+//! - [`platform`]: time and sleeping, on native and wasm; the SDK client with each platform's TLS.
 
 pub mod auth;
 pub mod backend;

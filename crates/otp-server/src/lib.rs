@@ -7,9 +7,11 @@
 //! - [`startup`]: builds the [`startup::Application`] from a config and a bound listener.
 //! - [`state`]: the [`state::AppState`] every handler receives.
 //! - [`routes`]: the HTTP API, one file per flow (`sign_up`, `sign_in`, `session`, `client`,
-//!   `dev`, `meta`), plus `code` for what sign-up and sign-in share; the route table.
+//!   `environment` (what clerk-js reads at load), `dev`, `meta`), plus `code` for what sign-up
+//!   and sign-in share; the route table.
 //! - [`extract`]: request bodies (form or JSON), the caller's client, the caller's IP.
-//! - [`browser`]: browser mode: the client in an HttpOnly cookie, allowed origins, CORS.
+//! - [`browser`]: browser mode: the client in an HttpOnly cookie, allowed origins, CORS, and
+//!   clerk-js's `_method` tunnelling.
 //! - [`error`]: [`error::ApiError`], the one error type at the edge, and its wire form.
 //! - [`present`]: stored rows to wire objects.
 //! - [`domain`]: validated phone numbers and email addresses.
