@@ -19,9 +19,9 @@ OUT=${OUT:-target/bench/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
-cargo build --release --locked -p otp-server -p otp-load
-SERVER=$PWD/target/release/otp-server
-LOAD=$PWD/target/release/otp-load
+cargo build --profile profiling --locked -p otp-server -p otp-load
+SERVER=$PWD/target/profiling/otp-server
+LOAD=$PWD/target/profiling/otp-load
 TCK=$(getconf CLK_TCK)
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

@@ -91,7 +91,7 @@ pub struct Config {
 /// of them, for a server that offers only that channel) the server runs without `--dev`.
 #[derive(Debug, Clone, Args)]
 pub struct DeliveryConfig {
-    /// The app's name, in messages ("123456 is your <app> code").
+    /// The app's name, in messages (`123456 is your <app> code`).
     #[arg(long, env = "OTP_APP_NAME", default_value = "OTP")]
     pub app_name: String,
     /// SMTP server, in lettre's URL form: `smtp://user:pass@host:587?tls=required`,
