@@ -55,9 +55,13 @@ try {
   await page.goto(APP_URL);
   await heading('Sign up');
   await shot('web-1-sign-up');
-  await page.locator('#identifier').pressSequentially(PHONE, { delay: 15 });
+  // As on desktop: the first field has the focus, Enter submits, the code field takes over.
+  await page.waitForFunction(() => document.activeElement?.id === 'identifier');
+  await page.keyboard.type(PHONE, { delay: 15 });
   await page.keyboard.press('Enter');
   await page.locator('#code').waitFor();
+  await page.waitForFunction(() => document.activeElement?.id === 'code');
+  await page.getByText(/Resend code in \d+ s/).waitFor();
   const code = await codeFor(PHONE);
 
   // A wrong code shows its message; six digits submit by themselves.

@@ -17,7 +17,10 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tokens::ClientToken;
 use axum::extract::{Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST, ORIGIN, SET_COOKIE};
+use axum::http::header::{
+    ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_ORIGIN, AUTHORIZATION, CONTENT_TYPE,
+    COOKIE, HOST, ORIGIN, SET_COOKIE, VARY,
+};
 use axum::http::{HeaderMap, HeaderValue, Method, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -155,7 +158,19 @@ pub async fn guard_origin(State(state): State<AppState>, req: Request, next: Nex
             .and_then(|v| v.to_str().ok())
             .is_some_and(|o| state.config.allowed_origins.iter().any(|a| a == o));
         if !allowed {
-            return ApiError::OriginNotAllowed.into_response();
+            let mut res = ApiError::OriginNotAllowed.into_response();
+            // The refusal is readable by the page that caused it (it reveals nothing), so the
+            // app can say what to configure instead of "cannot reach the server".
+            if let Some(origin) = req.headers().get(ORIGIN) {
+                let headers = res.headers_mut();
+                headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+                headers.insert(
+                    ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                    HeaderValue::from_static("true"),
+                );
+                headers.insert(VARY, HeaderValue::from_static("origin"));
+            }
+            return res;
         }
     }
     next.run(req).await

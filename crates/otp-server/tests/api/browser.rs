@@ -198,7 +198,7 @@ async fn a_browser_request_from_another_origin_is_refused_and_changes_nothing() 
         error_code(bare.await).await,
         (StatusCode::FORBIDDEN, "origin_invalid".into())
     );
-    // A new client from another origin.
+    // A new client from another origin; that page may read why (and nothing else).
     let create = post(
         &app,
         "/v1/client/sign_ups",
@@ -206,8 +206,11 @@ async fn a_browser_request_from_another_origin_is_refused_and_changes_nothing() 
         None,
         &[("phone_number", PHONE_2)],
     );
+    let create = create.await;
+    assert_eq!(create.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], EVIL);
+    assert!(create.headers().get(SET_COOKIE).is_none());
     assert_eq!(
-        error_code(create.await).await,
+        error_code(create).await,
         (StatusCode::FORBIDDEN, "origin_invalid".into())
     );
 
