@@ -805,45 +805,42 @@ async fn load_lockout(
     })
 }
 
-async fn load_code(
-    conn: &mut SqliteConnection,
-    owner_id: &str,
-) -> Result<Option<CodeRow>, StoreError> {
-    let row = sqlx::query(
-        "SELECT strategy, identifier, status, attempts, expire_at,
-           (SELECT status FROM outbox WHERE outbox.owner_id = codes.owner_id ORDER BY id DESC LIMIT 1) AS delivery
-         FROM codes WHERE owner_id = ?",
-    )
-    .bind(owner_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.map(|r| {
-        let strategy: String = r.try_get("strategy")?;
-        let delivery: Option<String> = r.try_get("delivery")?;
-        Ok(CodeRow {
-            strategy: Strategy::parse(&strategy)
-                .with_context(|| format!("stored strategy {strategy}"))?,
-            sent_to: r.try_get("identifier")?,
-            attempts: r.try_get("attempts")?,
-            state: code_state(&r.try_get::<String, _>("status")?)?,
-            expire_at: r.try_get("expire_at")?,
-            delivery: delivery.as_deref().map(delivery_status),
-        })
-    })
-    .transpose()
+/// The columns of an owner's current code (joined as `k`) and its latest delivery status, for
+/// the queries that load a sign-up or sign-in with its code in one statement.
+const CODE_COLUMNS: &str = "k.strategy AS code_strategy, k.identifier AS code_identifier,
+    k.status AS code_status, k.attempts AS code_attempts, k.expire_at AS code_expire_at,
+    (SELECT status FROM outbox WHERE outbox.owner_id = k.owner_id ORDER BY id DESC LIMIT 1) AS delivery";
+
+/// The code of a row selected with [`CODE_COLUMNS`], if the owner has one.
+fn code_of(r: &sqlx::sqlite::SqliteRow) -> Result<Option<CodeRow>, StoreError> {
+    let Some(strategy) = r.try_get::<Option<String>, _>("code_strategy")? else {
+        return Ok(None);
+    };
+    let delivery: Option<String> = r.try_get("delivery")?;
+    Ok(Some(CodeRow {
+        strategy: Strategy::parse(&strategy)
+            .with_context(|| format!("stored strategy {strategy}"))?,
+        sent_to: r.try_get("code_identifier")?,
+        attempts: r.try_get("code_attempts")?,
+        state: code_state(&r.try_get::<String, _>("code_status")?)?,
+        expire_at: r.try_get("code_expire_at")?,
+        delivery: delivery.as_deref().map(delivery_status),
+    }))
 }
 
 async fn load_sign_up(
     conn: &mut SqliteConnection,
     id: &str,
 ) -> Result<Option<SignUpRow>, StoreError> {
-    let Some(r) = sqlx::query(
-        "SELECT id, client_id, kind, identifier, status, created_user_id, created_session_id, abandon_at
-         FROM sign_ups WHERE id = ?",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?
+    let query = format!(
+        "SELECT s.id, s.client_id, s.kind, s.identifier, s.status, s.created_user_id,
+           s.created_session_id, s.abandon_at, {CODE_COLUMNS}
+         FROM sign_ups s LEFT JOIN codes k ON k.owner_id = s.id WHERE s.id = ?"
+    );
+    let Some(r) = sqlx::query(&query)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
     else {
         return Ok(None);
     };
@@ -861,7 +858,7 @@ async fn load_sign_up(
         created_user_id: r.try_get("created_user_id")?,
         created_session_id: r.try_get("created_session_id")?,
         abandon_at: r.try_get("abandon_at")?,
-        code: load_code(conn, id).await?,
+        code: code_of(&r)?,
     }))
 }
 
@@ -869,12 +866,15 @@ async fn load_sign_in(
     conn: &mut SqliteConnection,
     id: &str,
 ) -> Result<Option<SignInRow>, StoreError> {
-    let Some(r) = sqlx::query(
-        "SELECT id, client_id, identifier, user_id, status, created_session_id, abandon_at FROM sign_ins WHERE id = ?",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?
+    let query = format!(
+        "SELECT s.id, s.client_id, s.identifier, s.user_id, s.status, s.created_session_id,
+           s.abandon_at, {CODE_COLUMNS}
+         FROM sign_ins s LEFT JOIN codes k ON k.owner_id = s.id WHERE s.id = ?"
+    );
+    let Some(r) = sqlx::query(&query)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
     else {
         return Ok(None);
     };
@@ -903,40 +903,43 @@ async fn load_sign_in(
         },
         created_session_id: r.try_get("created_session_id")?,
         abandon_at: r.try_get("abandon_at")?,
-        code: load_code(conn, id).await?,
+        code: code_of(&r)?,
     }))
 }
 
 async fn load_user(conn: &mut SqliteConnection, id: &str) -> Result<Option<UserRow>, StoreError> {
-    let Some(r) =
-        sqlx::query("SELECT id, last_sign_in_at, created_at, updated_at FROM users WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-    else {
-        return Ok(None);
-    };
-    let identifier_rows = sqlx::query(
-        "SELECT i.id, i.kind, i.value, i.created_at, f.locked_until
-         FROM user_identifiers i LEFT JOIN identifier_failures f ON f.identifier = i.value
-         WHERE i.user_id = ? ORDER BY i.created_at, i.id",
+    // The user and its identifiers in one statement: one row per identifier (a user has one).
+    let rows = sqlx::query(
+        "SELECT u.id, u.last_sign_in_at, u.created_at, u.updated_at,
+           i.id AS identifier_id, i.kind, i.value, i.created_at AS identifier_created_at,
+           f.locked_until
+         FROM users u
+           LEFT JOIN user_identifiers i ON i.user_id = u.id
+           LEFT JOIN identifier_failures f ON f.identifier = i.value
+         WHERE u.id = ? ORDER BY i.created_at, i.id",
     )
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    let mut identifiers = Vec::with_capacity(identifier_rows.len());
+    let Some(r) = rows.first() else {
+        return Ok(None);
+    };
+    let mut identifiers = Vec::with_capacity(rows.len());
     let mut locked_until: Option<i64> = None;
-    for i in &identifier_rows {
+    for i in &rows {
+        let Some(identifier_id) = i.try_get::<Option<String>, _>("identifier_id")? else {
+            continue;
+        };
         let kind: String = i.try_get("kind")?;
         identifiers.push(IdentifierRow {
-            id: i.try_get("id")?,
+            id: identifier_id,
             kind: if kind == "email" {
                 IdentifierKind::Email
             } else {
                 IdentifierKind::Phone
             },
             value: i.try_get("value")?,
-            created_at: i.try_get("created_at")?,
+            created_at: i.try_get("identifier_created_at")?,
         });
         let until: Option<i64> = i.try_get("locked_until")?;
         locked_until = locked_until.max(until);
