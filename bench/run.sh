@@ -53,8 +53,10 @@ stop_server() {
 }
 
 echo "== machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
-RATE=$("$LOAD" sqlite-commit-rate --seconds 5 --dir target | awk '{print $1}')
-echo "== SQLite commit rate (WAL, synchronous=NORMAL, BEGIN IMMEDIATE): $RATE commits/s" | tee "$OUT/commit-rate.txt"
+"$LOAD" sqlite-commit-rate --seconds 5 --dir target > "$OUT/commit-rate.txt"
+RATE=$(awk 'NR == 1 {print $1}' "$OUT/commit-rate.txt")
+echo "== SQLite commit rate (WAL, synchronous=NORMAL, BEGIN IMMEDIATE):"
+sed 's/^/   /' "$OUT/commit-rate.txt"
 
 # 1. Our load tool against our server.
 for backend in $BACKENDS; do
