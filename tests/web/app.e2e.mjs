@@ -6,48 +6,14 @@
 // Run by the Rust test tests/app/web.rs, which serves the build and the backend:
 //   APP_URL=http://127.0.0.1:… API_URL=http://127.0.0.1:… PHONE=… EMAIL=… SHOTS=dir node app.e2e.mjs
 
-import { createRequire } from 'node:module';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-const require = createRequire(new URL('../../tools/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
+import { openPage, check, codeFor as outboxCode } from '../../tools/browser.mjs';
 
 const { APP_URL, API_URL, PHONE, EMAIL, SHOTS } = process.env;
-const TIMEOUT = 30_000;
-
-function check(ok, message) {
-  if (!ok) throw new Error(message);
-}
-
-async function codeFor(to) {
-  const res = await fetch(`${API_URL}/v1/dev/outbox?to=${encodeURIComponent(to)}`);
-  check(res.ok, `no code in the dev outbox for ${to}: HTTP ${res.status}`);
-  return (await res.json()).code;
-}
-
-const profile = mkdtempSync(join(tmpdir(), 'otp-web-e2e-'));
-mkdirSync(SHOTS, { recursive: true });
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run',
-  ],
+const codeFor = (to) => outboxCode(API_URL, to);
+const { page, problems, shot, close, context } = await openPage({
+  shots: SHOTS,
   viewport: { width: 480, height: 720 },
 });
-const problems = [];
-const page = context.pages()[0] ?? (await context.newPage());
-page.setDefaultTimeout(TIMEOUT);
-page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
-page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-page.on('request', (r) => {
-  const host = new URL(r.url()).hostname;
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(host)) problems.push(`left loopback: ${r.url()}`);
-});
-const shot = (name) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
 const heading = (text) => page.getByRole('heading', { name: text }).waitFor();
 
 try {
@@ -109,7 +75,7 @@ try {
   await shot('web-4-signed-in-by-email');
 
   // The wrong code above is the only error the page may have logged (the 422 of its request).
-  const unexpected = problems.filter((p) => !p.includes('422'));
+  const unexpected = problems.filter((p) => !p.includes('status of 422'));
   check(unexpected.length === 0, unexpected.join('\n'));
   console.log('web e2e: all steps passed');
 } catch (e) {
@@ -117,6 +83,5 @@ try {
   console.error(`web e2e failed: ${e.stack ?? e}\n${problems.join('\n')}`);
   process.exitCode = 1;
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }

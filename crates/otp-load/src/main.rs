@@ -51,8 +51,14 @@ async fn main() -> anyhow::Result<()> {
             let direct = otp_load::commit_rate::measure(&scratch, duration).await;
             let sqlx = otp_load::commit_rate::measure_through_sqlx(&scratch, duration).await;
             std::fs::remove_dir_all(&scratch)?;
-            println!("{:.0} commits/s (SQLite called directly: the bound)", direct?);
-            println!("{:.0} commits/s through sqlx (a thread hop per statement, as the server's store)", sqlx?);
+            println!(
+                "{:.0} commits/s (SQLite called directly: the bound)",
+                direct?
+            );
+            println!(
+                "{:.0} commits/s through sqlx (a thread hop per statement, as the server's store)",
+                sqlx?
+            );
         }
     }
     Ok(())

@@ -50,6 +50,19 @@ fn client_cookie(res: &reqwest::Response) -> (String, String) {
     (pair, header)
 }
 
+/// `GET /v1/client` carrying only `cookie`, as a same-origin page load does.
+async fn get_client(app: &TestApp, cookie: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!("{}/v1/client", app.base_url))
+        .header(COOKIE, cookie)
+        .send()
+        .await
+        .expect("get client")
+        .json()
+        .await
+        .expect("json")
+}
+
 async fn error_code(res: reqwest::Response) -> (StatusCode, String) {
     let status = res.status();
     let body: Value = res.json().await.expect("json error");
@@ -116,25 +129,9 @@ async fn a_browser_gets_its_client_in_an_httponly_cookie_and_never_in_a_header()
     assert_ne!(rotated, cookie);
 
     // A reload: a same-origin GET sends no Origin, only the cookie.
-    let client: Value = reqwest::Client::new()
-        .get(format!("{}/v1/client", app.base_url))
-        .header(COOKIE, &rotated)
-        .send()
-        .await
-        .expect("get client")
-        .json()
-        .await
-        .expect("json");
+    let client = get_client(&app, &rotated).await;
     assert_eq!(client["response"]["sessions"][0]["status"], "active");
-    let old: Value = reqwest::Client::new()
-        .get(format!("{}/v1/client", app.base_url))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .expect("get client")
-        .json()
-        .await
-        .expect("json");
+    let old = get_client(&app, &cookie).await;
     assert_eq!(
         old["response"],
         Value::Null,
