@@ -58,9 +58,16 @@ async fn the_web_app_signs_up_keeps_the_session_across_a_reload_and_signs_in_by_
             .await
             .expect("build task")
     };
-    let index = ServeFile::new(public.join("index.html"));
-    let site_router = axum::Router::new().fallback_service(ServeDir::new(&public).fallback(index));
-    tokio::spawn(async move { axum::serve(site, site_router).await });
+    // The build is served twice: from the allowed origin, and from another one.
+    let other = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let other_url = format!("http://{}", other.local_addr().expect("addr"));
+    for listener in [site, other] {
+        let index = ServeFile::new(public.join("index.html"));
+        let router = axum::Router::new().fallback_service(ServeDir::new(&public).fallback(index));
+        tokio::spawn(async move { axum::serve(listener, router).await });
+    }
 
     let shots = Path::new(ROOT).join("target/screenshots");
     let api = server.url.clone();
@@ -68,6 +75,7 @@ async fn the_web_app_signs_up_keeps_the_session_across_a_reload_and_signs_in_by_
         Command::new("node")
             .arg(Path::new(ROOT).join("tests/web/app.e2e.mjs"))
             .env("APP_URL", &app_url)
+            .env("OTHER_URL", &other_url)
             .env("API_URL", &api)
             .env("PHONE", PHONE)
             .env("EMAIL", EMAIL)

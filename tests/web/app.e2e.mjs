@@ -4,11 +4,12 @@
 // request leaves loopback, and that the page logs no error. Screenshots go to $SHOTS.
 //
 // Run by the Rust test tests/app/web.rs, which serves the build and the backend:
-//   APP_URL=http://127.0.0.1:… API_URL=http://127.0.0.1:… PHONE=… EMAIL=… SHOTS=dir node app.e2e.mjs
+//   APP_URL=… OTHER_URL=… API_URL=… PHONE=… EMAIL=… SHOTS=dir node app.e2e.mjs
+// (OTHER_URL serves the same build from an origin the server does not allow.)
 
 import { openPage, check, codeFor as outboxCode } from '../../tools/browser.mjs';
 
-const { APP_URL, API_URL, PHONE, EMAIL, SHOTS } = process.env;
+const { APP_URL, OTHER_URL, API_URL, PHONE, EMAIL, SHOTS } = process.env;
 const codeFor = (to) => outboxCode(API_URL, to);
 const { page, problems, shot, close, context } = await openPage({
   shots: SHOTS,
@@ -77,6 +78,13 @@ try {
   // The wrong code above is the only error the page may have logged (the 422 of its request).
   const unexpected = problems.filter((p) => !p.includes('status of 422'));
   check(unexpected.length === 0, unexpected.join('\n'));
+
+  // The same build served from an origin the server does not allow: the app says what is wrong
+  // instead of "can't reach the server" (the refused requests' errors are expected here).
+  const other = await context.newPage();
+  await other.goto(OTHER_URL);
+  await other.getByText("doesn't accept requests from this web address").waitFor();
+  await other.screenshot({ path: `${SHOTS}/web-5-origin-not-allowed.png` });
   console.log('web e2e: all steps passed');
 } catch (e) {
   await shot('web-failure').catch(() => {});

@@ -39,7 +39,7 @@ pub enum ErrorCode {
     /// 413: the request body is larger than the server accepts.
     RequestBodyTooLarge,
     /// 403: a browser request (the client in a cookie) from an origin the server does not allow
-    /// (`--allowed-origin`), or without an `Origin` header.
+    /// (`--allowed-origin`), or a state-changing one without an `Origin` header.
     OriginInvalid,
     /// 500: something failed on the server; it is logged there.
     InternalClerkError,

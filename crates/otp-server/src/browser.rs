@@ -8,8 +8,9 @@
 //! - otherwise an `Origin` header or a `__client` cookie: browser;
 //! - otherwise (a non-browser client with no client yet, such as curl): native.
 //!
-//! Browsers send `Origin` with every state-changing request, so [`guard_origin`] lets a cookie be
-//! used only by pages of the allowed origins (`--allowed-origin`): a forged cross-site request is
+//! Browsers send `Origin` with every state-changing request and every cross-origin one, so
+//! [`guard_origin`] lets a cookie be used only by pages of the allowed origins
+//! (`--allowed-origin`): a forged cross-site request, or any request from another site's page, is
 //! refused with 403 `origin_invalid`. [`cors`] lets exactly those origins call with credentials.
 //! [`tunnel_method`] turns clerk-js's `POST ?_method=PATCH|PUT|DELETE` back into that method.
 
@@ -148,20 +149,25 @@ fn is_loopback(headers: &HeaderMap) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Refuses state-changing browser requests whose `Origin` is not allowed (CSRF defence).
+/// Refuses browser requests from origins that are not allowed (whatever the method), and
+/// state-changing browser requests that name no origin (CSRF defence).
 pub async fn guard_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let reads = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !reads && Transport::of(req.headers(), req.uri()) != Transport::Native {
-        let allowed = req
-            .headers()
-            .get(ORIGIN)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|o| state.config.allowed_origins.iter().any(|a| a == o));
-        if !allowed {
+    if Transport::of(req.headers(), req.uri()) != Transport::Native
+        && req.method() != Method::OPTIONS
+    {
+        let origin = req.headers().get(ORIGIN);
+        let refused = match origin.map(|o| o.to_str().unwrap_or_default()) {
+            // A page of another origin may not use the API at all, reads included.
+            Some(o) => !state.config.allowed_origins.iter().any(|a| a == o),
+            // Same-origin reads carry no Origin; anything that changes state must say where
+            // it comes from.
+            None => !matches!(*req.method(), Method::GET | Method::HEAD),
+        };
+        if refused {
             let mut res = ApiError::OriginNotAllowed.into_response();
             // The refusal is readable by the page that caused it (it reveals nothing), so the
             // app can say what to configure instead of "cannot reach the server".
-            if let Some(origin) = req.headers().get(ORIGIN) {
+            if let Some(origin) = origin {
                 let headers = res.headers_mut();
                 headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
                 headers.insert(

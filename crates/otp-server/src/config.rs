@@ -68,8 +68,8 @@ pub struct Config {
     pub default_region: String,
     /// Web origins whose pages may use the API from a browser, with the client in an HttpOnly
     /// cookie (`https://app.example`; repeat the flag, or comma-separate in the variable). CORS
-    /// with credentials is answered for exactly these; state-changing browser requests from any
-    /// other origin are refused with 403 `origin_invalid`.
+    /// with credentials is answered for exactly these; browser requests from any other origin
+    /// are refused with 403 `origin_invalid`.
     #[arg(long = "allowed-origin", env = "OTP_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = crate::browser::parse_origin)]
     pub allowed_origins: Vec<String>,
     /// Also serve the API under this path prefix (`/__clerk`), for a reverse proxy that forwards

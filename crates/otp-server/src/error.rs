@@ -76,7 +76,8 @@ pub enum ApiError {
     /// 413 `request_body_too_large`.
     #[error("request body too large")]
     BodyTooLarge,
-    /// 403 `origin_invalid`: a browser request from an origin that is not allowed.
+    /// 403 `origin_invalid`: a browser request from an origin that is not allowed (or, changing
+    /// state, from no origin).
     #[error("origin not allowed")]
     OriginNotAllowed,
     /// 500 `internal_clerk_error`: logged, never shown.

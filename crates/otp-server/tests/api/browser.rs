@@ -211,6 +211,19 @@ async fn a_browser_request_from_another_origin_is_refused_and_changes_nothing() 
         (StatusCode::FORBIDDEN, "origin_invalid".into())
     );
 
+    // Reading the client from another site's page: refused too, not just unreadable.
+    let read = reqwest::Client::new()
+        .get(format!("{}/v1/client", app.base_url))
+        .header(ORIGIN, EVIL)
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .expect("get client");
+    assert_eq!(
+        error_code(read).await,
+        (StatusCode::FORBIDDEN, "origin_invalid".into())
+    );
+
     for to in [PHONE, PHONE_2] {
         assert!(
             app.client().dev_outbox(to).await.is_err(),
