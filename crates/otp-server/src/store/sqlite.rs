@@ -1,36 +1,62 @@
 //! The SQLite store: WAL mode, one `BEGIN IMMEDIATE` write transaction per operation that
 //! checks then changes, so concurrent requests are serialized exactly where the policy needs it.
+//!
+//! SQLite runs in this process, so it is called directly (rusqlite), on the request's own
+//! thread: an operation is one hop, whatever its number of statements, and every statement is
+//! prepared once per connection. (Through sqlx, each statement was a round trip to a connection
+//! worker thread: 15 times fewer commits per second on the same machine; docs/benchmarks.md.)
+//! One connection writes, behind a lock, so that writers of this process queue in order instead
+//! of sleeping in SQLite's busy handler; reads use a small set of read-only connections, which
+//! WAL lets read while the writer writes. Migrations stay with sqlx's migrator.
 
 use super::*;
 use crate::otp::{self, StoredCode};
 use crate::rate_limit::{self, HOUR_MS, Lockout};
 use anyhow::Context;
 use async_trait::async_trait;
+use rusqlite::params;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-/// The SQLite-backed store. Cheap to clone (a pool handle).
+/// The SQLite-backed store. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
-    /// SQLite has one writer at a time. Writers of this process queue here, in order, instead
-    /// of colliding on the database lock, where SQLite's busy handler would put them to sleep
-    /// for milliseconds at a time (the first profile's bottleneck).
-    writer: Arc<tokio::sync::Mutex<()>>,
+    inner: Arc<Inner>,
 }
+
+#[derive(Debug)]
+struct Inner {
+    /// For the migrator.
+    options: SqliteConnectOptions,
+    /// The database file.
+    path: PathBuf,
+    /// The one connection that writes. SQLite has one writer at a time: writers of this process
+    /// queue on this lock, in order, instead of colliding on the database lock, where SQLite's
+    /// busy handler would put them to sleep for milliseconds at a time.
+    writer: Mutex<Connection>,
+    /// Idle read-only connections (at most one per thread that reads at the same time).
+    readers: Mutex<Vec<Connection>>,
+}
+
+/// How long a connection waits for another process's lock before it fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Distinct statements the store prepares on one connection (all of them stay prepared).
+const STATEMENT_CACHE: usize = 64;
 
 /// The database holds the server's keys and users' identifiers: only its owner may read it (and
 /// its WAL and shared-memory files, which hold recent pages).
-fn restrict_to_owner(db: &std::path::Path) -> anyhow::Result<()> {
+fn restrict_to_owner(db: &Path) -> anyhow::Result<()> {
     #[cfg(unix)]
     for suffix in ["", "-wal", "-shm"] {
         use std::os::unix::fs::PermissionsExt;
         let mut name = db.as_os_str().to_owned();
         name.push(suffix);
-        let path = std::path::PathBuf::from(name);
+        let path = PathBuf::from(name);
         if path.exists() {
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
                 .with_context(|| format!("restricting {}", path.display()))?;
@@ -40,9 +66,49 @@ fn restrict_to_owner(db: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts a write transaction that takes the write lock at once, so two transactions never
-/// both read and then fail to upgrade (SQLITE_BUSY) half-way through.
-const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+/// Opens a connection with the server's settings (the journal mode, WAL, is the database's own,
+/// set by [`SqliteStore::connect`]).
+fn open(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+    };
+    let conn = Connection::open_with_flags(
+        path,
+        flags | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
+/// Runs `f`, which blocks on SQLite, from async code. On a multi-threaded runtime the worker
+/// first hands its other tasks to another thread ([`tokio::task::block_in_place`]); elsewhere (a
+/// test's single-threaded runtime) it just runs. Either way it is one hop per operation, not one
+/// per statement.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Unexpected(anyhow::Error::new(e).context("database"))
+    }
+}
+
+/// Whether `e` is a UNIQUE (or primary key) constraint refusing a second row.
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    use rusqlite::ffi::{SQLITE_CONSTRAINT_PRIMARYKEY, SQLITE_CONSTRAINT_UNIQUE};
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == SQLITE_CONSTRAINT_UNIQUE || f.extended_code == SQLITE_CONSTRAINT_PRIMARYKEY)
+}
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `url` and applies the migrations.
@@ -53,40 +119,106 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(BUSY_TIMEOUT);
         let path = options.get_filename().to_owned();
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .with_context(|| format!("opening {url}"))?;
+        anyhow::ensure!(
+            path != Path::new(":memory:") && !path.as_os_str().is_empty(),
+            "{url}: the SQLite store needs a file (an in-memory database is one per connection)"
+        );
+        // The migrator creates the file and switches it to WAL (which the file remembers).
+        migrate(&options).await?;
         restrict_to_owner(&path)?;
-        let store = Self {
-            pool,
-            writer: Arc::default(),
-        };
-        store.migrate().await?;
-        Ok(store)
+        let writer = open(&path, false).with_context(|| format!("opening {url}"))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                options,
+                path,
+                writer: Mutex::new(writer),
+                readers: Mutex::default(),
+            }),
+        })
     }
+
+    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`: it takes the write lock at once, so
+    /// two transactions never both read and then fail to upgrade half-way through), committed
+    /// if `f` succeeds and rolled back otherwise.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        blocking(|| {
+            // A panic inside a transaction rolled it back while unwinding: the connection is sound.
+            let mut conn = self
+                .inner
+                .writer
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+    }
+
+    /// Runs `f` in a read transaction on a read-only connection: the statements of one
+    /// operation see one snapshot.
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        blocking(|| {
+            let idle = self
+                .inner
+                .readers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pop();
+            let mut conn = match idle {
+                Some(conn) => conn,
+                None => open(&self.inner.path, true)?,
+            };
+            let out = (|| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+                let out = f(&tx)?;
+                tx.commit()?;
+                Ok(out)
+            })();
+            self.inner
+                .readers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(conn);
+            out
+        })
+    }
+}
+
+/// Applies the migrations that have not run yet (sqlx's migrator and its bookkeeping table).
+async fn migrate(options: &SqliteConnectOptions) -> anyhow::Result<()> {
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.clone())
+        .await
+        .context("opening the database")?;
+    let applied = sqlx::migrate!("./migrations/sqlite")
+        .run(&pool)
+        .await
+        .context("applying migrations");
+    pool.close().await;
+    applied
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     /// Applies the migrations that have not run yet.
     async fn migrate(&self) -> anyhow::Result<()> {
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&self.pool)
-            .await
-            .context("applying migrations")
+        migrate(&self.inner.options).await
     }
 
     /// Whether the database answers (for `/healthz`).
     async fn ping(&self) -> anyhow::Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .context("database ping")?;
-        Ok(())
+        self.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+            .context("database ping")
     }
 
     // ---- clients ----
@@ -98,16 +230,13 @@ impl Store for SqliteStore {
         token_hash: &[u8],
         now: i64,
     ) -> Result<ClientRow, StoreError> {
-        let _writer = self.writer.lock().await;
-        sqlx::query(
-            "INSERT INTO clients (id, token_hash, created_at, updated_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(token_hash)
-        .bind(now)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+        self.write(|tx| {
+            tx.prepare_cached(
+                "INSERT INTO clients (id, token_hash, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            )?
+            .execute(params![id, token_hash, now, now])?;
+            Ok(())
+        })?;
         Ok(ClientRow {
             id: id.to_owned(),
             sign_up_id: None,
@@ -120,55 +249,49 @@ impl Store for SqliteStore {
 
     /// The client whose token hashes to `token_hash`.
     async fn client_by_token(&self, token_hash: &[u8]) -> Result<Option<ClientRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, sign_up_id, sign_in_id, last_active_session_id, created_at, updated_at
-             FROM clients WHERE token_hash = ?",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|r| client_row(&r)))
+        self.read(|c| {
+            Ok(c.prepare_cached(&format!(
+                "SELECT {CLIENT_COLUMNS} FROM clients WHERE token_hash = ?"
+            ))?
+            .query_row([token_hash], client_row)
+            .optional()?)
+        })
     }
 
     /// The client with everything needed to render it.
     async fn client_state(&self, client_id: &str) -> Result<ClientState, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        let row = sqlx::query(
-            "SELECT id, sign_up_id, sign_in_id, last_active_session_id, created_at, updated_at
-             FROM clients WHERE id = ?",
-        )
-        .bind(client_id)
-        .fetch_one(&mut *conn)
-        .await?;
-        let client = client_row(&row);
-        let session_rows = sqlx::query(
-            "SELECT id, client_id, user_id, status, last_active_at, abandon_at, created_at, updated_at
-             FROM sessions WHERE client_id = ? AND status = 'active' ORDER BY created_at",
-        )
-        .bind(client_id)
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut sessions = Vec::with_capacity(session_rows.len());
-        for r in &session_rows {
-            let session = session_row(r)?;
-            let user = load_user(&mut conn, &session.user_id)
-                .await?
-                .context("session without user")?;
-            sessions.push((session, user));
-        }
-        let sign_up = match &client.sign_up_id {
-            Some(id) => load_sign_up(&mut conn, id).await?,
-            None => None,
-        };
-        let sign_in = match &client.sign_in_id {
-            Some(id) => load_sign_in(&mut conn, id).await?,
-            None => None,
-        };
-        Ok(ClientState {
-            client,
-            sessions,
-            sign_up,
-            sign_in,
+        self.read(|c| {
+            let client = c
+                .prepare_cached(&format!(
+                    "SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?"
+                ))?
+                .query_row([client_id], client_row)?;
+            let session_rows = c
+                .prepare_cached(&format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions
+                     WHERE client_id = ? AND status = 'active' ORDER BY created_at"
+                ))?
+                .query_map([client_id], session_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut sessions = Vec::with_capacity(session_rows.len());
+            for session in session_rows {
+                let user = load_user(c, &session.user_id)?.context("session without user")?;
+                sessions.push((session, user));
+            }
+            let sign_up = match &client.sign_up_id {
+                Some(id) => load_sign_up(c, id)?,
+                None => None,
+            };
+            let sign_in = match &client.sign_in_id {
+                Some(id) => load_sign_in(c, id)?,
+                None => None,
+            };
+            Ok(ClientState {
+                client,
+                sessions,
+                sign_up,
+                sign_in,
+            })
         })
     }
 
@@ -184,42 +307,35 @@ impl Store for SqliteStore {
         now: i64,
         abandon_at: i64,
     ) -> Result<(), StoreError> {
-        let _writer = self.writer.lock().await;
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let taken = sqlx::query("SELECT 1 FROM user_identifiers WHERE value = ?")
-            .bind(identifier.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-        if taken.is_some() {
-            return Err(StoreError::IdentifierExists);
-        }
-        sqlx::query(
-            "INSERT INTO sign_ups (id, client_id, kind, identifier, status, created_at, updated_at, abandon_at)
-             VALUES (?, ?, ?, ?, 'missing_requirements', ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(client_id)
-        .bind(identifier.kind().as_str())
-        .bind(identifier.as_str())
-        .bind(now)
-        .bind(now)
-        .bind(abandon_at)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE clients SET sign_up_id = ?, updated_at = ? WHERE id = ?")
-            .bind(id)
-            .bind(now)
-            .bind(client_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(|tx| {
+            let taken = tx
+                .prepare_cached("SELECT 1 FROM user_identifiers WHERE value = ?")?
+                .exists([identifier.as_str()])?;
+            if taken {
+                return Err(StoreError::IdentifierExists);
+            }
+            tx.prepare_cached(
+                "INSERT INTO sign_ups (id, client_id, kind, identifier, status, created_at, updated_at, abandon_at)
+                 VALUES (?, ?, ?, ?, 'missing_requirements', ?, ?, ?)",
+            )?
+            .execute(params![
+                id,
+                client_id,
+                identifier.kind().as_str(),
+                identifier.as_str(),
+                now,
+                now,
+                abandon_at
+            ])?;
+            tx.prepare_cached("UPDATE clients SET sign_up_id = ?, updated_at = ? WHERE id = ?")?
+                .execute(params![id, now, client_id])?;
+            Ok(())
+        })
     }
 
     /// A sign-up by id.
     async fn sign_up(&self, id: &str) -> Result<Option<SignUpRow>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        load_sign_up(&mut conn, id).await
+        self.read(|c| load_sign_up(c, id))
     }
 
     /// The user owning a verified identifier.
@@ -227,22 +343,21 @@ impl Store for SqliteStore {
         &self,
         identifier: &Identifier,
     ) -> Result<Option<UserRow>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        let user_id: Option<String> =
-            sqlx::query_scalar("SELECT user_id FROM user_identifiers WHERE value = ?")
-                .bind(identifier.as_str())
-                .fetch_optional(&mut *conn)
-                .await?;
-        match user_id {
-            Some(id) => load_user(&mut conn, &id).await,
-            None => Ok(None),
-        }
+        self.read(|c| {
+            let user_id: Option<String> = c
+                .prepare_cached("SELECT user_id FROM user_identifiers WHERE value = ?")?
+                .query_row([identifier.as_str()], |r| r.get(0))
+                .optional()?;
+            match user_id {
+                Some(id) => load_user(c, &id),
+                None => Ok(None),
+            }
+        })
     }
 
     /// A user by id.
     async fn user(&self, id: &str) -> Result<Option<UserRow>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        load_user(&mut conn, id).await
+        self.read(|c| load_user(c, id))
     }
 
     /// Stores a new sign-in and makes it the client's current one.
@@ -255,35 +370,29 @@ impl Store for SqliteStore {
         now: i64,
         abandon_at: i64,
     ) -> Result<(), StoreError> {
-        let _writer = self.writer.lock().await;
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        sqlx::query(
-            "INSERT INTO sign_ins (id, client_id, identifier, user_id, status, created_at, updated_at, abandon_at)
-             VALUES (?, ?, ?, ?, 'needs_first_factor', ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(client_id)
-        .bind(identifier.as_str())
-        .bind(user_id)
-        .bind(now)
-        .bind(now)
-        .bind(abandon_at)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE clients SET sign_in_id = ?, updated_at = ? WHERE id = ?")
-            .bind(id)
-            .bind(now)
-            .bind(client_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(|tx| {
+            tx.prepare_cached(
+                "INSERT INTO sign_ins (id, client_id, identifier, user_id, status, created_at, updated_at, abandon_at)
+                 VALUES (?, ?, ?, ?, 'needs_first_factor', ?, ?, ?)",
+            )?
+            .execute(params![
+                id,
+                client_id,
+                identifier.as_str(),
+                user_id,
+                now,
+                now,
+                abandon_at
+            ])?;
+            tx.prepare_cached("UPDATE clients SET sign_in_id = ?, updated_at = ? WHERE id = ?")?
+                .execute(params![id, now, client_id])?;
+            Ok(())
+        })
     }
 
     /// A sign-in by id.
     async fn sign_in(&self, id: &str) -> Result<Option<SignInRow>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        load_sign_in(&mut conn, id).await
+        self.read(|c| load_sign_in(c, id))
     }
 
     // ---- codes ----
@@ -291,88 +400,72 @@ impl Store for SqliteStore {
     /// Checks the lock and the send limits, then stores the code (replacing any earlier one)
     /// and records the send, all in one transaction.
     async fn prepare_code(&self, p: PrepareCode<'_>) -> Result<(), StoreError> {
-        let _writer = self.writer.lock().await;
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let lockout = load_lockout(&mut tx, p.identifier.as_str()).await?;
-        if let Some(retry_after_secs) = lockout.remaining_secs(p.now) {
-            return Err(StoreError::Locked { retry_after_secs });
-        }
-        let scopes = &p.limits;
-        for (scope, limits) in scopes {
-            sqlx::query("DELETE FROM send_events WHERE scope = ? AND at <= ?")
-                .bind(scope)
-                .bind(p.now - HOUR_MS)
-                .execute(&mut *tx)
-                .await?;
-            let earlier: Vec<i64> =
-                sqlx::query_scalar("SELECT at FROM send_events WHERE scope = ?")
-                    .bind(scope)
-                    .fetch_all(&mut *tx)
-                    .await?;
-            rate_limit::check_send(&earlier, p.now, *limits)
-                .map_err(|retry_after_secs| StoreError::TooManyRequests { retry_after_secs })?;
-        }
-        for (scope, _) in scopes {
-            sqlx::query("INSERT INTO send_events (scope, at) VALUES (?, ?)")
-                .bind(scope)
-                .bind(p.now)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query(
-            "INSERT INTO codes (owner_id, strategy, identifier, identifier_id, mac, status, attempts, expire_at, created_at)
-             VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)
-             ON CONFLICT (owner_id) DO UPDATE SET strategy = excluded.strategy, identifier = excluded.identifier,
-               identifier_id = excluded.identifier_id, mac = excluded.mac, status = 'pending', attempts = 0,
-               expire_at = excluded.expire_at, created_at = excluded.created_at",
-        )
-        .bind(p.owner_id)
-        .bind(p.strategy.as_str())
-        .bind(p.identifier.as_str())
-        .bind(p.identifier_id)
-        .bind(&p.mac)
-        .bind(p.expire_at)
-        .bind(p.now)
-        .execute(&mut *tx)
-        .await?;
-        if let Some(o) = &p.outbox {
-            // The code of an earlier message for this attempt is void: do not send it any more.
-            sqlx::query(
-                "UPDATE outbox SET status = 'superseded', payload = NULL, finished_at = ?
-                 WHERE owner_id = ? AND status IN ('pending', 'sending')",
-            )
-            .bind(p.now)
-            .bind(p.owner_id)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO outbox (owner_id, channel, recipient, locale, payload, status, attempts, next_attempt_at,
-                   deadline_at, created_at)
-                 VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
-            )
-            .bind(p.owner_id)
-            .bind(channel_name(o.channel))
-            .bind(&o.recipient)
-            .bind(&o.locale)
-            .bind(&o.payload)
-            .bind(p.now)
-            .bind(o.deadline_at)
-            .bind(p.now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        if let Some(m) = p.dev_message {
-            sqlx::query("INSERT INTO dev_outbox (recipient, channel, code, body, sent_at) VALUES (?, ?, ?, ?, ?)")
-                .bind(&m.to)
-                .bind(channel_name(m.channel))
-                .bind(&m.code)
-                .bind(&m.body)
-                .bind(m.sent_at)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        self.write(|tx| {
+            let lockout = load_lockout(tx, p.identifier.as_str())?;
+            if let Some(retry_after_secs) = lockout.remaining_secs(p.now) {
+                return Err(StoreError::Locked { retry_after_secs });
+            }
+            for (scope, limits) in &p.limits {
+                tx.prepare_cached("DELETE FROM send_events WHERE scope = ? AND at <= ?")?
+                    .execute(params![scope, p.now - HOUR_MS])?;
+                let earlier = tx
+                    .prepare_cached("SELECT at FROM send_events WHERE scope = ?")?
+                    .query_map([scope], |r| r.get(0))?
+                    .collect::<Result<Vec<i64>, _>>()?;
+                rate_limit::check_send(&earlier, p.now, *limits)
+                    .map_err(|retry_after_secs| StoreError::TooManyRequests { retry_after_secs })?;
+            }
+            for (scope, _) in &p.limits {
+                tx.prepare_cached("INSERT INTO send_events (scope, at) VALUES (?, ?)")?
+                    .execute(params![scope, p.now])?;
+            }
+            tx.prepare_cached(
+                "INSERT INTO codes (owner_id, strategy, identifier, identifier_id, mac, status, attempts, expire_at, created_at)
+                 VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+                 ON CONFLICT (owner_id) DO UPDATE SET strategy = excluded.strategy, identifier = excluded.identifier,
+                   identifier_id = excluded.identifier_id, mac = excluded.mac, status = 'pending', attempts = 0,
+                   expire_at = excluded.expire_at, created_at = excluded.created_at",
+            )?
+            .execute(params![
+                p.owner_id,
+                p.strategy.as_str(),
+                p.identifier.as_str(),
+                p.identifier_id,
+                p.mac,
+                p.expire_at,
+                p.now
+            ])?;
+            if let Some(o) = &p.outbox {
+                // The code of an earlier message for this attempt is void: do not send it any more.
+                tx.prepare_cached(
+                    "UPDATE outbox SET status = 'superseded', payload = NULL, finished_at = ?
+                     WHERE owner_id = ? AND status IN ('pending', 'sending')",
+                )?
+                .execute(params![p.now, p.owner_id])?;
+                tx.prepare_cached(
+                    "INSERT INTO outbox (owner_id, channel, recipient, locale, payload, status, attempts, next_attempt_at,
+                       deadline_at, created_at)
+                     VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
+                )?
+                .execute(params![
+                    p.owner_id,
+                    channel_name(o.channel),
+                    o.recipient,
+                    o.locale,
+                    o.payload,
+                    p.now,
+                    o.deadline_at,
+                    p.now
+                ])?;
+            }
+            if let Some(m) = p.dev_message {
+                tx.prepare_cached(
+                    "INSERT INTO dev_outbox (recipient, channel, code, body, sent_at) VALUES (?, ?, ?, ?, ?)",
+                )?
+                .execute(params![m.to, channel_name(m.channel), m.code, m.body, m.sent_at])?;
+            }
+            Ok(())
+        })
     }
 
     /// Judges an attempt against the stored code and records the outcome: a wrong code counts
@@ -383,60 +476,56 @@ impl Store for SqliteStore {
         a: AttemptCode<'_>,
         matches: &(dyn for<'m> Fn(&'m [u8]) -> bool + Send + Sync),
     ) -> Result<AttemptOutcome, StoreError> {
-        let _writer = self.writer.lock().await;
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let lockout = load_lockout(&mut tx, a.identifier.as_str()).await?;
-        if let Some(retry_after_secs) = lockout.remaining_secs(a.now) {
-            return Err(StoreError::Locked { retry_after_secs });
-        }
-        let row = sqlx::query(
-            "SELECT strategy, mac, status, attempts, expire_at FROM codes WHERE owner_id = ?",
-        )
-        .bind(a.owner_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NoCode)?;
-        let mac: Vec<u8> = row.try_get("mac")?;
-        let stored = StoredCode {
-            state: code_state(&row.try_get::<String, _>("status")?)?,
-            attempts: row.try_get("attempts")?,
-            expire_at: row.try_get("expire_at")?,
-        };
-        let judgement = otp::judge(stored, a.now, a.max_attempts, || matches(&mac));
-        match judgement {
-            otp::Judgement::Correct => {
-                set_code(&mut tx, a.owner_id, "verified", stored.attempts).await?;
-                sqlx::query("DELETE FROM identifier_failures WHERE identifier = ?")
-                    .bind(a.identifier.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-                complete(&mut tx, &a).await?;
+        self.write(|tx| {
+            let lockout = load_lockout(tx, a.identifier.as_str())?;
+            if let Some(retry_after_secs) = lockout.remaining_secs(a.now) {
+                return Err(StoreError::Locked { retry_after_secs });
             }
-            otp::Judgement::Incorrect { .. } | otp::Judgement::NowFailed => {
-                let status = if judgement == otp::Judgement::NowFailed {
-                    "failed"
-                } else {
-                    "pending"
-                };
-                set_code(&mut tx, a.owner_id, status, stored.attempts + 1).await?;
-                let next = lockout.after_failure(a.now, a.lockout_threshold, a.lockout_ms);
-                sqlx::query(
-                    "INSERT INTO identifier_failures (identifier, failures, locked_until) VALUES (?, ?, ?)
-                     ON CONFLICT (identifier) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until",
-                )
-                .bind(a.identifier.as_str())
-                .bind(next.failures)
-                .bind(next.locked_until)
-                .execute(&mut *tx)
-                .await?;
+            let (mac, status, attempts, expire_at): (Vec<u8>, String, u32, i64) = tx
+                .prepare_cached(
+                    "SELECT mac, status, attempts, expire_at FROM codes WHERE owner_id = ?",
+                )?
+                .query_row([a.owner_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .optional()?
+                .ok_or(StoreError::NoCode)?;
+            let stored = StoredCode {
+                state: code_state(&status)?,
+                attempts,
+                expire_at,
+            };
+            let judgement = otp::judge(stored, a.now, a.max_attempts, || matches(&mac));
+            match judgement {
+                otp::Judgement::Correct => {
+                    set_code(tx, a.owner_id, "verified", stored.attempts)?;
+                    tx.prepare_cached("DELETE FROM identifier_failures WHERE identifier = ?")?
+                        .execute([a.identifier.as_str()])?;
+                    complete(tx, &a)?;
+                }
+                otp::Judgement::Incorrect { .. } | otp::Judgement::NowFailed => {
+                    let status = if judgement == otp::Judgement::NowFailed {
+                        "failed"
+                    } else {
+                        "pending"
+                    };
+                    set_code(tx, a.owner_id, status, stored.attempts + 1)?;
+                    let next = lockout.after_failure(a.now, a.lockout_threshold, a.lockout_ms);
+                    tx.prepare_cached(
+                        "INSERT INTO identifier_failures (identifier, failures, locked_until) VALUES (?, ?, ?)
+                         ON CONFLICT (identifier) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until",
+                    )?
+                    .execute(params![a.identifier.as_str(), next.failures, next.locked_until])?;
+                }
+                otp::Judgement::Expired if stored.state == CodeState::Pending => {
+                    set_code(tx, a.owner_id, "expired", stored.attempts)?;
+                }
+                otp::Judgement::Expired
+                | otp::Judgement::Failed
+                | otp::Judgement::AlreadyVerified => {}
             }
-            otp::Judgement::Expired if stored.state == CodeState::Pending => {
-                set_code(&mut tx, a.owner_id, "expired", stored.attempts).await?;
-            }
-            otp::Judgement::Expired | otp::Judgement::Failed | otp::Judgement::AlreadyVerified => {}
-        }
-        tx.commit().await?;
-        Ok(judgement)
+            Ok(judgement)
+        })
     }
 
     // ---- sessions ----
@@ -447,15 +536,13 @@ impl Store for SqliteStore {
         client_id: &str,
         session_id: &str,
     ) -> Result<Option<SessionRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, client_id, user_id, status, last_active_at, abandon_at, created_at, updated_at
-             FROM sessions WHERE id = ? AND client_id = ?",
-        )
-        .bind(session_id)
-        .bind(client_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(session_row).transpose()
+        self.read(|c| {
+            Ok(c.prepare_cached(&format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ? AND client_id = ?"
+            ))?
+            .query_row([session_id, client_id], session_row)
+            .optional()?)
+        })
     }
 
     /// Records activity on a session; with `make_last_active`, also makes it the client's
@@ -467,29 +554,19 @@ impl Store for SqliteStore {
         now: i64,
         make_last_active: bool,
     ) -> Result<(), StoreError> {
-        let _writer = self.writer.lock().await;
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        sqlx::query(
-            "UPDATE sessions SET last_active_at = ?, updated_at = ? WHERE id = ? AND client_id = ?",
-        )
-        .bind(now)
-        .bind(now)
-        .bind(session_id)
-        .bind(client_id)
-        .execute(&mut *tx)
-        .await?;
-        if make_last_active {
-            sqlx::query(
-                "UPDATE clients SET last_active_session_id = ?, updated_at = ? WHERE id = ?",
-            )
-            .bind(session_id)
-            .bind(now)
-            .bind(client_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        self.write(|tx| {
+            tx.prepare_cached(
+                "UPDATE sessions SET last_active_at = ?, updated_at = ? WHERE id = ? AND client_id = ?",
+            )?
+            .execute(params![now, now, session_id, client_id])?;
+            if make_last_active {
+                tx.prepare_cached(
+                    "UPDATE clients SET last_active_session_id = ?, updated_at = ? WHERE id = ?",
+                )?
+                .execute(params![session_id, now, client_id])?;
+            }
+            Ok(())
+        })
     }
 
     /// Ends one session of a client, or all of them when `session_id` is `None`; the client's
@@ -500,30 +577,20 @@ impl Store for SqliteStore {
         session_id: Option<&str>,
         now: i64,
     ) -> Result<(), StoreError> {
-        let _writer = self.writer.lock().await;
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        sqlx::query(
-            "UPDATE sessions SET status = 'ended', updated_at = ?
-             WHERE client_id = ? AND status = 'active' AND (? IS NULL OR id = ?)",
-        )
-        .bind(now)
-        .bind(client_id)
-        .bind(session_id)
-        .bind(session_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE clients SET updated_at = ?, last_active_session_id =
-               (SELECT id FROM sessions WHERE client_id = ? AND status = 'active' ORDER BY created_at DESC LIMIT 1)
-             WHERE id = ?",
-        )
-        .bind(now)
-        .bind(client_id)
-        .bind(client_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(|tx| {
+            tx.prepare_cached(
+                "UPDATE sessions SET status = 'ended', updated_at = ?1
+                 WHERE client_id = ?2 AND status = 'active' AND (?3 IS NULL OR id = ?3)",
+            )?
+            .execute(params![now, client_id, session_id])?;
+            tx.prepare_cached(
+                "UPDATE clients SET updated_at = ?1, last_active_session_id =
+                   (SELECT id FROM sessions WHERE client_id = ?2 AND status = 'active' ORDER BY created_at DESC LIMIT 1)
+                 WHERE id = ?2",
+            )?
+            .execute(params![now, client_id])?;
+            Ok(())
+        })
     }
 
     // ---- delivery outbox ----
@@ -531,33 +598,30 @@ impl Store for SqliteStore {
     /// Claims the oldest message that is due (pending and due, or leased by a worker that did
     /// not finish), reserving it for `lease_ms`.
     async fn claim_outbox(&self, now: i64, lease_ms: i64) -> Result<Option<OutboxJob>, StoreError> {
-        let _writer = self.writer.lock().await;
-        let row = sqlx::query(
-            "UPDATE outbox SET status = 'sending', lease_until = ?
-             WHERE id = (SELECT id FROM outbox
-                         WHERE (status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?)
-                         ORDER BY id LIMIT 1)
-             RETURNING id, owner_id, channel, recipient, locale, payload, attempts, deadline_at",
-        )
-        .bind(now + lease_ms)
-        .bind(now)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            let channel: String = r.try_get("channel")?;
-            Ok(OutboxJob {
-                id: r.try_get("id")?,
-                owner_id: r.try_get("owner_id")?,
-                channel: channel_of(&channel),
-                recipient: r.try_get("recipient")?,
-                locale: r.try_get("locale")?,
-                payload: r.try_get("payload")?,
-                attempts: r.try_get("attempts")?,
-                deadline_at: r.try_get("deadline_at")?,
-            })
+        self.write(|tx| {
+            Ok(tx
+                .prepare_cached(
+                    "UPDATE outbox SET status = 'sending', lease_until = ?1
+                     WHERE id = (SELECT id FROM outbox
+                                 WHERE (status = 'pending' AND next_attempt_at <= ?2)
+                                    OR (status = 'sending' AND lease_until <= ?2)
+                                 ORDER BY id LIMIT 1)
+                     RETURNING id, owner_id, channel, recipient, locale, payload, attempts, deadline_at",
+                )?
+                .query_row(params![now + lease_ms, now], |r| {
+                    Ok(OutboxJob {
+                        id: r.get("id")?,
+                        owner_id: r.get("owner_id")?,
+                        channel: channel_of(&r.get::<_, String>("channel")?),
+                        recipient: r.get("recipient")?,
+                        locale: r.get("locale")?,
+                        payload: r.get("payload")?,
+                        attempts: r.get("attempts")?,
+                        deadline_at: r.get("deadline_at")?,
+                    })
+                })
+                .optional()?)
         })
-        .transpose()
     }
 
     /// Schedules another try of a claimed message.
@@ -567,18 +631,15 @@ impl Store for SqliteStore {
         next_attempt_at: i64,
         error: &str,
     ) -> Result<(), StoreError> {
-        let _writer = self.writer.lock().await;
-        sqlx::query(
-            "UPDATE outbox SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?, lease_until = NULL,
-               last_error = ?
-             WHERE id = ? AND status = 'sending'",
-        )
-        .bind(next_attempt_at)
-        .bind(error)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.write(|tx| {
+            tx.prepare_cached(
+                "UPDATE outbox SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?,
+                   lease_until = NULL, last_error = ?
+                 WHERE id = ? AND status = 'sending'",
+            )?
+            .execute(params![next_attempt_at, error, id])?;
+            Ok(())
+        })
     }
 
     /// Records how a claimed message ended, and wipes its sealed code.
@@ -592,20 +653,15 @@ impl Store for SqliteStore {
             OutboxOutcome::Sent { provider_id } => ("sent", provider_id, None),
             OutboxOutcome::Failed { error } => ("failed", None, Some(error)),
         };
-        let _writer = self.writer.lock().await;
-        sqlx::query(
-            "UPDATE outbox SET status = ?, attempts = attempts + 1, provider_id = ?, last_error = COALESCE(?, last_error),
-               payload = NULL, lease_until = NULL, finished_at = ?
-             WHERE id = ?",
-        )
-        .bind(status)
-        .bind(provider_id)
-        .bind(error)
-        .bind(now)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.write(|tx| {
+            tx.prepare_cached(
+                "UPDATE outbox SET status = ?, attempts = attempts + 1, provider_id = ?,
+                   last_error = COALESCE(?, last_error), payload = NULL, lease_until = NULL, finished_at = ?
+                 WHERE id = ?",
+            )?
+            .execute(params![status, provider_id, error, now, id])?;
+            Ok(())
+        })
     }
 
     // ---- dev outbox ----
@@ -615,77 +671,72 @@ impl Store for SqliteStore {
         &self,
         to: &str,
     ) -> Result<Option<otp_proto::dev::OutboxMessage>, StoreError> {
-        let row = sqlx::query(
-            "SELECT recipient, channel, code, body, sent_at FROM dev_outbox WHERE recipient = ? ORDER BY id DESC LIMIT 1",
-        )
-        .bind(to)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            let channel: String = r.try_get("channel")?;
-            Ok(otp_proto::dev::OutboxMessage {
-                to: r.try_get("recipient")?,
-                channel: if channel == "email" {
-                    otp_proto::dev::Channel::Email
-                } else {
-                    otp_proto::dev::Channel::Sms
-                },
-                code: r.try_get("code")?,
-                body: r.try_get("body")?,
-                sent_at: r.try_get("sent_at")?,
+        self.read(|c| {
+            Ok(c.prepare_cached(
+                "SELECT recipient, channel, code, body, sent_at FROM dev_outbox
+                 WHERE recipient = ? ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row([to], |r| {
+                Ok(otp_proto::dev::OutboxMessage {
+                    to: r.get("recipient")?,
+                    channel: channel_of(&r.get::<_, String>("channel")?),
+                    code: r.get("code")?,
+                    body: r.get("body")?,
+                    sent_at: r.get("sent_at")?,
+                })
             })
+            .optional()?)
         })
-        .transpose()
     }
 
     // ---- keys ----
 
     async fn hmac_key(&self, candidate: &[u8; 32], now: i64) -> Result<[u8; 32], StoreError> {
-        let _writer = self.writer.lock().await;
-        sqlx::query("INSERT INTO server_keys (name, secret, created_at) VALUES ('hmac', ?, ?) ON CONFLICT (name) DO NOTHING")
-            .bind(candidate.as_slice())
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        let stored: Vec<u8> =
-            sqlx::query_scalar("SELECT secret FROM server_keys WHERE name = 'hmac'")
-                .fetch_one(&self.pool)
-                .await?;
+        let stored: Vec<u8> = self.write(|tx| {
+            tx.prepare_cached(
+                "INSERT INTO server_keys (name, secret, created_at) VALUES ('hmac', ?, ?)
+                 ON CONFLICT (name) DO NOTHING",
+            )?
+            .execute(params![candidate.as_slice(), now])?;
+            Ok(tx
+                .prepare_cached("SELECT secret FROM server_keys WHERE name = 'hmac'")?
+                .query_row([], |r| r.get(0))?)
+        })?;
         stored.try_into().map_err(|_| {
             StoreError::Unexpected(anyhow::anyhow!("the stored HMAC key is not 32 bytes"))
         })
     }
 
     async fn jwt_keys(&self) -> Result<Vec<JwtKeyRow>, StoreError> {
-        let rows =
-            sqlx::query("SELECT generation, pem, created_at FROM jwt_keys ORDER BY generation")
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter()
-            .map(|r| {
+        self.read(|c| {
+            Ok(c.prepare_cached(
+                "SELECT generation, pem, created_at FROM jwt_keys ORDER BY generation",
+            )?
+            .query_map([], |r| {
                 Ok(JwtKeyRow {
-                    generation: r.try_get("generation")?,
-                    pem: r.try_get("pem")?,
-                    created_at: r.try_get("created_at")?,
+                    generation: r.get("generation")?,
+                    pem: r.get("pem")?,
+                    created_at: r.get("created_at")?,
                 })
-            })
-            .collect()
+            })?
+            .collect::<Result<Vec<_>, _>>()?)
+        })
     }
 
     async fn add_jwt_key(&self, generation: i64, pem: &str, now: i64) -> Result<(), StoreError> {
-        let _writer = self.writer.lock().await;
-        sqlx::query("INSERT INTO jwt_keys (generation, pem, created_at) VALUES (?, ?, ?) ON CONFLICT (generation) DO NOTHING")
-            .bind(generation)
-            .bind(pem)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.write(|tx| {
+            tx.prepare_cached(
+                "INSERT INTO jwt_keys (generation, pem, created_at) VALUES (?, ?, ?)
+                 ON CONFLICT (generation) DO NOTHING",
+            )?
+            .execute(params![generation, pem, now])?;
+            Ok(())
+        })
     }
 }
 
 /// Creates the user (sign-up), the session, and moves the client to its new token.
-async fn complete(conn: &mut SqliteConnection, a: &AttemptCode<'_>) -> Result<(), StoreError> {
+fn complete(tx: &Transaction<'_>, a: &AttemptCode<'_>) -> Result<(), StoreError> {
     let c = &a.completion;
     let now = a.now;
     let user_id = match &c.kind {
@@ -693,116 +744,90 @@ async fn complete(conn: &mut SqliteConnection, a: &AttemptCode<'_>) -> Result<()
             user_id,
             identifier_id,
         } => {
-            sqlx::query("INSERT INTO users (id, last_sign_in_at, created_at, updated_at) VALUES (?, ?, ?, ?)")
-                .bind(user_id)
-                .bind(now)
-                .bind(now)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
-            let inserted = sqlx::query(
-                "INSERT INTO user_identifiers (id, user_id, kind, value, verified_strategy, created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(identifier_id)
-            .bind(user_id)
-            .bind(a.identifier.kind().as_str())
-            .bind(a.identifier.as_str())
-            .bind(a.identifier.kind().strategy().as_str())
-            .bind(now)
-            .bind(now)
-            .execute(&mut *conn)
-            .await;
+            tx.prepare_cached(
+                "INSERT INTO users (id, last_sign_in_at, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            )?
+            .execute(params![user_id, now, now, now])?;
+            let inserted = tx
+                .prepare_cached(
+                    "INSERT INTO user_identifiers (id, user_id, kind, value, verified_strategy, created_at, updated_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                )?
+                .execute(params![
+                    identifier_id,
+                    user_id,
+                    a.identifier.kind().as_str(),
+                    a.identifier.as_str(),
+                    a.identifier.kind().strategy().as_str(),
+                    now,
+                    now
+                ]);
             match inserted {
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                    return Err(StoreError::IdentifierExists);
-                }
+                Err(e) if is_unique_violation(&e) => return Err(StoreError::IdentifierExists),
                 other => other?,
             };
-            sqlx::query(
-                "UPDATE sign_ups SET status = 'complete', created_user_id = ?, created_session_id = ?, updated_at = ?
+            tx.prepare_cached(
+                "UPDATE sign_ups SET status = 'complete', created_user_id = ?, created_session_id = ?,
+                   updated_at = ?
                  WHERE id = ?",
-            )
-            .bind(user_id)
-            .bind(&c.session_id)
-            .bind(now)
-            .bind(a.owner_id)
-            .execute(&mut *conn)
-            .await?;
+            )?
+            .execute(params![user_id, c.session_id, now, a.owner_id])?;
             user_id
         }
         CompletionKind::SignIn { user_id } => {
-            sqlx::query("UPDATE users SET last_sign_in_at = ?, updated_at = ? WHERE id = ?")
-                .bind(now)
-                .bind(now)
-                .bind(user_id)
-                .execute(&mut *conn)
-                .await?;
-            sqlx::query(
-                "UPDATE sign_ins SET status = 'complete', created_session_id = ?, updated_at = ? WHERE id = ?",
-            )
-            .bind(&c.session_id)
-            .bind(now)
-            .bind(a.owner_id)
-            .execute(&mut *conn)
-            .await?;
+            tx.prepare_cached("UPDATE users SET last_sign_in_at = ?, updated_at = ? WHERE id = ?")?
+                .execute(params![now, now, user_id])?;
+            tx.prepare_cached(
+                "UPDATE sign_ins SET status = 'complete', created_session_id = ?, updated_at = ?
+                 WHERE id = ?",
+            )?
+            .execute(params![c.session_id, now, a.owner_id])?;
             user_id
         }
     };
-    sqlx::query(
+    tx.prepare_cached(
         "INSERT INTO sessions (id, client_id, user_id, status, last_active_at, abandon_at, created_at, updated_at)
          VALUES (?, ?, ?, 'active', ?, ?, ?, ?)",
-    )
-    .bind(&c.session_id)
-    .bind(&c.client_id)
-    .bind(user_id)
-    .bind(now)
-    .bind(c.session_abandon_at)
-    .bind(now)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE clients SET last_active_session_id = ?, token_hash = ?, updated_at = ? WHERE id = ?")
-        .bind(&c.session_id)
-        .bind(&c.new_token_hash)
-        .bind(now)
-        .bind(&c.client_id)
-        .execute(&mut *conn)
-        .await?;
+    )?
+    .execute(params![
+        c.session_id,
+        c.client_id,
+        user_id,
+        now,
+        c.session_abandon_at,
+        now,
+        now
+    ])?;
+    tx.prepare_cached(
+        "UPDATE clients SET last_active_session_id = ?, token_hash = ?, updated_at = ? WHERE id = ?",
+    )?
+    .execute(params![c.session_id, c.new_token_hash, now, c.client_id])?;
     Ok(())
 }
 
-async fn set_code(
-    conn: &mut SqliteConnection,
+fn set_code(
+    tx: &Transaction<'_>,
     owner_id: &str,
     status: &str,
     attempts: u32,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE codes SET status = ?, attempts = ? WHERE owner_id = ?")
-        .bind(status)
-        .bind(attempts)
-        .bind(owner_id)
-        .execute(&mut *conn)
-        .await?;
+    tx.prepare_cached("UPDATE codes SET status = ?, attempts = ? WHERE owner_id = ?")?
+        .execute(params![status, attempts, owner_id])?;
     Ok(())
 }
 
-async fn load_lockout(
-    conn: &mut SqliteConnection,
-    identifier: &str,
-) -> Result<Lockout, StoreError> {
-    let row =
-        sqlx::query("SELECT failures, locked_until FROM identifier_failures WHERE identifier = ?")
-            .bind(identifier)
-            .fetch_optional(&mut *conn)
-            .await?;
-    Ok(match row {
-        Some(r) => Lockout {
-            failures: r.try_get("failures")?,
-            locked_until: r.try_get("locked_until")?,
-        },
-        None => Lockout::default(),
+fn load_lockout(c: &Connection, identifier: &str) -> Result<Lockout, StoreError> {
+    Ok(c.prepare_cached(
+        "SELECT failures, locked_until FROM identifier_failures WHERE identifier = ?",
+    )?
+    .query_row([identifier], |r| {
+        Ok(Lockout {
+            failures: r.get("failures")?,
+            locked_until: r.get("locked_until")?,
+        })
     })
+    .optional()?
+    .unwrap_or_default())
 }
 
 /// The columns of an owner's current code (joined as `k`) and its latest delivery status, for
@@ -812,88 +837,72 @@ const CODE_COLUMNS: &str = "k.strategy AS code_strategy, k.identifier AS code_id
     (SELECT status FROM outbox WHERE outbox.owner_id = k.owner_id ORDER BY id DESC LIMIT 1) AS delivery";
 
 /// The code of a row selected with [`CODE_COLUMNS`], if the owner has one.
-fn code_of(r: &sqlx::sqlite::SqliteRow) -> Result<Option<CodeRow>, StoreError> {
-    let Some(strategy) = r.try_get::<Option<String>, _>("code_strategy")? else {
+fn code_of(r: &Row<'_>) -> Result<Option<CodeRow>, StoreError> {
+    let Some(strategy) = r.get::<_, Option<String>>("code_strategy")? else {
         return Ok(None);
     };
-    let delivery: Option<String> = r.try_get("delivery")?;
+    let delivery: Option<String> = r.get("delivery")?;
     Ok(Some(CodeRow {
         strategy: Strategy::parse(&strategy)
             .with_context(|| format!("stored strategy {strategy}"))?,
-        sent_to: r.try_get("code_identifier")?,
-        attempts: r.try_get("code_attempts")?,
-        state: code_state(&r.try_get::<String, _>("code_status")?)?,
-        expire_at: r.try_get("code_expire_at")?,
+        sent_to: r.get("code_identifier")?,
+        attempts: r.get("code_attempts")?,
+        state: code_state(&r.get::<_, String>("code_status")?)?,
+        expire_at: r.get("code_expire_at")?,
         delivery: delivery.as_deref().map(delivery_status),
     }))
 }
 
-async fn load_sign_up(
-    conn: &mut SqliteConnection,
-    id: &str,
-) -> Result<Option<SignUpRow>, StoreError> {
-    let query = format!(
+fn load_sign_up(c: &Connection, id: &str) -> Result<Option<SignUpRow>, StoreError> {
+    let mut statement = c.prepare_cached(&format!(
         "SELECT s.id, s.client_id, s.kind, s.identifier, s.status, s.created_user_id,
            s.created_session_id, s.abandon_at, {CODE_COLUMNS}
          FROM sign_ups s LEFT JOIN codes k ON k.owner_id = s.id WHERE s.id = ?"
-    );
-    let Some(r) = sqlx::query(&query)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-    else {
+    ))?;
+    let mut rows = statement.query([id])?;
+    let Some(r) = rows.next()? else {
         return Ok(None);
     };
-    let kind: String = r.try_get("kind")?;
-    let status: String = r.try_get("status")?;
+    let kind: String = r.get("kind")?;
+    let status: String = r.get("status")?;
     Ok(Some(SignUpRow {
-        id: r.try_get("id")?,
-        client_id: r.try_get("client_id")?,
-        identifier: Identifier::from_stored(&kind, r.try_get("identifier")?),
+        id: r.get("id")?,
+        client_id: r.get("client_id")?,
+        identifier: Identifier::from_stored(&kind, r.get("identifier")?),
         status: if status == "complete" {
             SignUpStatus::Complete
         } else {
             SignUpStatus::MissingRequirements
         },
-        created_user_id: r.try_get("created_user_id")?,
-        created_session_id: r.try_get("created_session_id")?,
-        abandon_at: r.try_get("abandon_at")?,
-        code: code_of(&r)?,
+        created_user_id: r.get("created_user_id")?,
+        created_session_id: r.get("created_session_id")?,
+        abandon_at: r.get("abandon_at")?,
+        code: code_of(r)?,
     }))
 }
 
-async fn load_sign_in(
-    conn: &mut SqliteConnection,
-    id: &str,
-) -> Result<Option<SignInRow>, StoreError> {
-    let query = format!(
+fn load_sign_in(c: &Connection, id: &str) -> Result<Option<SignInRow>, StoreError> {
+    let mut statement = c.prepare_cached(&format!(
         "SELECT s.id, s.client_id, s.identifier, s.user_id, s.status, s.created_session_id,
            s.abandon_at, {CODE_COLUMNS}
          FROM sign_ins s LEFT JOIN codes k ON k.owner_id = s.id WHERE s.id = ?"
-    );
-    let Some(r) = sqlx::query(&query)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-    else {
+    ))?;
+    let mut rows = statement.query([id])?;
+    let Some(r) = rows.next()? else {
         return Ok(None);
     };
-    let identifier: String = r.try_get("identifier")?;
+    let identifier: String = r.get("identifier")?;
     let kind = if identifier.contains('@') {
         "email"
     } else {
         "phone"
     };
-    let status: String = r.try_get("status")?;
-    let user_id: String = r.try_get("user_id")?;
-    let factors = load_user(conn, &user_id)
-        .await?
-        .map(|u| u.identifiers)
-        .unwrap_or_default();
-    Ok(Some(SignInRow {
-        factors,
-        id: r.try_get("id")?,
-        client_id: r.try_get("client_id")?,
+    let status: String = r.get("status")?;
+    let user_id: String = r.get("user_id")?;
+    let row = SignInRow {
+        factors: Vec::new(),
+        id: r.get("id")?,
+        client_id: r.get("client_id")?,
         identifier: Identifier::from_stored(kind, identifier),
         user_id,
         status: if status == "complete" {
@@ -901,15 +910,19 @@ async fn load_sign_in(
         } else {
             SignInStatus::NeedsFirstFactor
         },
-        created_session_id: r.try_get("created_session_id")?,
-        abandon_at: r.try_get("abandon_at")?,
-        code: code_of(&r)?,
-    }))
+        created_session_id: r.get("created_session_id")?,
+        abandon_at: r.get("abandon_at")?,
+        code: code_of(r)?,
+    };
+    let factors = load_user(c, &row.user_id)?
+        .map(|u| u.identifiers)
+        .unwrap_or_default();
+    Ok(Some(SignInRow { factors, ..row }))
 }
 
-async fn load_user(conn: &mut SqliteConnection, id: &str) -> Result<Option<UserRow>, StoreError> {
+fn load_user(c: &Connection, id: &str) -> Result<Option<UserRow>, StoreError> {
     // The user and its identifiers in one statement: one row per identifier (a user has one).
-    let rows = sqlx::query(
+    let mut statement = c.prepare_cached(
         "SELECT u.id, u.last_sign_in_at, u.created_at, u.updated_at,
            i.id AS identifier_id, i.kind, i.value, i.created_at AS identifier_created_at,
            f.locked_until
@@ -917,64 +930,68 @@ async fn load_user(conn: &mut SqliteConnection, id: &str) -> Result<Option<UserR
            LEFT JOIN user_identifiers i ON i.user_id = u.id
            LEFT JOIN identifier_failures f ON f.identifier = i.value
          WHERE u.id = ? ORDER BY i.created_at, i.id",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let Some(r) = rows.first() else {
-        return Ok(None);
-    };
-    let mut identifiers = Vec::with_capacity(rows.len());
-    let mut locked_until: Option<i64> = None;
-    for i in &rows {
-        let Some(identifier_id) = i.try_get::<Option<String>, _>("identifier_id")? else {
+    )?;
+    let mut rows = statement.query([id])?;
+    let mut user: Option<UserRow> = None;
+    while let Some(r) = rows.next()? {
+        let user = match &mut user {
+            Some(user) => user,
+            None => user.insert(UserRow {
+                id: r.get("id")?,
+                last_sign_in_at: r.get("last_sign_in_at")?,
+                created_at: r.get("created_at")?,
+                updated_at: r.get("updated_at")?,
+                identifiers: Vec::with_capacity(1),
+                locked_until: None,
+            }),
+        };
+        let Some(identifier_id) = r.get::<_, Option<String>>("identifier_id")? else {
             continue;
         };
-        let kind: String = i.try_get("kind")?;
-        identifiers.push(IdentifierRow {
+        let kind: String = r.get("kind")?;
+        user.identifiers.push(IdentifierRow {
             id: identifier_id,
             kind: if kind == "email" {
                 IdentifierKind::Email
             } else {
                 IdentifierKind::Phone
             },
-            value: i.try_get("value")?,
-            created_at: i.try_get("identifier_created_at")?,
+            value: r.get("value")?,
+            created_at: r.get("identifier_created_at")?,
         });
-        let until: Option<i64> = i.try_get("locked_until")?;
-        locked_until = locked_until.max(until);
+        user.locked_until = user.locked_until.max(r.get("locked_until")?);
     }
-    Ok(Some(UserRow {
-        id: r.try_get("id")?,
-        last_sign_in_at: r.try_get("last_sign_in_at")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-        identifiers,
-        locked_until,
-    }))
+    Ok(user)
 }
 
-fn client_row(r: &sqlx::sqlite::SqliteRow) -> ClientRow {
-    ClientRow {
-        id: r.get("id"),
-        sign_up_id: r.get("sign_up_id"),
-        sign_in_id: r.get("sign_in_id"),
-        last_active_session_id: r.get("last_active_session_id"),
-        created_at: r.get("created_at"),
-        updated_at: r.get("updated_at"),
-    }
+/// The columns [`client_row`] reads.
+const CLIENT_COLUMNS: &str =
+    "id, sign_up_id, sign_in_id, last_active_session_id, created_at, updated_at";
+
+fn client_row(r: &Row<'_>) -> rusqlite::Result<ClientRow> {
+    Ok(ClientRow {
+        id: r.get("id")?,
+        sign_up_id: r.get("sign_up_id")?,
+        sign_in_id: r.get("sign_in_id")?,
+        last_active_session_id: r.get("last_active_session_id")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+    })
 }
 
-fn session_row(r: &sqlx::sqlite::SqliteRow) -> Result<SessionRow, StoreError> {
-    let status: String = r.try_get("status")?;
+/// The columns [`session_row`] reads.
+const SESSION_COLUMNS: &str =
+    "id, client_id, user_id, status, last_active_at, abandon_at, created_at, updated_at";
+
+fn session_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
     Ok(SessionRow {
-        id: r.try_get("id")?,
-        client_id: r.try_get("client_id")?,
-        user_id: r.try_get("user_id")?,
-        status: session_status(&status),
-        last_active_at: r.try_get("last_active_at")?,
-        abandon_at: r.try_get("abandon_at")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
+        id: r.get("id")?,
+        client_id: r.get("client_id")?,
+        user_id: r.get("user_id")?,
+        status: session_status(&r.get::<_, String>("status")?),
+        last_active_at: r.get("last_active_at")?,
+        abandon_at: r.get("abandon_at")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
     })
 }
