@@ -19,16 +19,27 @@ struct App {
 }
 
 impl App {
-    fn start(backend_url: &str) -> Self {
-        let child = Command::new(env!("CARGO_BIN_EXE_otp-app"))
+    /// Starts the app; what it prints goes to `target/screenshots/<name>.log`, shown if its
+    /// window never comes.
+    fn start(backend_url: &str, name: &str) -> Self {
+        let log_path = screenshot_dir().join(format!("{name}.log"));
+        let log = std::fs::File::create(&log_path).expect("app log");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_otp-app"))
             .env("OTP_API_URL", backend_url)
             // Where `asset!()` finds the stylesheet when the binary runs outside `cargo run`.
             .env("CARGO_MANIFEST_DIR", env!("CARGO_MANIFEST_DIR"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(log.try_clone().expect("app log"))
+            .stderr(log)
             .spawn()
             .expect("the app starts");
-        let window = wait_for("the app window", Duration::from_secs(60), || {
+        // A first WebKit start on a busy new machine can be slow; an exit is reported at once.
+        let window = try_wait(Duration::from_secs(120), || {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "the app exited ({status}) before showing its window:\n{}",
+                    std::fs::read_to_string(&log_path).unwrap_or_default()
+                );
+            }
             let out = Command::new("xdotool")
                 .args(["search", "--name", TITLE])
                 .output()
@@ -37,6 +48,12 @@ impl App {
                 .lines()
                 .next()
                 .map(str::to_owned)
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "timed out waiting for the app window; the app printed:\n{}",
+                std::fs::read_to_string(&log_path).unwrap_or_default()
+            )
         });
         // Give the webview time to load and paint, and the store time to restore.
         std::thread::sleep(Duration::from_secs(3));
@@ -76,15 +93,20 @@ fn xdotool(args: &[&str]) {
 
 fn screenshot(name: &str) {
     std::thread::sleep(Duration::from_millis(700));
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-    std::fs::create_dir_all(&dir).expect("screenshot dir");
-    let path = dir.join(format!("{name}.png"));
+    let path = screenshot_dir().join(format!("{name}.png"));
     let status = Command::new("import")
         .args(["-window", "root"])
         .arg(&path)
         .status()
         .expect("import runs");
     assert!(status.success(), "screenshot {name}");
+}
+
+/// `target/screenshots/`, created if needed.
+fn screenshot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
 }
 
 /// Polls `f` until it returns something, or fails after `timeout` naming what was awaited.
@@ -169,7 +191,7 @@ async fn a_user_signs_up_stays_signed_in_across_a_restart_signs_out_and_signs_in
         .expect("attempt");
 
     // 1. Sign up with a phone number, from the keyboard only.
-    let app = App::start(&url);
+    let app = App::start(&url, "app-1-first-start");
     screenshot("1-sign-up");
     // On a new machine the first webview can take a while to load: if the keys were typed
     // before the page was there, nothing was sent; select all and type again.
@@ -189,7 +211,7 @@ async fn a_user_signs_up_stays_signed_in_across_a_restart_signs_out_and_signs_in
 
     // 2. Quit and start again: still signed in, from the keychain.
     app.quit();
-    let app = App::start(&url);
+    let app = App::start(&url, "app-2-restart");
     screenshot("4-signed-in-after-restart");
     let again = keychain_session(&url).expect("the keychain still holds a live session");
     assert_eq!(again.id, session.id);

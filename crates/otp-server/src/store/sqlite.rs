@@ -1,13 +1,16 @@
 //! The SQLite store: WAL mode, one `BEGIN IMMEDIATE` write transaction per operation that
 //! checks then changes, so concurrent requests are serialized exactly where the policy needs it.
 //!
-//! SQLite runs in this process, so it is called directly (rusqlite), on the request's own
-//! thread: an operation is one hop, whatever its number of statements, and every statement is
-//! prepared once per connection. (Through sqlx, each statement was a round trip to a connection
-//! worker thread: 15 times fewer commits per second on the same machine; docs/benchmarks.md.)
-//! One connection writes, behind a lock, so that writers of this process queue in order instead
-//! of sleeping in SQLite's busy handler; reads use a small set of read-only connections, which
-//! WAL lets read while the writer writes. Migrations stay with sqlx's migrator.
+//! SQLite runs in this process, so it is called directly (rusqlite) on the request's own thread,
+//! with every statement prepared once per connection: an operation takes tens of microseconds,
+//! less than handing it to another thread would cost. (Through sqlx, each statement was a round
+//! trip to a connection worker thread; with `block_in_place`, each operation was a thread
+//! handoff: docs/benchmarks.md has both measured.) One connection writes, behind a lock, so that
+//! writers of this process queue in order instead of sleeping in SQLite's busy handler; reads use
+//! a small set of read-only connections, which WAL lets read while the writer writes. A commit
+//! only appends to the WAL; the one slow step, the checkpoint that copies the WAL into the
+//! database and syncs it, runs on a thread of its own ([`checkpointer`]), never in a request.
+//! Migrations stay with sqlx's migrator.
 
 use super::*;
 use crate::otp::{self, StoredCode};
@@ -19,6 +22,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, Trans
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -40,10 +45,17 @@ struct Inner {
     writer: Mutex<Connection>,
     /// Idle read-only connections (at most one per thread that reads at the same time).
     readers: Mutex<Vec<Connection>>,
+    /// Commits so far, to wake the checkpointer every [`CHECKPOINT_EVERY`].
+    commits: AtomicU64,
+    /// Wakes the [`checkpointer`] thread; it ends when the store is dropped.
+    checkpoint: SyncSender<()>,
 }
 
 /// How long a connection waits for another process's lock before it fails.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Commits between two checkpoints: a few hundred keeps the WAL within a few megabytes.
+const CHECKPOINT_EVERY: u64 = 256;
 
 /// Distinct statements the store prepares on one connection (all of them stay prepared).
 const STATEMENT_CACHE: usize = 64;
@@ -81,20 +93,10 @@ fn open(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    // Pages are read from the mapped file, not copied in by a system call each: a read-only
+    // connection's cache is void whenever the writer has committed, so it reads pages often.
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
-}
-
-/// Runs `f`, which blocks on SQLite, from async code. On a multi-threaded runtime the worker
-/// first hands its other tasks to another thread ([`tokio::task::block_in_place`]); elsewhere (a
-/// test's single-threaded runtime) it just runs. Either way it is one hop per operation, not one
-/// per statement.
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    match Handle::try_current().map(|h| h.runtime_flavor()) {
-        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
-        _ => f(),
-    }
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -129,12 +131,22 @@ impl SqliteStore {
         migrate(&options).await?;
         restrict_to_owner(&path)?;
         let writer = open(&path, false).with_context(|| format!("opening {url}"))?;
+        // Commits never checkpoint: the checkpointer does, off the requests' path.
+        writer.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpoints = open(&path, false).with_context(|| format!("opening {url}"))?;
+        let (checkpoint, wake) = sync_channel(1);
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpointer(&checkpoints, &wake))
+            .context("starting the checkpoint thread")?;
         Ok(Self {
             inner: Arc::new(Inner {
                 options,
                 path,
                 writer: Mutex::new(writer),
                 readers: Mutex::default(),
+                commits: AtomicU64::new(0),
+                checkpoint,
             }),
         })
     }
@@ -146,7 +158,7 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        blocking(|| {
+        let out = {
             // A panic inside a transaction rolled it back while unwinding: the connection is sound.
             let mut conn = self
                 .inner
@@ -156,8 +168,15 @@ impl SqliteStore {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let out = f(&tx)?;
             tx.commit()?;
-            Ok(out)
-        })
+            out
+        };
+        if self.inner.commits.fetch_add(1, Ordering::Relaxed) % CHECKPOINT_EVERY
+            == CHECKPOINT_EVERY - 1
+        {
+            // Full means a checkpoint is already due: nothing to add.
+            let _ = self.inner.checkpoint.try_send(());
+        }
+        Ok(out)
     }
 
     /// Runs `f` in a read transaction on a read-only connection: the statements of one
@@ -166,7 +185,7 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        blocking(|| {
+        {
             let idle = self
                 .inner
                 .readers
@@ -189,7 +208,18 @@ impl SqliteStore {
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(conn);
             out
-        })
+        }
+    }
+}
+
+/// Copies the WAL into the database each time a writer asks, until the store is dropped. A
+/// passive checkpoint waits for no one: readers and the writer go on meanwhile, and the WAL
+/// starts over once everything in it is in the database.
+fn checkpointer(conn: &Connection, wake: &Receiver<()>) {
+    while wake.recv().is_ok() {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "SQLite checkpoint failed; the next one will retry");
+        }
     }
 }
 

@@ -87,9 +87,14 @@ async fn two_concurrent_correct_attempts_create_exactly_one_session() {
     for a in attempts {
         match a.await.expect("task") {
             Ok(_) => ok += 1,
-            Err(e) => assert_eq!(
-                e.code().map(|c| c.as_str()),
-                Some("verification_already_verified")
+            // The loser was judged after the winner (the code is used), or arrived after the
+            // winner's sign-in had replaced the device's token (the old token names nothing).
+            Err(e) => assert!(
+                matches!(
+                    e.code().map(|c| c.as_str()),
+                    Some("verification_already_verified" | "resource_not_found")
+                ),
+                "{e}"
             ),
         }
     }
