@@ -2,15 +2,15 @@
 //! checks then changes, so concurrent requests are serialized exactly where the policy needs it.
 //!
 //! SQLite runs in this process, so it is called directly (rusqlite) on the request's own thread,
-//! with every statement prepared once per connection: an operation takes tens of microseconds,
-//! less than handing it to another thread would cost. (Through sqlx, each statement was a round
-//! trip to a connection worker thread; with `block_in_place`, each operation was a thread
-//! handoff: docs/benchmarks.md has both measured.) One connection writes, behind a lock, so that
-//! writers of this process queue in order instead of sleeping in SQLite's busy handler; reads use
-//! a small set of read-only connections, which WAL lets read while the writer writes. A commit
-//! only appends to the WAL; the checkpoint that copies the WAL into the database and syncs it
-//! runs on a thread of its own ([`checkpointer`]), not in a request.
-//! Migrations stay with sqlx's migrator.
+//! on one connection behind a lock, with every statement prepared once: an operation takes tens
+//! of microseconds, less than handing it to another thread would cost, and finds its pages in
+//! the connection's cache (a second connection's cache is void after every commit of the first).
+//! docs/benchmarks.md has the designs this one replaced, measured: sqlx (a round trip to a worker
+//! thread per statement), `block_in_place` (a thread handoff per operation), read-only
+//! connections beside the writer. The lock also queues this process's writers in order instead
+//! of letting them collide on SQLite's own lock, whose busy handler sleeps for milliseconds.
+//! A commit only appends to the WAL; the checkpoint that copies the WAL into the database and
+//! syncs it runs on a thread of its own ([`checkpointer`]). Migrations stay with sqlx's migrator.
 
 use super::*;
 use crate::otp::{self, StoredCode};
@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
 /// The SQLite-backed store. Cheap to clone.
@@ -37,14 +37,8 @@ pub struct SqliteStore {
 struct Inner {
     /// For the migrator.
     options: SqliteConnectOptions,
-    /// The database file.
-    path: PathBuf,
-    /// The one connection that writes. SQLite has one writer at a time: writers of this process
-    /// queue on this lock, in order, instead of colliding on the database lock, where SQLite's
-    /// busy handler would put them to sleep for milliseconds at a time.
-    writer: Mutex<Connection>,
-    /// Idle read-only connections (at most one per thread that reads at the same time).
-    readers: Mutex<Vec<Connection>>,
+    /// The connection every operation runs on, one at a time.
+    connection: Mutex<Connection>,
     /// Commits so far, to wake the checkpointer every [`CHECKPOINT_EVERY`].
     commits: AtomicU64,
     /// Wakes the [`checkpointer`] thread; it ends when the store is dropped.
@@ -54,7 +48,7 @@ struct Inner {
 /// How long a connection waits for another process's lock before it fails.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Commits between two checkpoints: a few hundred keeps the WAL within a few megabytes.
+/// Commits between two checkpoints: a few hundred keep the WAL within tens of megabytes.
 const CHECKPOINT_EVERY: u64 = 256;
 
 /// Distinct statements the store prepares on one connection (all of them stay prepared).
@@ -79,22 +73,15 @@ fn restrict_to_owner(db: &Path) -> anyhow::Result<()> {
 }
 
 /// Opens a connection with the server's settings (the journal mode, WAL, is the database's own,
-/// set by [`SqliteStore::connect`]).
-fn open(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
-    let flags = if read_only {
-        OpenFlags::SQLITE_OPEN_READ_ONLY
-    } else {
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-    };
+/// set by the migrator).
+fn open(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
-        flags | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
-    // Pages are read from the mapped file, not copied in by a system call each: a read-only
-    // connection's cache is void whenever the writer has committed, so it reads pages often.
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
 }
@@ -130,16 +117,14 @@ impl SqliteStore {
         // The migrator creates the file and switches it to WAL (which the file remembers).
         migrate(&options).await?;
         restrict_to_owner(&path)?;
-        let writer = open(&path, false).with_context(|| format!("opening {url}"))?;
-        // Commits never checkpoint: the checkpointer does, off the requests' path.
-        writer.pragma_update(None, "wal_autocheckpoint", 0)?;
-        let checkpoints = open(&path, false).with_context(|| format!("opening {url}"))?;
+        let connection = open(&path).with_context(|| format!("opening {url}"))?;
+        // Commits never checkpoint: the checkpointer does, on its own connection.
+        connection.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpoints = open(&path).with_context(|| format!("opening {url}"))?;
         let (checkpoint, wake) = sync_channel(1);
         let inner = Arc::new(Inner {
             options,
-            path,
-            writer: Mutex::new(writer),
-            readers: Mutex::default(),
+            connection: Mutex::new(connection),
             commits: AtomicU64::new(0),
             checkpoint,
         });
@@ -151,25 +136,14 @@ impl SqliteStore {
         Ok(Self { inner })
     }
 
-    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`: it takes the write lock at once, so
-    /// two transactions never both read and then fail to upgrade half-way through), committed
-    /// if `f` succeeds and rolled back otherwise.
+    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`: it takes the database's write lock at
+    /// once, so another process sharing the file cannot make it fail half-way), committed if
+    /// `f` succeeds and rolled back otherwise.
     fn write<T>(
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let out = {
-            // A panic inside a transaction rolled it back while unwinding: the connection is sound.
-            let mut conn = self
-                .inner
-                .writer
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = f(&tx)?;
-            tx.commit()?;
-            out
-        };
+        let out = in_transaction(&mut self.inner.lock(), TransactionBehavior::Immediate, f)?;
         if self.inner.commits.fetch_add(1, Ordering::Relaxed) % CHECKPOINT_EVERY
             == CHECKPOINT_EVERY - 1
         {
@@ -179,51 +153,50 @@ impl SqliteStore {
         Ok(out)
     }
 
-    /// Runs `f` in a read transaction on a read-only connection: the statements of one
-    /// operation see one snapshot.
+    /// Runs `f` in a read transaction: the statements of one operation see one snapshot.
     fn read<T>(
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        {
-            let idle = self
-                .inner
-                .readers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .pop();
-            let mut conn = match idle {
-                Some(conn) => conn,
-                None => open(&self.inner.path, true)?,
-            };
-            let out = (|| {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-                let out = f(&tx)?;
-                tx.commit()?;
-                Ok(out)
-            })();
-            self.inner
-                .readers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(conn);
-            out
-        }
+        in_transaction(&mut self.inner.lock(), TransactionBehavior::Deferred, f)
     }
+}
+
+impl Inner {
+    /// The connection, once no other operation uses it. (A panic inside a transaction rolled it
+    /// back while unwinding: the connection is sound even if the lock is poisoned.)
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Runs `f` in a transaction of `behavior` on `conn`: committed if `f` succeeds, rolled back
+/// otherwise.
+fn in_transaction<T>(
+    conn: &mut Connection,
+    behavior: TransactionBehavior,
+    f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let tx = conn.transaction_with_behavior(behavior)?;
+    let out = f(&tx)?;
+    tx.commit()?;
+    Ok(out)
 }
 
 /// Copies the WAL into the database each time a writer asks, until the store is dropped.
 ///
 /// The WAL can only start over once all of it is in the database, which a checkpoint running
 /// beside busy writers never sees: the WAL would grow without end (measured: 760 MB in 7 s of
-/// load). So each round copies what is there without stopping anyone, then holds the writer's
+/// load). So each round copies what is there without stopping anyone, then holds the store's
 /// lock only to copy the few frames committed meanwhile; the next commit starts the WAL over.
 fn checkpointer(conn: &Connection, wake: &Receiver<()>, store: &Weak<Inner>) {
     let checkpoint = || conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
     while wake.recv().is_ok() {
         let Some(inner) = store.upgrade() else { return };
         let done = checkpoint().and_then(|()| {
-            let _writer = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            let _store = inner.lock();
             checkpoint()
         });
         if let Err(e) = done {
