@@ -5,7 +5,7 @@ import os
 import sys
 
 out, rate = sys.argv[1], float(sys.argv[2])
-COMMITS_PER_FLOW = 4  # client + sign-up, prepare, attempt, (the outbox read is a read)
+COMMITS_PER_FLOW = 3  # sign-up (with its new client), prepare, attempt; the outbox read is a read
 
 
 def load(path):

@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::ids::new_id;
 use crate::routes::code::SendContext;
 use crate::state::AppState;
-use crate::store::ClientRow;
+use crate::store::{ClientKey, ClientRow};
 use crate::tokens::ClientToken;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -79,6 +79,20 @@ pub struct ClientCtx {
     pub token: ClientToken,
     /// How the token travels: `Authorization` header or cookie.
     pub transport: Transport,
+    /// For a client not stored yet ([`ClientAuth::or_new`]): the hash of its token, for the
+    /// request's first write to store it.
+    unsaved_token_hash: Option<Vec<u8>>,
+}
+
+impl ClientCtx {
+    /// The client, for a store operation that creates something for it (and stores it first if
+    /// it is new).
+    pub fn key(&self) -> ClientKey<'_> {
+        ClientKey {
+            id: &self.client.id,
+            new_token_hash: self.unsaved_token_hash.as_deref(),
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for ClientAuth {
@@ -97,6 +111,7 @@ impl FromRequestParts<AppState> for ClientAuth {
             client,
             token,
             transport,
+            unsaved_token_hash: None,
         });
         Ok(Self(ctx, transport))
     }
@@ -115,6 +130,30 @@ impl ClientAuth {
             .await?;
         Ok(ClientCtx {
             client,
+            token,
+            transport: self.1,
+            unsaved_token_hash: None,
+        })
+    }
+
+    /// The caller's client, or a new one that the request's first write stores with what it
+    /// creates ([`ClientCtx::key`]): a request that fails leaves no client behind.
+    pub fn or_new(self, state: &AppState) -> Result<ClientCtx, ApiError> {
+        if let Some(ctx) = self.0 {
+            return Ok(ctx);
+        }
+        let token = ClientToken::generate()?;
+        let now = state.now();
+        Ok(ClientCtx {
+            client: ClientRow {
+                id: new_id("client")?,
+                sign_up_id: None,
+                sign_in_id: None,
+                last_active_session_id: None,
+                created_at: now,
+                updated_at: now,
+            },
+            unsaved_token_hash: Some(token.hash()),
             token,
             transport: self.1,
         })

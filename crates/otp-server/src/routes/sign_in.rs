@@ -31,14 +31,14 @@ pub async fn create_sign_in(
         .user_by_identifier(&identifier)
         .await?
         .ok_or(ApiError::IdentifierNotFound)?;
-    let ctx = auth.or_create(&state).await?;
+    let ctx = auth.or_new(&state)?;
     let id = new_id("sia")?;
     let now = state.now();
     state
         .store
         .create_sign_in(
             &id,
-            &ctx.client.id,
+            ctx.key(),
             &identifier,
             &user.id,
             now,

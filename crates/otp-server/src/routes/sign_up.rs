@@ -41,14 +41,14 @@ pub async fn create_sign_up(
             });
         }
     };
-    let ctx = auth.or_create(&state).await?;
+    let ctx = auth.or_new(&state)?;
     let id = new_id("sua")?;
     let now = state.now();
     state
         .store
         .create_sign_up(
             &id,
-            &ctx.client.id,
+            ctx.key(),
             &identifier,
             now,
             now + state.config.policy.attempt_ttl_ms(),

@@ -49,12 +49,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// The client with everything needed to render it.
     async fn client_state(&self, client_id: &str) -> Result<ClientState, StoreError>;
 
-    /// Stores a new sign-up and makes it the client's current one; refuses an identifier that
-    /// already belongs to a user.
+    /// Stores a new sign-up and makes it the client's current one (storing the client first if
+    /// it is new); refuses an identifier that already belongs to a user.
     async fn create_sign_up(
         &self,
         id: &str,
-        client_id: &str,
+        client: ClientKey<'_>,
         identifier: &Identifier,
         now: i64,
         abandon_at: i64,
@@ -68,11 +68,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<Option<UserRow>, StoreError>;
     /// A user by id.
     async fn user(&self, id: &str) -> Result<Option<UserRow>, StoreError>;
-    /// Stores a new sign-in and makes it the client's current one.
+    /// Stores a new sign-in and makes it the client's current one (storing the client first if
+    /// it is new).
     async fn create_sign_in(
         &self,
         id: &str,
-        client_id: &str,
+        client: ClientKey<'_>,
         identifier: &Identifier,
         user_id: &str,
         now: i64,
@@ -264,6 +265,17 @@ pub struct ClientRow {
     pub created_at: i64,
     /// Last change.
     pub updated_at: i64,
+}
+
+/// The device a sign-up or sign-in is created for: stored already, or new and stored in the same
+/// transaction, so that a request that fails leaves no client behind and a flow's first request
+/// commits once.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientKey<'a> {
+    /// `client_…`.
+    pub id: &'a str,
+    /// For a client not stored yet: the hash of its token.
+    pub new_token_hash: Option<&'a [u8]>,
 }
 
 /// The current code of a sign-up or sign-in (the hash stays inside the store).

@@ -84,15 +84,8 @@ impl Store for PgStore {
         token_hash: &[u8],
         now: i64,
     ) -> Result<ClientRow, StoreError> {
-        sqlx::query(
-            "INSERT INTO clients (id, token_hash, created_at, updated_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(id)
-        .bind(token_hash)
-        .bind(now)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+        let mut conn = self.pool.acquire().await?;
+        insert_client(&mut conn, id, token_hash, now).await?;
         Ok(ClientRow {
             id: id.to_owned(),
             sign_up_id: None,
@@ -164,11 +157,12 @@ impl Store for PgStore {
     async fn create_sign_up(
         &self,
         id: &str,
-        client_id: &str,
+        client: ClientKey<'_>,
         identifier: &Identifier,
         now: i64,
         abandon_at: i64,
     ) -> Result<(), StoreError> {
+        let client_id = client.id;
         let mut tx = self.pool.begin().await?;
         let taken = sqlx::query("SELECT 1 FROM user_identifiers WHERE value = $1")
             .bind(identifier.as_str())
@@ -176,6 +170,9 @@ impl Store for PgStore {
             .await?;
         if taken.is_some() {
             return Err(StoreError::IdentifierExists);
+        }
+        if let Some(token_hash) = client.new_token_hash {
+            insert_client(&mut tx, client_id, token_hash, now).await?;
         }
         sqlx::query(
             "INSERT INTO sign_ups (id, client_id, kind, identifier, status, created_at, updated_at, abandon_at)
@@ -233,13 +230,17 @@ impl Store for PgStore {
     async fn create_sign_in(
         &self,
         id: &str,
-        client_id: &str,
+        client: ClientKey<'_>,
         identifier: &Identifier,
         user_id: &str,
         now: i64,
         abandon_at: i64,
     ) -> Result<(), StoreError> {
+        let client_id = client.id;
         let mut tx = self.pool.begin().await?;
+        if let Some(token_hash) = client.new_token_hash {
+            insert_client(&mut tx, client_id, token_hash, now).await?;
+        }
         sqlx::query(
             "INSERT INTO sign_ins (id, client_id, identifier, user_id, status, created_at, updated_at, abandon_at)
              VALUES ($1, $2, $3, $4, 'needs_first_factor', $5, $6, $7)",
@@ -668,6 +669,24 @@ impl Store for PgStore {
             .await?;
         Ok(())
     }
+}
+
+async fn insert_client(
+    conn: &mut PgConnection,
+    id: &str,
+    token_hash: &[u8],
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO clients (id, token_hash, created_at, updated_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(token_hash)
+    .bind(now)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Creates the user (sign-up), the session, and moves the client to its new token.

@@ -242,13 +242,7 @@ impl Store for SqliteStore {
         token_hash: &[u8],
         now: i64,
     ) -> Result<ClientRow, StoreError> {
-        self.write(|tx| {
-            tx.prepare_cached(
-                "INSERT INTO clients (id, token_hash, created_at, updated_at) VALUES (?, ?, ?, ?)",
-            )?
-            .execute(params![id, token_hash, now, now])?;
-            Ok(())
-        })?;
+        self.write(|tx| insert_client(tx, id, token_hash, now))?;
         Ok(ClientRow {
             id: id.to_owned(),
             sign_up_id: None,
@@ -314,17 +308,21 @@ impl Store for SqliteStore {
     async fn create_sign_up(
         &self,
         id: &str,
-        client_id: &str,
+        client: ClientKey<'_>,
         identifier: &Identifier,
         now: i64,
         abandon_at: i64,
     ) -> Result<(), StoreError> {
+        let client_id = client.id;
         self.write(|tx| {
             let taken = tx
                 .prepare_cached("SELECT 1 FROM user_identifiers WHERE value = ?")?
                 .exists([identifier.as_str()])?;
             if taken {
                 return Err(StoreError::IdentifierExists);
+            }
+            if let Some(token_hash) = client.new_token_hash {
+                insert_client(tx, client_id, token_hash, now)?;
             }
             tx.prepare_cached(
                 "INSERT INTO sign_ups (id, client_id, kind, identifier, status, created_at, updated_at, abandon_at)
@@ -376,13 +374,17 @@ impl Store for SqliteStore {
     async fn create_sign_in(
         &self,
         id: &str,
-        client_id: &str,
+        client: ClientKey<'_>,
         identifier: &Identifier,
         user_id: &str,
         now: i64,
         abandon_at: i64,
     ) -> Result<(), StoreError> {
+        let client_id = client.id;
         self.write(|tx| {
+            if let Some(token_hash) = client.new_token_hash {
+                insert_client(tx, client_id, token_hash, now)?;
+            }
             tx.prepare_cached(
                 "INSERT INTO sign_ins (id, client_id, identifier, user_id, status, created_at, updated_at, abandon_at)
                  VALUES (?, ?, ?, ?, 'needs_first_factor', ?, ?, ?)",
@@ -745,6 +747,19 @@ impl Store for SqliteStore {
             Ok(())
         })
     }
+}
+
+fn insert_client(
+    tx: &Transaction<'_>,
+    id: &str,
+    token_hash: &[u8],
+    now: i64,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO clients (id, token_hash, created_at, updated_at) VALUES (?, ?, ?, ?)",
+    )?
+    .execute(params![id, token_hash, now, now])?;
+    Ok(())
 }
 
 /// Creates the user (sign-up), the session, and moves the client to its new token.

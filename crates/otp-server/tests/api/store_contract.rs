@@ -42,6 +42,7 @@ contract!(
     two_concurrent_sign_ups_create_one_user,
     each_outbox_message_goes_to_one_worker,
     keys_are_created_once,
+    a_new_client_is_stored_with_what_it_creates_or_not_at_all,
 );
 
 fn phone() -> Identifier {
@@ -65,9 +66,17 @@ async fn client(store: &SharedStore, n: u8) -> ClientRow {
         .expect("client")
 }
 
+/// A client stored already.
+fn stored(id: &str) -> ClientKey<'_> {
+    ClientKey {
+        id,
+        new_token_hash: None,
+    }
+}
+
 async fn sign_up_with_code(store: &SharedStore, client_id: &str, id: &str) {
     store
-        .create_sign_up(id, client_id, &phone(), NOW, NOW + 86_400_000)
+        .create_sign_up(id, stored(client_id), &phone(), NOW, NOW + 86_400_000)
         .await
         .expect("sign-up");
     prepare(store, id, NOW).await.expect("prepare");
@@ -176,7 +185,7 @@ async fn every_object_round_trips(store: SharedStore) {
     );
     // Sign-in, touch, end.
     store
-        .create_sign_in("sia_1", &c.id, &id, &user.id, NOW, NOW + 1)
+        .create_sign_in("sia_1", stored(&c.id), &id, &user.id, NOW, NOW + 1)
         .await
         .expect("sign-in");
     let sign_in = store
@@ -304,7 +313,7 @@ async fn wrong_attempts_count_and_void_the_code(store: SharedStore) {
 async fn send_limits_count_per_scope(store: SharedStore) {
     let c = client(&store, 1).await;
     store
-        .create_sign_up("sua_1", &c.id, &phone(), NOW, NOW + 1)
+        .create_sign_up("sua_1", stored(&c.id), &phone(), NOW, NOW + 1)
         .await
         .expect("sign-up");
     let send = |now: i64, per_hour: u32| {
@@ -448,7 +457,7 @@ async fn two_concurrent_sign_ups_create_one_user(store: SharedStore) {
     let (a, b) = (client(&store, 1).await, client(&store, 2).await);
     sign_up_with_code(&store, &a.id, "sua_a").await;
     store
-        .create_sign_up("sua_b", &b.id, &phone(), NOW, NOW + 1)
+        .create_sign_up("sua_b", stored(&b.id), &phone(), NOW, NOW + 1)
         .await
         .expect("sign-up");
     prepare(&store, "sua_b", NOW).await.expect("prepare");
@@ -478,7 +487,7 @@ async fn two_concurrent_sign_ups_create_one_user(store: SharedStore) {
 async fn each_outbox_message_goes_to_one_worker(store: SharedStore) {
     let c = client(&store, 1).await;
     store
-        .create_sign_up("sua_1", &c.id, &phone(), NOW, NOW + 1)
+        .create_sign_up("sua_1", stored(&c.id), &phone(), NOW, NOW + 1)
         .await
         .expect("sign-up");
     store
@@ -574,5 +583,60 @@ async fn keys_are_created_once(store: SharedStore) {
         store.jwt_keys().await.expect("keys").len(),
         1,
         "one key per generation"
+    );
+}
+
+async fn a_new_client_is_stored_with_what_it_creates_or_not_at_all(store: SharedStore) {
+    let new = |id: &'static str, hash: &'static [u8]| ClientKey {
+        id,
+        new_token_hash: Some(hash),
+    };
+    // A new client signing up: stored with its sign-up, in one transaction.
+    store
+        .create_sign_up("sua_1", new("client_1", &[1; 32]), &phone(), NOW, NOW + 1)
+        .await
+        .expect("sign-up");
+    let c = store
+        .client_by_token(&[1; 32])
+        .await
+        .expect("read")
+        .expect("the new client is stored");
+    assert_eq!(c.sign_up_id.as_deref(), Some("sua_1"));
+    prepare(&store, "sua_1", NOW).await.expect("prepare");
+    let id = phone();
+    let done = store.attempt_code(attempt("sua_1", &id, "client_1", 0, NOW), &right);
+    assert_eq!(done.await.expect("attempt"), Judgement::Correct);
+    // A new client signing in: the same.
+    store
+        .create_sign_in(
+            "sia_1",
+            new("client_2", &[2; 32]),
+            &id,
+            "user_sua_1_0",
+            NOW,
+            NOW + 1,
+        )
+        .await
+        .expect("sign-in");
+    let c = store
+        .client_by_token(&[2; 32])
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(c.sign_in_id.as_deref(), Some("sia_1"));
+    // A refused sign-up (the number has a user now) leaves no client behind.
+    let refused = store
+        .create_sign_up("sua_2", new("client_3", &[3; 32]), &phone(), NOW, NOW + 1)
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::IdentifierExists)),
+        "{refused:?}"
+    );
+    assert!(
+        store
+            .client_by_token(&[3; 32])
+            .await
+            .expect("read")
+            .is_none()
     );
 }
