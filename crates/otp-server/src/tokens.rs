@@ -5,8 +5,8 @@ use crate::store::SharedStore;
 use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ed25519_dalek::{Signer, SigningKey};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -69,7 +69,10 @@ struct Claims<'a> {
 struct LoadedKey {
     generation: i64,
     created_at: i64,
-    encoding: jsonwebtoken::EncodingKey,
+    /// Parsed once: parsing it (and deriving its public half) cost as much as signing.
+    signing: SigningKey,
+    /// The token header naming this key, base64url-encoded: the first part of every token.
+    header: String,
     kid: String,
     public_x: String,
 }
@@ -140,15 +143,16 @@ impl JwtIssuer {
         for row in rows {
             let signing = SigningKey::from_pkcs8_pem(&row.pem)
                 .map_err(|e| anyhow::anyhow!("JWT key {}: {e}", row.generation))?;
-            let der = signing
-                .to_pkcs8_der()
-                .map_err(|e| anyhow::anyhow!("encoding the JWT key: {e}"))?;
             let public = signing.verifying_key();
+            let kid = URL_SAFE_NO_PAD.encode(&Sha256::digest(public.as_bytes())[..16]);
+            let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+            header.kid = Some(kid.clone());
             keys.push(LoadedKey {
                 generation: row.generation,
                 created_at: row.created_at,
-                encoding: jsonwebtoken::EncodingKey::from_ed_der(der.as_bytes()),
-                kid: URL_SAFE_NO_PAD.encode(&Sha256::digest(public.as_bytes())[..16]),
+                header: URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?),
+                signing,
+                kid,
                 public_x: URL_SAFE_NO_PAD.encode(public.as_bytes()),
             });
         }
@@ -170,10 +174,18 @@ impl JwtIssuer {
             nbf: iat,
             exp: iat + self.ttl_secs,
         };
-        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
-        header.kid = Some(key.kid.clone());
-        jsonwebtoken::encode(&header, &claims, &key.encoding)
-            .map_err(|e| anyhow::anyhow!("signing a session token: {e}"))
+        // A JWS in compact form (RFC 7515): header.claims.signature, each base64url. (The same
+        // as `jsonwebtoken::encode`, which parses the key again for every token.)
+        let message = format!(
+            "{}.{}",
+            key.header,
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims)?)
+        );
+        let signature = key.signing.sign(message.as_bytes());
+        Ok(format!(
+            "{message}.{}",
+            URL_SAFE_NO_PAD.encode(signature.to_bytes())
+        ))
     }
 
     /// The JSON Web Key Set (RFC 7517): the signing key, and every older key whose tokens may
