@@ -48,17 +48,9 @@ async fn main() -> anyhow::Result<()> {
             let scratch = dir.join(format!(".otp-commit-rate-{}", std::process::id()));
             std::fs::create_dir_all(&scratch)?;
             let duration = Duration::from_secs_f64(seconds);
-            let direct = otp_load::commit_rate::measure(&scratch, duration).await;
-            let sqlx = otp_load::commit_rate::measure_through_sqlx(&scratch, duration).await;
+            let rate = otp_load::commit_rate::measure(&scratch, duration).await;
             std::fs::remove_dir_all(&scratch)?;
-            println!(
-                "{:.0} commits/s (SQLite called directly: the bound)",
-                direct?
-            );
-            println!(
-                "{:.0} commits/s through sqlx (a thread hop per statement, as the server's store)",
-                sqlx?
-            );
+            println!("{:.0} commits/s", rate?);
         }
     }
     Ok(())
