@@ -6,7 +6,7 @@
 use crate::helpers::*;
 use otp_app::auth::{KeychainTokenStore, TokenStore};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
