@@ -23,6 +23,8 @@ cargo build --profile profiling --locked -p otp-server -p otp-load
 SERVER=$PWD/target/profiling/otp-server
 LOAD=$PWD/target/profiling/otp-load
 TCK=$(getconf CLK_TCK)
+TIMEFORMAT='%U %S'
+CORES=$(nproc)
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -64,14 +66,19 @@ for backend in $BACKENDS; do
     start_server "$backend"
     echo 5 > "/proc/$SPID/clear_refs" 2>/dev/null || true
     t0=$(cpu_ticks "$SPID")
-    "$LOAD" run --url "$SURL" --concurrency "$c" --duration "$DUR" --json "$OUT/ours-$backend-c$c.json" > "$OUT/ours-$backend-c$c.txt"
+    # The load tool's own CPU too (user and system seconds, from bash's `time`): it shares the cores.
+    { time "$LOAD" run --url "$SURL" --concurrency "$c" --duration "$DUR" --json "$OUT/ours-$backend-c$c.json" \
+        > "$OUT/ours-$backend-c$c.txt"; } 2> "$OUT/ours-$backend-c$c.time"
     t1=$(cpu_ticks "$SPID"); hwm=$(hwm_kb "$SPID")
     stop_server
-    python3 - "$OUT/ours-$backend-c$c.json" "$((t1 - t0))" "$TCK" "$hwm" <<'PY'
+    python3 - "$OUT/ours-$backend-c$c.json" "$((t1 - t0))" "$TCK" "$hwm" "$(tail -1 "$OUT/ours-$backend-c$c.time")" <<'PY'
 import json, sys
 path, ticks, tck, hwm = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+load_s = sum(float(x) for x in sys.argv[5].split())
 r = json.load(open(path))
-r["server"] = {"cpu_s": ticks / tck, "cpu_ms_per_flow": ticks / tck * 1000 / max(r["flows"], 1), "vmhwm_kb": hwm}
+flows = max(r["flows"], 1)
+r["server"] = {"cpu_s": ticks / tck, "cpu_ms_per_flow": ticks / tck * 1000 / flows, "vmhwm_kb": hwm}
+r["load_tool"] = {"cpu_s": load_s, "cpu_ms_per_flow": load_s * 1000 / flows}
 json.dump(r, open(path, "w"), indent=2)
 PY
     head -1 "$OUT/ours-$backend-c$c.txt"
@@ -92,4 +99,4 @@ else
   echo "== better-auth peer not installed in $PEER_DIR: skipping the side-by-side run"
 fi
 
-python3 bench/summarize.py "$OUT" $RATE | tee "$OUT/summary.md"
+python3 bench/summarize.py "$OUT" "$RATE" "$CORES" | tee "$OUT/summary.md"

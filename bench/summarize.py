@@ -4,7 +4,7 @@ import json
 import os
 import sys
 
-out, rate = sys.argv[1], float(sys.argv[2])
+out, rate, cores = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 COMMITS_PER_FLOW = 3  # sign-up (with its new client), prepare, attempt; the outbox read is a read
 
 
@@ -13,9 +13,10 @@ def load(path):
 
 
 print("### otp-load against otp-server (sign-up flows)\n")
-print("| backend | concurrency | flows/s | flow p50 ms | flow p99 ms | server CPU ms/flow | peak RSS MiB | errors |")
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-best = 0.0
+print("| backend | concurrency | flows/s | flow p50 ms | flow p99 ms | server CPU ms/flow | load tool CPU ms/flow | "
+      "peak RSS MiB | errors |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+best, best_cpu = 0.0, None
 for path in sorted(glob.glob(f"{out}/ours-*-c*.json")):
     name = os.path.basename(path)
     if name.startswith("ours-driver"):
@@ -23,13 +24,20 @@ for path in sorted(glob.glob(f"{out}/ours-*-c*.json")):
     r = load(path)
     backend = name.split("-")[1]
     c = r["config"]["concurrency"]
-    if backend == "sqlite":
-        best = max(best, r["flows_per_sec"])
+    cpu = r["server"]["cpu_ms_per_flow"] + r["load_tool"]["cpu_ms_per_flow"]
+    if backend == "sqlite" and r["flows_per_sec"] > best:
+        best, best_cpu = r["flows_per_sec"], cpu
     print(f"| {backend} | {c} | {r['flows_per_sec']:.0f} | {r['flow']['p50_ms']:.2f} | {r['flow']['p99_ms']:.2f} | "
-          f"{r['server']['cpu_ms_per_flow']:.3f} | {r['server']['vmhwm_kb'] / 1024:.1f} | {sum(r['errors'].values())} |")
+          f"{r['server']['cpu_ms_per_flow']:.3f} | {r['load_tool']['cpu_ms_per_flow']:.3f} | "
+          f"{r['server']['vmhwm_kb'] / 1024:.1f} | {sum(r['errors'].values())} |")
 bound = rate / COMMITS_PER_FLOW
 print(f"\nSQLite commit rate {rate:.0f}/s; at {COMMITS_PER_FLOW} commits per sign-up flow the bound is "
-      f"{bound:.0f} flows/s; best SQLite run {best:.0f} flows/s = {best / bound:.2f} of the bound.\n")
+      f"{bound:.0f} flows/s; best SQLite run {best:.0f} flows/s = {best / bound:.2f} of the bound.")
+if best_cpu:
+    # Server and load tool share the cores: their CPU per flow caps the flows/s of this machine.
+    print(f"In that run server and load tool took {best_cpu:.3f} ms of CPU per flow together: {cores} cores "
+          f"can run at most {cores * 1000 / best_cpu:.0f} flows/s of this pair.")
+print()
 
 peer = sorted(glob.glob(f"{out}/better-auth-email-c*-w0.json"))
 if peer:
