@@ -120,6 +120,10 @@ impl SqliteStore {
         let connection = open(&path).with_context(|| format!("opening {url}"))?;
         // Commits never checkpoint: the checkpointer does, on its own connection.
         connection.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // What an earlier process left in the WAL (it was stopped before closing the database,
+        // or before its next checkpoint) goes into the database now: otherwise a server or app
+        // that never lives for CHECKPOINT_EVERY commits would grow the WAL with every run.
+        connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         let checkpoints = open(&path).with_context(|| format!("opening {url}"))?;
         let (checkpoint, wake) = sync_channel(1);
         let inner = Arc::new(Inner {
@@ -1026,6 +1030,31 @@ fn session_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A process stopped without closing the database leaves its last commits in the WAL; the
+    /// next start folds them into the database and empties the WAL, and nothing is lost.
+    #[tokio::test]
+    async fn the_next_start_folds_in_the_wal_an_unclean_stop_left() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("otp.db").display());
+        let wal = dir.path().join("otp.db-wal");
+        let store = SqliteStore::connect(&url).await.expect("store");
+        for i in 0..10u8 {
+            store
+                .create_client(&format!("client_{i}"), &[i; 32], 0)
+                .await
+                .expect("write");
+        }
+        // As if the process were killed: the connection is never closed.
+        std::mem::forget(store);
+        assert!(std::fs::metadata(&wal).expect("wal").len() > 0);
+        let store = SqliteStore::connect(&url).await.expect("store");
+        assert_eq!(std::fs::metadata(&wal).expect("wal").len(), 0);
+        for i in 0..10u8 {
+            let client = store.client_by_token(&[i; 32]).await.expect("read");
+            assert_eq!(client.map(|c| c.id), Some(format!("client_{i}")));
+        }
+    }
 
     /// Under writers that never pause, the WAL still starts over: it stays the size of a few
     /// hundred commits instead of growing with every commit until the disk is full.
