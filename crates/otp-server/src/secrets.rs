@@ -3,7 +3,7 @@
 //! database uses the same one. A key file left by an earlier version in the data directory is
 //! imported on first start, so upgrading loses no pending code.
 
-use crate::store::SharedStore;
+use crate::store::Store;
 use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -14,7 +14,7 @@ const HMAC_FILE: &str = "hmac.key";
 
 /// The HMAC key of codes: from configuration, else the database's (created on first start).
 pub async fn hmac_key(
-    store: &SharedStore,
+    store: &Store,
     data_dir: &Path,
     configured_b64: Option<&str>,
     now: i64,
@@ -51,7 +51,7 @@ pub fn random_key() -> anyhow::Result<[u8; 32]> {
 mod tests {
     use super::*;
 
-    async fn store(dir: &Path) -> SharedStore {
+    async fn store(dir: &Path) -> Store {
         crate::store::connect(&format!("sqlite://{}", dir.join("otp.db").display()), 2)
             .await
             .expect("store")

@@ -38,7 +38,7 @@ pub struct Application {
 /// Keeps this instance's signing keys in step with the database: rotates when the newest key is
 /// older than the rotation period, and picks up keys other instances created.
 struct KeyMaintenance {
-    store: crate::store::SharedStore,
+    store: crate::store::Store,
     jwt: Arc<JwtIssuer>,
     clock: Arc<dyn crate::clock::Clock>,
     every: Duration,

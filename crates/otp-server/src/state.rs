@@ -4,7 +4,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::delivery::Delivery;
 use crate::otp::CodeHasher;
-use crate::store::SharedStore;
+use crate::store::Store;
 use crate::tokens::JwtIssuer;
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ pub struct AppState {
     /// The configuration the server started with (policy included).
     pub config: Arc<Config>,
     /// The database.
-    pub store: SharedStore,
+    pub store: Store,
     /// The time source.
     pub clock: Arc<dyn Clock>,
     /// Hashes and checks codes with the server's key.

@@ -1,7 +1,7 @@
 //! Credentials handed to devices: the client token (256 random bits, stored only as a SHA-256
 //! hash) and the short-lived session JWT (EdDSA), verifiable offline with the published JWKS.
 
-use crate::store::SharedStore;
+use crate::store::Store;
 use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -101,7 +101,7 @@ impl fmt::Debug for JwtIssuer {
 impl JwtIssuer {
     /// Loads the key ring (creating the first key, or importing an earlier version's key file).
     pub async fn load(
-        store: &SharedStore,
+        store: &Store,
         data_dir: &Path,
         issuer: String,
         ttl_secs: i64,
@@ -129,7 +129,7 @@ impl JwtIssuer {
 
     /// Rotates when the newest key is older than the rotation period (one instance wins the
     /// race; the others see its key), and reloads the ring from the database.
-    pub async fn refresh(&self, store: &SharedStore, now: i64) -> anyhow::Result<()> {
+    pub async fn refresh(&self, store: &Store, now: i64) -> anyhow::Result<()> {
         let mut rows = store.jwt_keys().await?;
         if let Some(newest) = rows.last()
             && newest.created_at + self.rotation_ms <= now
@@ -256,7 +256,7 @@ mod tests {
         }
     }
 
-    async fn issuer(dir: &Path, rotation_ms: i64) -> (SharedStore, JwtIssuer) {
+    async fn issuer(dir: &Path, rotation_ms: i64) -> (Store, JwtIssuer) {
         let store = crate::store::connect(&format!("sqlite://{}", dir.join("otp.db").display()), 2)
             .await
             .expect("store");

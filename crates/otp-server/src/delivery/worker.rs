@@ -7,7 +7,7 @@ use super::{Delivery, Message};
 use crate::clock::Clock;
 use crate::domain::Identifier;
 use crate::sealed::Sealer;
-use crate::store::{OutboxJob, OutboxOutcome, SharedStore};
+use crate::store::{OutboxJob, OutboxOutcome, Store};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,7 +34,7 @@ pub struct SealedPayload {
 /// The delivery worker of this process.
 pub struct Worker {
     /// The database.
-    pub store: SharedStore,
+    pub store: Store,
     /// The providers.
     pub delivery: Delivery,
     /// The time source (due times and deadlines).

@@ -12,19 +12,21 @@
 //! A commit only appends to the WAL; the checkpoint that copies the WAL into the database and
 //! syncs it runs on a thread of its own ([`checkpointer`]). Migrations stay with sqlx's migrator.
 
+use super::tx::Tx;
 use super::*;
-use crate::otp::{self, StoredCode};
-use crate::rate_limit::{self, HOUR_MS, Lockout};
+use crate::domain::IdentifierKind;
+use crate::otp::{CodeState, StoredCode};
+use crate::rate_limit::Lockout;
 use anyhow::Context;
-use async_trait::async_trait;
 use rusqlite::params;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::Duration;
 
 /// The SQLite-backed store. Cheap to clone.
@@ -35,8 +37,6 @@ pub struct SqliteStore {
 
 #[derive(Debug)]
 struct Inner {
-    /// For the migrator.
-    options: SqliteConnectOptions,
     /// The connection every operation runs on, one at a time.
     connection: Mutex<Connection>,
     /// Commits so far, to wake the checkpointer every [`CHECKPOINT_EVERY`].
@@ -127,7 +127,6 @@ impl SqliteStore {
         let checkpoints = open(&path).with_context(|| format!("opening {url}"))?;
         let (checkpoint, wake) = sync_channel(1);
         let inner = Arc::new(Inner {
-            options,
             connection: Mutex::new(connection),
             commits: AtomicU64::new(0),
             checkpoint,
@@ -139,31 +138,6 @@ impl SqliteStore {
             .context("starting the checkpoint thread")?;
         Ok(Self { inner })
     }
-
-    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`: it takes the database's write lock at
-    /// once, so another process sharing the file cannot make it fail half-way), committed if
-    /// `f` succeeds and rolled back otherwise.
-    fn write<T>(
-        &self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let out = in_transaction(&mut self.inner.lock(), TransactionBehavior::Immediate, f)?;
-        if self.inner.commits.fetch_add(1, Ordering::Relaxed) % CHECKPOINT_EVERY
-            == CHECKPOINT_EVERY - 1
-        {
-            // Full means a checkpoint is already due: nothing to add.
-            let _ = self.inner.checkpoint.try_send(());
-        }
-        Ok(out)
-    }
-
-    /// Runs `f` in a read transaction: the statements of one operation see one snapshot.
-    fn read<T>(
-        &self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        in_transaction(&mut self.inner.lock(), TransactionBehavior::Deferred, f)
-    }
 }
 
 impl Inner {
@@ -174,19 +148,6 @@ impl Inner {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-/// Runs `f` in a transaction of `behavior` on `conn`: committed if `f` succeeds, rolled back
-/// otherwise.
-fn in_transaction<T>(
-    conn: &mut Connection,
-    behavior: TransactionBehavior,
-    f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
-    let tx = conn.transaction_with_behavior(behavior)?;
-    let out = f(&tx)?;
-    tx.commit()?;
-    Ok(out)
 }
 
 /// Copies the WAL into the database each time a writer asks, until the store is dropped.
@@ -224,115 +185,255 @@ async fn migrate(options: &SqliteConnectOptions) -> anyhow::Result<()> {
     applied
 }
 
-#[async_trait]
-impl Store for SqliteStore {
-    /// Applies the migrations that have not run yet.
-    async fn migrate(&self) -> anyhow::Result<()> {
-        migrate(&self.inner.options).await
+impl SqliteStore {
+    /// Runs `f` in a transaction on the store's connection, committed if `f` succeeds and
+    /// rolled back otherwise. A writer begins with `BEGIN IMMEDIATE`: it takes the database's
+    /// write lock at once, so another process sharing the file cannot make it fail half-way;
+    /// in this process the connection's lock already lets one operation run at a time, which
+    /// is how SQLite serializes the flows (see [`Tx::serialize_on`]).
+    pub(super) fn transaction<T>(
+        &self,
+        access: Access,
+        f: impl FnOnce(&mut SqliteTx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let behavior = match access {
+            Access::Read => TransactionBehavior::Deferred,
+            Access::Write => TransactionBehavior::Immediate,
+        };
+        let out = {
+            let mut conn = self.inner.lock();
+            let tx = conn.transaction_with_behavior(behavior)?;
+            let out = f(&mut SqliteTx(&tx))?;
+            tx.commit()?;
+            out
+        };
+        if access == Access::Write
+            && self.inner.commits.fetch_add(1, Ordering::Relaxed) % CHECKPOINT_EVERY
+                == CHECKPOINT_EVERY - 1
+        {
+            // Full means a checkpoint is already due: nothing to add.
+            let _ = self.inner.checkpoint.try_send(());
+        }
+        Ok(out)
     }
 
     /// Whether the database answers (for `/healthz`).
-    async fn ping(&self) -> anyhow::Result<()> {
-        self.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
-            .context("database ping")
+    pub(super) fn ping(&self) -> anyhow::Result<()> {
+        self.transaction(Access::Read, |tx| {
+            Ok(tx.0.query_row("SELECT 1", [], |_| Ok(()))?)
+        })
+        .context("database ping")
+    }
+}
+
+/// Runs a flow to its end on this thread. SQLite's primitives never wait (they are calls into
+/// the library), so a flow over them ends at its first poll; one that did not would be a bug.
+pub(super) fn now<T>(
+    flow: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    match std::pin::pin!(flow).poll(&mut TaskContext::from_waker(Waker::noop())) {
+        Poll::Ready(out) => out,
+        Poll::Pending => Err(anyhow::anyhow!("a SQLite flow waited").into()),
+    }
+}
+
+/// One transaction on the store's connection.
+pub(super) struct SqliteTx<'c>(&'c rusqlite::Transaction<'c>);
+
+impl SqliteTx<'_> {
+    /// Runs a cached statement that changes rows.
+    fn execute(&self, sql: &str, params: impl rusqlite::Params) -> Result<(), StoreError> {
+        self.0.prepare_cached(sql)?.execute(params)?;
+        Ok(())
+    }
+}
+
+impl Tx for SqliteTx<'_> {
+    /// SQLite has one writer at a time: a write transaction already excludes every other.
+    async fn serialize_on(&mut self, _keys: &[String]) -> Result<(), StoreError> {
+        Ok(())
     }
 
     // ---- clients ----
 
-    /// Stores a new client with its token hash.
-    async fn create_client(
-        &self,
+    async fn insert_client(
+        &mut self,
         id: &str,
         token_hash: &[u8],
         now: i64,
-    ) -> Result<ClientRow, StoreError> {
-        self.write(|tx| insert_client(tx, id, token_hash, now))?;
-        Ok(ClientRow {
-            id: id.to_owned(),
-            sign_up_id: None,
-            sign_in_id: None,
-            last_active_session_id: None,
-            created_at: now,
-            updated_at: now,
-        })
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO clients (id, token_hash, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            params![id, token_hash, now, now],
+        )
     }
 
-    /// The client whose token hashes to `token_hash`.
-    async fn client_by_token(&self, token_hash: &[u8]) -> Result<Option<ClientRow>, StoreError> {
-        self.read(|c| {
-            Ok(c.prepare_cached(&format!(
+    async fn client(&mut self, id: &str) -> Result<Option<ClientRow>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(&format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?"))?
+            .query_row([id], client_row)
+            .optional()?)
+    }
+
+    async fn client_by_token(
+        &mut self,
+        token_hash: &[u8],
+    ) -> Result<Option<ClientRow>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(&format!(
                 "SELECT {CLIENT_COLUMNS} FROM clients WHERE token_hash = ?"
             ))?
             .query_row([token_hash], client_row)
             .optional()?)
-        })
     }
 
-    /// The client with everything needed to render it.
-    async fn client_state(&self, client_id: &str) -> Result<ClientState, StoreError> {
-        self.read(|c| {
-            let client = c
-                .prepare_cached(&format!(
-                    "SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?"
-                ))?
-                .query_row([client_id], client_row)?;
-            let session_rows = c
-                .prepare_cached(&format!(
-                    "SELECT {SESSION_COLUMNS} FROM sessions
-                     WHERE client_id = ? AND status = 'active' ORDER BY created_at"
-                ))?
-                .query_map([client_id], session_row)?
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut sessions = Vec::with_capacity(session_rows.len());
-            for session in session_rows {
-                let user = load_user(c, &session.user_id)?.context("session without user")?;
-                sessions.push((session, user));
-            }
-            let sign_up = match &client.sign_up_id {
-                Some(id) => load_sign_up(c, id)?,
-                None => None,
+    async fn set_client_sign_up(
+        &mut self,
+        client_id: &str,
+        sign_up_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE clients SET sign_up_id = ?, updated_at = ? WHERE id = ?",
+            params![sign_up_id, now, client_id],
+        )
+    }
+
+    async fn set_client_sign_in(
+        &mut self,
+        client_id: &str,
+        sign_in_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE clients SET sign_in_id = ?, updated_at = ? WHERE id = ?",
+            params![sign_in_id, now, client_id],
+        )
+    }
+
+    async fn set_client_session(
+        &mut self,
+        client_id: &str,
+        session_id: Option<&str>,
+        token_hash: Option<&[u8]>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE clients SET last_active_session_id = ?, token_hash = COALESCE(?, token_hash),
+               updated_at = ?
+             WHERE id = ?",
+            params![session_id, token_hash, now, client_id],
+        )
+    }
+
+    // ---- users ----
+
+    async fn user_id_by_identifier(&mut self, value: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT user_id FROM user_identifiers WHERE value = ?")?
+            .query_row([value], |r| r.get(0))
+            .optional()?)
+    }
+
+    async fn user(&mut self, id: &str) -> Result<Option<UserRow>, StoreError> {
+        // The user and its identifiers in one statement: one row per identifier.
+        let mut statement = self.0.prepare_cached(
+            "SELECT u.id, u.last_sign_in_at, u.created_at, u.updated_at,
+               i.id AS identifier_id, i.kind, i.value, i.created_at AS identifier_created_at,
+               f.locked_until
+             FROM users u
+               LEFT JOIN user_identifiers i ON i.user_id = u.id
+               LEFT JOIN identifier_failures f ON f.identifier = i.value
+             WHERE u.id = ? ORDER BY i.created_at, i.id",
+        )?;
+        let mut rows = statement.query([id])?;
+        let mut user: Option<UserRow> = None;
+        while let Some(r) = rows.next()? {
+            let user = match &mut user {
+                Some(user) => user,
+                None => user.insert(UserRow {
+                    id: r.get("id")?,
+                    last_sign_in_at: r.get("last_sign_in_at")?,
+                    created_at: r.get("created_at")?,
+                    updated_at: r.get("updated_at")?,
+                    identifiers: Vec::with_capacity(1),
+                    locked_until: None,
+                }),
             };
-            let sign_in = match &client.sign_in_id {
-                Some(id) => load_sign_in(c, id)?,
-                None => None,
+            let Some(identifier_id) = r.get::<_, Option<String>>("identifier_id")? else {
+                continue;
             };
-            Ok(ClientState {
-                client,
-                sessions,
-                sign_up,
-                sign_in,
-            })
-        })
+            user.identifiers.push(IdentifierRow {
+                id: identifier_id,
+                kind: identifier_kind(&r.get::<_, String>("kind")?),
+                value: r.get("value")?,
+                created_at: r.get("identifier_created_at")?,
+            });
+            user.locked_until = user.locked_until.max(r.get("locked_until")?);
+        }
+        Ok(user)
+    }
+
+    async fn insert_user(&mut self, id: &str, now: i64) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO users (id, last_sign_in_at, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            params![id, now, now, now],
+        )
+    }
+
+    async fn insert_identifier(
+        &mut self,
+        id: &str,
+        user_id: &str,
+        identifier: &Identifier,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let kind: IdentifierKind = identifier.kind();
+        let inserted = self
+            .0
+            .prepare_cached(
+                "INSERT INTO user_identifiers (id, user_id, kind, value, verified_strategy, created_at, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )?
+            .execute(params![
+                id,
+                user_id,
+                kind.as_str(),
+                identifier.as_str(),
+                kind.strategy().as_str(),
+                now,
+                now
+            ]);
+        match inserted {
+            Err(e) if is_unique_violation(&e) => Err(StoreError::IdentifierExists),
+            other => Ok(other.map(drop)?),
+        }
+    }
+
+    async fn set_user_signed_in(&mut self, user_id: &str, now: i64) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE users SET last_sign_in_at = ?, updated_at = ? WHERE id = ?",
+            params![now, now, user_id],
+        )
     }
 
     // ---- sign-ups and sign-ins ----
 
-    /// Stores a new sign-up and makes it the client's current one; refuses an identifier that
-    /// already belongs to a user.
-    async fn create_sign_up(
-        &self,
+    async fn insert_sign_up(
+        &mut self,
         id: &str,
-        client: ClientKey<'_>,
+        client_id: &str,
         identifier: &Identifier,
         now: i64,
         abandon_at: i64,
     ) -> Result<(), StoreError> {
-        let client_id = client.id;
-        self.write(|tx| {
-            let taken = tx
-                .prepare_cached("SELECT 1 FROM user_identifiers WHERE value = ?")?
-                .exists([identifier.as_str()])?;
-            if taken {
-                return Err(StoreError::IdentifierExists);
-            }
-            if let Some(token_hash) = client.new_token_hash {
-                insert_client(tx, client_id, token_hash, now)?;
-            }
-            tx.prepare_cached(
-                "INSERT INTO sign_ups (id, client_id, kind, identifier, status, created_at, updated_at, abandon_at)
-                 VALUES (?, ?, ?, ?, 'missing_requirements', ?, ?, ?)",
-            )?
-            .execute(params![
+        self.execute(
+            "INSERT INTO sign_ups (id, client_id, kind, identifier, status, created_at, updated_at, abandon_at)
+             VALUES (?, ?, ?, ?, 'missing_requirements', ?, ?, ?)",
+            params![
                 id,
                 client_id,
                 identifier.kind().as_str(),
@@ -340,111 +441,109 @@ impl Store for SqliteStore {
                 now,
                 now,
                 abandon_at
-            ])?;
-            tx.prepare_cached("UPDATE clients SET sign_up_id = ?, updated_at = ? WHERE id = ?")?
-                .execute(params![id, now, client_id])?;
-            Ok(())
-        })
+            ],
+        )
     }
 
-    /// A sign-up by id.
-    async fn sign_up(&self, id: &str) -> Result<Option<SignUpRow>, StoreError> {
-        self.read(|c| load_sign_up(c, id))
+    async fn sign_up(&mut self, id: &str) -> Result<Option<SignUpRow>, StoreError> {
+        let mut statement = self.0.prepare_cached(&format!(
+            "SELECT s.id, s.client_id, s.kind, s.identifier, s.status, s.created_user_id,
+               s.created_session_id, s.abandon_at, {CODE_COLUMNS}
+             FROM sign_ups s LEFT JOIN codes k ON k.owner_id = s.id WHERE s.id = ?"
+        ))?;
+        let mut rows = statement.query([id])?;
+        let Some(r) = rows.next()? else {
+            return Ok(None);
+        };
+        Ok(Some(SignUpRow {
+            id: r.get("id")?,
+            client_id: r.get("client_id")?,
+            identifier: Identifier::from_stored(&r.get::<_, String>("kind")?, r.get("identifier")?),
+            status: sign_up_status(&r.get::<_, String>("status")?),
+            created_user_id: r.get("created_user_id")?,
+            created_session_id: r.get("created_session_id")?,
+            abandon_at: r.get("abandon_at")?,
+            code: code_of(r)?,
+        }))
     }
 
-    /// The user owning a verified identifier.
-    async fn user_by_identifier(
-        &self,
-        identifier: &Identifier,
-    ) -> Result<Option<UserRow>, StoreError> {
-        self.read(|c| {
-            let user_id: Option<String> = c
-                .prepare_cached("SELECT user_id FROM user_identifiers WHERE value = ?")?
-                .query_row([identifier.as_str()], |r| r.get(0))
-                .optional()?;
-            match user_id {
-                Some(id) => load_user(c, &id),
-                None => Ok(None),
-            }
-        })
-    }
-
-    /// A user by id.
-    async fn user(&self, id: &str) -> Result<Option<UserRow>, StoreError> {
-        self.read(|c| load_user(c, id))
-    }
-
-    /// Stores a new sign-in and makes it the client's current one.
-    async fn create_sign_in(
-        &self,
+    async fn complete_sign_up(
+        &mut self,
         id: &str,
-        client: ClientKey<'_>,
+        user_id: &str,
+        session_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE sign_ups SET status = 'complete', created_user_id = ?, created_session_id = ?,
+               updated_at = ?
+             WHERE id = ?",
+            params![user_id, session_id, now, id],
+        )
+    }
+
+    async fn insert_sign_in(
+        &mut self,
+        id: &str,
+        client_id: &str,
         identifier: &Identifier,
         user_id: &str,
         now: i64,
         abandon_at: i64,
     ) -> Result<(), StoreError> {
-        let client_id = client.id;
-        self.write(|tx| {
-            if let Some(token_hash) = client.new_token_hash {
-                insert_client(tx, client_id, token_hash, now)?;
-            }
-            tx.prepare_cached(
-                "INSERT INTO sign_ins (id, client_id, identifier, user_id, status, created_at, updated_at, abandon_at)
-                 VALUES (?, ?, ?, ?, 'needs_first_factor', ?, ?, ?)",
-            )?
-            .execute(params![
-                id,
-                client_id,
-                identifier.as_str(),
-                user_id,
-                now,
-                now,
-                abandon_at
-            ])?;
-            tx.prepare_cached("UPDATE clients SET sign_in_id = ?, updated_at = ? WHERE id = ?")?
-                .execute(params![id, now, client_id])?;
-            Ok(())
-        })
+        self.execute(
+            "INSERT INTO sign_ins (id, client_id, identifier, user_id, status, created_at, updated_at, abandon_at)
+             VALUES (?, ?, ?, ?, 'needs_first_factor', ?, ?, ?)",
+            params![id, client_id, identifier.as_str(), user_id, now, now, abandon_at],
+        )
     }
 
-    /// A sign-in by id.
-    async fn sign_in(&self, id: &str) -> Result<Option<SignInRow>, StoreError> {
-        self.read(|c| load_sign_in(c, id))
+    async fn sign_in(&mut self, id: &str) -> Result<Option<SignInRow>, StoreError> {
+        let mut statement = self.0.prepare_cached(&format!(
+            "SELECT s.id, s.client_id, s.identifier, s.user_id, s.status, s.created_session_id,
+               s.abandon_at, {CODE_COLUMNS}
+             FROM sign_ins s LEFT JOIN codes k ON k.owner_id = s.id WHERE s.id = ?"
+        ))?;
+        let mut rows = statement.query([id])?;
+        let Some(r) = rows.next()? else {
+            return Ok(None);
+        };
+        Ok(Some(SignInRow {
+            id: r.get("id")?,
+            client_id: r.get("client_id")?,
+            identifier: sign_in_identifier(r.get("identifier")?),
+            user_id: r.get("user_id")?,
+            status: sign_in_status(&r.get::<_, String>("status")?),
+            created_session_id: r.get("created_session_id")?,
+            abandon_at: r.get("abandon_at")?,
+            code: code_of(r)?,
+            factors: Vec::new(),
+        }))
     }
 
-    // ---- codes ----
+    async fn complete_sign_in(
+        &mut self,
+        id: &str,
+        session_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE sign_ins SET status = 'complete', created_session_id = ?, updated_at = ?
+             WHERE id = ?",
+            params![session_id, now, id],
+        )
+    }
 
-    /// Checks the lock and the send limits, then stores the code (replacing any earlier one)
-    /// and records the send, all in one transaction.
-    async fn prepare_code(&self, p: PrepareCode<'_>) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let lockout = load_lockout(tx, p.identifier.as_str())?;
-            if let Some(retry_after_secs) = lockout.remaining_secs(p.now) {
-                return Err(StoreError::Locked { retry_after_secs });
-            }
-            for (scope, limits) in &p.limits {
-                tx.prepare_cached("DELETE FROM send_events WHERE scope = ? AND at <= ?")?
-                    .execute(params![scope, p.now - HOUR_MS])?;
-                let earlier = tx
-                    .prepare_cached("SELECT at FROM send_events WHERE scope = ?")?
-                    .query_map([scope], |r| r.get(0))?
-                    .collect::<Result<Vec<i64>, _>>()?;
-                rate_limit::check_send(&earlier, p.now, *limits)
-                    .map_err(|retry_after_secs| StoreError::TooManyRequests { retry_after_secs })?;
-            }
-            for (scope, _) in &p.limits {
-                tx.prepare_cached("INSERT INTO send_events (scope, at) VALUES (?, ?)")?
-                    .execute(params![scope, p.now])?;
-            }
-            tx.prepare_cached(
-                "INSERT INTO codes (owner_id, strategy, identifier, identifier_id, mac, status, attempts, expire_at, created_at)
-                 VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)
-                 ON CONFLICT (owner_id) DO UPDATE SET strategy = excluded.strategy, identifier = excluded.identifier,
-                   identifier_id = excluded.identifier_id, mac = excluded.mac, status = 'pending', attempts = 0,
-                   expire_at = excluded.expire_at, created_at = excluded.created_at",
-            )?
-            .execute(params![
+    // ---- codes, limits, lock-outs ----
+
+    async fn upsert_code(&mut self, p: &PrepareCode<'_>) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO codes (owner_id, strategy, identifier, identifier_id, mac, status, attempts, expire_at, created_at)
+             VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+             ON CONFLICT (owner_id) DO UPDATE SET strategy = excluded.strategy, identifier = excluded.identifier,
+               identifier_id = excluded.identifier_id, mac = excluded.mac, status = 'pending', attempts = 0,
+               expire_at = excluded.expire_at, created_at = excluded.created_at",
+            params![
                 p.owner_id,
                 p.strategy.as_str(),
                 p.identifier.as_str(),
@@ -452,245 +551,279 @@ impl Store for SqliteStore {
                 p.mac,
                 p.expire_at,
                 p.now
-            ])?;
-            if let Some(o) = &p.outbox {
-                // The code of an earlier message for this attempt is void: do not send it any more.
-                tx.prepare_cached(
-                    "UPDATE outbox SET status = 'superseded', payload = NULL, finished_at = ?
-                     WHERE owner_id = ? AND status IN ('pending', 'sending')",
-                )?
-                .execute(params![p.now, p.owner_id])?;
-                tx.prepare_cached(
-                    "INSERT INTO outbox (owner_id, channel, recipient, locale, payload, status, attempts, next_attempt_at,
-                       deadline_at, created_at)
-                     VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
-                )?
-                .execute(params![
-                    p.owner_id,
-                    channel_name(o.channel),
-                    o.recipient,
-                    o.locale,
-                    o.payload,
-                    p.now,
-                    o.deadline_at,
-                    p.now
-                ])?;
-            }
-            if let Some(m) = p.dev_message {
-                tx.prepare_cached(
-                    "INSERT INTO dev_outbox (recipient, channel, code, body, sent_at) VALUES (?, ?, ?, ?, ?)",
-                )?
-                .execute(params![m.to, channel_name(m.channel), m.code, m.body, m.sent_at])?;
-            }
-            Ok(())
-        })
+            ],
+        )
     }
 
-    /// Judges an attempt against the stored code and records the outcome: a wrong code counts
-    /// against the code and the identifier; a right one marks the code used and creates what
-    /// `completion` says, in the same transaction.
-    async fn attempt_code(
-        &self,
-        a: AttemptCode<'_>,
-        matches: &(dyn for<'m> Fn(&'m [u8]) -> bool + Send + Sync),
-    ) -> Result<AttemptOutcome, StoreError> {
-        self.write(|tx| {
-            let lockout = load_lockout(tx, a.identifier.as_str())?;
-            if let Some(retry_after_secs) = lockout.remaining_secs(a.now) {
-                return Err(StoreError::Locked { retry_after_secs });
-            }
-            let (mac, status, attempts, expire_at): (Vec<u8>, String, u32, i64) = tx
-                .prepare_cached(
-                    "SELECT mac, status, attempts, expire_at FROM codes WHERE owner_id = ?",
-                )?
-                .query_row([a.owner_id], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                })
-                .optional()?
-                .ok_or(StoreError::NoCode)?;
-            let stored = StoredCode {
-                state: code_state(&status)?,
-                attempts,
-                expire_at,
-            };
-            let judgement = otp::judge(stored, a.now, a.max_attempts, || matches(&mac));
-            match judgement {
-                otp::Judgement::Correct => {
-                    set_code(tx, a.owner_id, "verified", stored.attempts)?;
-                    tx.prepare_cached("DELETE FROM identifier_failures WHERE identifier = ?")?
-                        .execute([a.identifier.as_str()])?;
-                    complete(tx, &a)?;
-                }
-                otp::Judgement::Incorrect { .. } | otp::Judgement::NowFailed => {
-                    let status = if judgement == otp::Judgement::NowFailed {
-                        "failed"
-                    } else {
-                        "pending"
-                    };
-                    set_code(tx, a.owner_id, status, stored.attempts + 1)?;
-                    let next = lockout.after_failure(a.now, a.lockout_threshold, a.lockout_ms);
-                    tx.prepare_cached(
-                        "INSERT INTO identifier_failures (identifier, failures, locked_until) VALUES (?, ?, ?)
-                         ON CONFLICT (identifier) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until",
-                    )?
-                    .execute(params![a.identifier.as_str(), next.failures, next.locked_until])?;
-                }
-                otp::Judgement::Expired if stored.state == CodeState::Pending => {
-                    set_code(tx, a.owner_id, "expired", stored.attempts)?;
-                }
-                otp::Judgement::Expired
-                | otp::Judgement::Failed
-                | otp::Judgement::AlreadyVerified => {}
-            }
-            Ok(judgement)
+    async fn code(&mut self, owner_id: &str) -> Result<Option<(Vec<u8>, StoredCode)>, StoreError> {
+        let row: Option<(Vec<u8>, String, u32, i64)> = self
+            .0
+            .prepare_cached("SELECT mac, status, attempts, expire_at FROM codes WHERE owner_id = ?")?
+            .query_row([owner_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .optional()?;
+        row.map(|(mac, status, attempts, expire_at)| {
+            let state = code_state(&status)?;
+            Ok((mac, StoredCode { state, attempts, expire_at }))
         })
+        .transpose()
+    }
+
+    async fn set_code(
+        &mut self,
+        owner_id: &str,
+        state: CodeState,
+        attempts: u32,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE codes SET status = ?, attempts = ? WHERE owner_id = ?",
+            params![code_status_name(state), attempts, owner_id],
+        )
+    }
+
+    async fn prune_sends(&mut self, scope: &str, before: i64) -> Result<(), StoreError> {
+        self.execute(
+            "DELETE FROM send_events WHERE scope = ? AND at <= ?",
+            params![scope, before],
+        )
+    }
+
+    async fn send_times(&mut self, scope: &str) -> Result<Vec<i64>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT at FROM send_events WHERE scope = ?")?
+            .query_map([scope], |r| r.get(0))?
+            .collect::<Result<Vec<i64>, _>>()?)
+    }
+
+    async fn insert_send(&mut self, scope: &str, at: i64) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO send_events (scope, at) VALUES (?, ?)",
+            params![scope, at],
+        )
+    }
+
+    async fn lockout(&mut self, identifier: &str) -> Result<Lockout, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT failures, locked_until FROM identifier_failures WHERE identifier = ?",
+            )?
+            .query_row([identifier], |r| {
+                Ok(Lockout {
+                    failures: r.get("failures")?,
+                    locked_until: r.get("locked_until")?,
+                })
+            })
+            .optional()?
+            .unwrap_or_default())
+    }
+
+    async fn set_lockout(&mut self, identifier: &str, lockout: Lockout) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO identifier_failures (identifier, failures, locked_until) VALUES (?, ?, ?)
+             ON CONFLICT (identifier) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until",
+            params![identifier, lockout.failures, lockout.locked_until],
+        )
+    }
+
+    async fn clear_lockout(&mut self, identifier: &str) -> Result<(), StoreError> {
+        self.execute(
+            "DELETE FROM identifier_failures WHERE identifier = ?",
+            [identifier],
+        )
     }
 
     // ---- sessions ----
 
-    /// A session of a client (any state).
+    async fn insert_session(
+        &mut self,
+        id: &str,
+        client_id: &str,
+        user_id: &str,
+        abandon_at: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO sessions (id, client_id, user_id, status, last_active_at, abandon_at, created_at, updated_at)
+             VALUES (?, ?, ?, 'active', ?, ?, ?, ?)",
+            params![id, client_id, user_id, now, abandon_at, now, now],
+        )
+    }
+
     async fn session(
-        &self,
+        &mut self,
         client_id: &str,
         session_id: &str,
     ) -> Result<Option<SessionRow>, StoreError> {
-        self.read(|c| {
-            Ok(c.prepare_cached(&format!(
+        Ok(self
+            .0
+            .prepare_cached(&format!(
                 "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ? AND client_id = ?"
             ))?
             .query_row([session_id, client_id], session_row)
             .optional()?)
-        })
     }
 
-    /// Records activity on a session; with `make_last_active`, also makes it the client's
-    /// chosen session (Clerk's `touch`).
+    async fn active_sessions(&mut self, client_id: &str) -> Result<Vec<SessionRow>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(&format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions
+                 WHERE client_id = ? AND status = 'active' ORDER BY created_at"
+            ))?
+            .query_map([client_id], session_row)?
+            .collect::<Result<Vec<_>, _>>()?)
+    }
+
+    async fn newest_active_session(
+        &mut self,
+        client_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT id FROM sessions WHERE client_id = ? AND status = 'active'
+                 ORDER BY created_at DESC LIMIT 1",
+            )?
+            .query_row([client_id], |r| r.get(0))
+            .optional()?)
+    }
+
     async fn touch_session(
-        &self,
+        &mut self,
         client_id: &str,
         session_id: &str,
         now: i64,
-        make_last_active: bool,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            tx.prepare_cached(
-                "UPDATE sessions SET last_active_at = ?, updated_at = ? WHERE id = ? AND client_id = ?",
-            )?
-            .execute(params![now, now, session_id, client_id])?;
-            if make_last_active {
-                tx.prepare_cached(
-                    "UPDATE clients SET last_active_session_id = ?, updated_at = ? WHERE id = ?",
-                )?
-                .execute(params![session_id, now, client_id])?;
-            }
-            Ok(())
-        })
+        self.execute(
+            "UPDATE sessions SET last_active_at = ?, updated_at = ? WHERE id = ? AND client_id = ?",
+            params![now, now, session_id, client_id],
+        )
     }
 
-    /// Ends one session of a client, or all of them when `session_id` is `None`; the client's
-    /// last active session moves to its newest remaining one.
     async fn end_sessions(
-        &self,
+        &mut self,
         client_id: &str,
         session_id: Option<&str>,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            tx.prepare_cached(
-                "UPDATE sessions SET status = 'ended', updated_at = ?1
-                 WHERE client_id = ?2 AND status = 'active' AND (?3 IS NULL OR id = ?3)",
-            )?
-            .execute(params![now, client_id, session_id])?;
-            tx.prepare_cached(
-                "UPDATE clients SET updated_at = ?1, last_active_session_id =
-                   (SELECT id FROM sessions WHERE client_id = ?2 AND status = 'active' ORDER BY created_at DESC LIMIT 1)
-                 WHERE id = ?2",
-            )?
-            .execute(params![now, client_id])?;
-            Ok(())
-        })
+        self.execute(
+            "UPDATE sessions SET status = 'ended', updated_at = ?1
+             WHERE client_id = ?2 AND status = 'active' AND (?3 IS NULL OR id = ?3)",
+            params![now, client_id, session_id],
+        )
     }
 
-    // ---- delivery outbox ----
+    // ---- the delivery outbox ----
 
-    /// Claims the oldest message that is due (pending and due, or leased by a worker that did
-    /// not finish), reserving it for `lease_ms`.
-    async fn claim_outbox(&self, now: i64, lease_ms: i64) -> Result<Option<OutboxJob>, StoreError> {
-        self.write(|tx| {
-            Ok(tx
-                .prepare_cached(
-                    "UPDATE outbox SET status = 'sending', lease_until = ?1
-                     WHERE id = (SELECT id FROM outbox
-                                 WHERE (status = 'pending' AND next_attempt_at <= ?2)
-                                    OR (status = 'sending' AND lease_until <= ?2)
-                                 ORDER BY id LIMIT 1)
-                     RETURNING id, owner_id, channel, recipient, locale, payload, attempts, deadline_at",
-                )?
-                .query_row(params![now + lease_ms, now], |r| {
-                    Ok(OutboxJob {
-                        id: r.get("id")?,
-                        owner_id: r.get("owner_id")?,
-                        channel: channel_of(&r.get::<_, String>("channel")?),
-                        recipient: r.get("recipient")?,
-                        locale: r.get("locale")?,
-                        payload: r.get("payload")?,
-                        attempts: r.get("attempts")?,
-                        deadline_at: r.get("deadline_at")?,
-                    })
+    async fn supersede_outbox(&mut self, owner_id: &str, now: i64) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE outbox SET status = 'superseded', payload = NULL, finished_at = ?
+             WHERE owner_id = ? AND status IN ('pending', 'sending')",
+            params![now, owner_id],
+        )
+    }
+
+    async fn insert_outbox(
+        &mut self,
+        owner_id: &str,
+        o: &NewOutbox,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO outbox (owner_id, channel, recipient, locale, payload, status, attempts, next_attempt_at,
+               deadline_at, created_at)
+             VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
+            params![
+                owner_id,
+                channel_name(o.channel),
+                o.recipient,
+                o.locale,
+                o.payload,
+                now,
+                o.deadline_at,
+                now
+            ],
+        )
+    }
+
+    /// The connection's lock already gives one claimer at a time.
+    async fn claim_outbox(
+        &mut self,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<Option<OutboxJob>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "UPDATE outbox SET status = 'sending', lease_until = ?1
+                 WHERE id = (SELECT id FROM outbox
+                             WHERE (status = 'pending' AND next_attempt_at <= ?2)
+                                OR (status = 'sending' AND lease_until <= ?2)
+                             ORDER BY id LIMIT 1)
+                 RETURNING id, owner_id, channel, recipient, locale, payload, attempts, deadline_at",
+            )?
+            .query_row(params![lease_until, now], |r| {
+                Ok(OutboxJob {
+                    id: r.get("id")?,
+                    owner_id: r.get("owner_id")?,
+                    channel: channel_of(&r.get::<_, String>("channel")?),
+                    recipient: r.get("recipient")?,
+                    locale: r.get("locale")?,
+                    payload: r.get("payload")?,
+                    attempts: r.get("attempts")?,
+                    deadline_at: r.get("deadline_at")?,
                 })
-                .optional()?)
-        })
+            })
+            .optional()?)
     }
 
-    /// Schedules another try of a claimed message.
-    async fn outbox_retry(
-        &self,
+    async fn retry_outbox(
+        &mut self,
         id: i64,
         next_attempt_at: i64,
         error: &str,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            tx.prepare_cached(
-                "UPDATE outbox SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?,
-                   lease_until = NULL, last_error = ?
-                 WHERE id = ? AND status = 'sending'",
-            )?
-            .execute(params![next_attempt_at, error, id])?;
-            Ok(())
-        })
+        self.execute(
+            "UPDATE outbox SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?,
+               lease_until = NULL, last_error = ?
+             WHERE id = ? AND status = 'sending'",
+            params![next_attempt_at, error, id],
+        )
     }
 
-    /// Records how a claimed message ended, and wipes its sealed code.
-    async fn outbox_finish(
-        &self,
+    async fn finish_outbox(
+        &mut self,
         id: i64,
         now: i64,
-        outcome: OutboxOutcome,
+        outcome: &OutboxOutcome,
     ) -> Result<(), StoreError> {
-        let (status, provider_id, error) = match outcome {
-            OutboxOutcome::Sent { provider_id } => ("sent", provider_id, None),
-            OutboxOutcome::Failed { error } => ("failed", None, Some(error)),
-        };
-        self.write(|tx| {
-            tx.prepare_cached(
-                "UPDATE outbox SET status = ?, attempts = attempts + 1, provider_id = ?,
-                   last_error = COALESCE(?, last_error), payload = NULL, lease_until = NULL, finished_at = ?
-                 WHERE id = ?",
-            )?
-            .execute(params![status, provider_id, error, now, id])?;
-            Ok(())
-        })
+        let (status, provider_id, error) = outcome.columns();
+        self.execute(
+            "UPDATE outbox SET status = ?, attempts = attempts + 1, provider_id = ?,
+               last_error = COALESCE(?, last_error), payload = NULL, lease_until = NULL, finished_at = ?
+             WHERE id = ?",
+            params![status, provider_id, error, now, id],
+        )
     }
 
-    // ---- dev outbox ----
+    async fn insert_dev_message(
+        &mut self,
+        m: &otp_proto::dev::OutboxMessage,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO dev_outbox (recipient, channel, code, body, sent_at) VALUES (?, ?, ?, ?, ?)",
+            params![m.to, channel_name(m.channel), m.code, m.body, m.sent_at],
+        )
+    }
 
-    /// The latest dev-mode message to `to`.
-    async fn dev_outbox_latest(
-        &self,
+    async fn dev_message(
+        &mut self,
         to: &str,
     ) -> Result<Option<otp_proto::dev::OutboxMessage>, StoreError> {
-        self.read(|c| {
-            Ok(c.prepare_cached(
+        Ok(self
+            .0
+            .prepare_cached(
                 "SELECT recipient, channel, code, body, sent_at FROM dev_outbox
                  WHERE recipient = ? ORDER BY id DESC LIMIT 1",
             )?
@@ -704,32 +837,35 @@ impl Store for SqliteStore {
                 })
             })
             .optional()?)
-        })
     }
 
     // ---- keys ----
 
-    async fn hmac_key(&self, candidate: &[u8; 32], now: i64) -> Result<[u8; 32], StoreError> {
-        let stored: Vec<u8> = self.write(|tx| {
-            tx.prepare_cached(
-                "INSERT INTO server_keys (name, secret, created_at) VALUES ('hmac', ?, ?)
-                 ON CONFLICT (name) DO NOTHING",
-            )?
-            .execute(params![candidate.as_slice(), now])?;
-            Ok(tx
-                .prepare_cached("SELECT secret FROM server_keys WHERE name = 'hmac'")?
-                .query_row([], |r| r.get(0))?)
-        })?;
-        stored.try_into().map_err(|_| {
-            StoreError::Unexpected(anyhow::anyhow!("the stored HMAC key is not 32 bytes"))
-        })
+    async fn insert_secret(
+        &mut self,
+        name: &str,
+        secret: &[u8],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO server_keys (name, secret, created_at) VALUES (?, ?, ?)
+             ON CONFLICT (name) DO NOTHING",
+            params![name, secret, now],
+        )
     }
 
-    async fn jwt_keys(&self) -> Result<Vec<JwtKeyRow>, StoreError> {
-        self.read(|c| {
-            Ok(c.prepare_cached(
-                "SELECT generation, pem, created_at FROM jwt_keys ORDER BY generation",
-            )?
+    async fn secret(&mut self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT secret FROM server_keys WHERE name = ?")?
+            .query_row([name], |r| r.get(0))
+            .optional()?)
+    }
+
+    async fn jwt_keys(&mut self) -> Result<Vec<JwtKeyRow>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT generation, pem, created_at FROM jwt_keys ORDER BY generation")?
             .query_map([], |r| {
                 Ok(JwtKeyRow {
                     generation: r.get("generation")?,
@@ -738,127 +874,20 @@ impl Store for SqliteStore {
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?)
-        })
     }
 
-    async fn add_jwt_key(&self, generation: i64, pem: &str, now: i64) -> Result<(), StoreError> {
-        self.write(|tx| {
-            tx.prepare_cached(
-                "INSERT INTO jwt_keys (generation, pem, created_at) VALUES (?, ?, ?)
-                 ON CONFLICT (generation) DO NOTHING",
-            )?
-            .execute(params![generation, pem, now])?;
-            Ok(())
-        })
+    async fn insert_jwt_key(
+        &mut self,
+        generation: i64,
+        pem: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO jwt_keys (generation, pem, created_at) VALUES (?, ?, ?)
+             ON CONFLICT (generation) DO NOTHING",
+            params![generation, pem, now],
+        )
     }
-}
-
-fn insert_client(
-    tx: &Transaction<'_>,
-    id: &str,
-    token_hash: &[u8],
-    now: i64,
-) -> Result<(), StoreError> {
-    tx.prepare_cached(
-        "INSERT INTO clients (id, token_hash, created_at, updated_at) VALUES (?, ?, ?, ?)",
-    )?
-    .execute(params![id, token_hash, now, now])?;
-    Ok(())
-}
-
-/// Creates the user (sign-up), the session, and moves the client to its new token.
-fn complete(tx: &Transaction<'_>, a: &AttemptCode<'_>) -> Result<(), StoreError> {
-    let c = &a.completion;
-    let now = a.now;
-    let user_id = match &c.kind {
-        CompletionKind::SignUp {
-            user_id,
-            identifier_id,
-        } => {
-            tx.prepare_cached(
-                "INSERT INTO users (id, last_sign_in_at, created_at, updated_at) VALUES (?, ?, ?, ?)",
-            )?
-            .execute(params![user_id, now, now, now])?;
-            let inserted = tx
-                .prepare_cached(
-                    "INSERT INTO user_identifiers (id, user_id, kind, value, verified_strategy, created_at, updated_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?)",
-                )?
-                .execute(params![
-                    identifier_id,
-                    user_id,
-                    a.identifier.kind().as_str(),
-                    a.identifier.as_str(),
-                    a.identifier.kind().strategy().as_str(),
-                    now,
-                    now
-                ]);
-            match inserted {
-                Err(e) if is_unique_violation(&e) => return Err(StoreError::IdentifierExists),
-                other => other?,
-            };
-            tx.prepare_cached(
-                "UPDATE sign_ups SET status = 'complete', created_user_id = ?, created_session_id = ?,
-                   updated_at = ?
-                 WHERE id = ?",
-            )?
-            .execute(params![user_id, c.session_id, now, a.owner_id])?;
-            user_id
-        }
-        CompletionKind::SignIn { user_id } => {
-            tx.prepare_cached("UPDATE users SET last_sign_in_at = ?, updated_at = ? WHERE id = ?")?
-                .execute(params![now, now, user_id])?;
-            tx.prepare_cached(
-                "UPDATE sign_ins SET status = 'complete', created_session_id = ?, updated_at = ?
-                 WHERE id = ?",
-            )?
-            .execute(params![c.session_id, now, a.owner_id])?;
-            user_id
-        }
-    };
-    tx.prepare_cached(
-        "INSERT INTO sessions (id, client_id, user_id, status, last_active_at, abandon_at, created_at, updated_at)
-         VALUES (?, ?, ?, 'active', ?, ?, ?, ?)",
-    )?
-    .execute(params![
-        c.session_id,
-        c.client_id,
-        user_id,
-        now,
-        c.session_abandon_at,
-        now,
-        now
-    ])?;
-    tx.prepare_cached(
-        "UPDATE clients SET last_active_session_id = ?, token_hash = ?, updated_at = ? WHERE id = ?",
-    )?
-    .execute(params![c.session_id, c.new_token_hash, now, c.client_id])?;
-    Ok(())
-}
-
-fn set_code(
-    tx: &Transaction<'_>,
-    owner_id: &str,
-    status: &str,
-    attempts: u32,
-) -> Result<(), StoreError> {
-    tx.prepare_cached("UPDATE codes SET status = ?, attempts = ? WHERE owner_id = ?")?
-        .execute(params![status, attempts, owner_id])?;
-    Ok(())
-}
-
-fn load_lockout(c: &Connection, identifier: &str) -> Result<Lockout, StoreError> {
-    Ok(c.prepare_cached(
-        "SELECT failures, locked_until FROM identifier_failures WHERE identifier = ?",
-    )?
-    .query_row([identifier], |r| {
-        Ok(Lockout {
-            failures: r.get("failures")?,
-            locked_until: r.get("locked_until")?,
-        })
-    })
-    .optional()?
-    .unwrap_or_default())
 }
 
 /// The columns of an owner's current code (joined as `k`) and its latest delivery status, for
@@ -869,130 +898,18 @@ const CODE_COLUMNS: &str = "k.strategy AS code_strategy, k.identifier AS code_id
 
 /// The code of a row selected with [`CODE_COLUMNS`], if the owner has one.
 fn code_of(r: &Row<'_>) -> Result<Option<CodeRow>, StoreError> {
-    let Some(strategy) = r.get::<_, Option<String>>("code_strategy")? else {
+    let Some(strategy_name) = r.get::<_, Option<String>>("code_strategy")? else {
         return Ok(None);
     };
     let delivery: Option<String> = r.get("delivery")?;
     Ok(Some(CodeRow {
-        strategy: Strategy::parse(&strategy)
-            .with_context(|| format!("stored strategy {strategy}"))?,
+        strategy: strategy(&strategy_name)?,
         sent_to: r.get("code_identifier")?,
         attempts: r.get("code_attempts")?,
         state: code_state(&r.get::<_, String>("code_status")?)?,
         expire_at: r.get("code_expire_at")?,
         delivery: delivery.as_deref().map(delivery_status),
     }))
-}
-
-fn load_sign_up(c: &Connection, id: &str) -> Result<Option<SignUpRow>, StoreError> {
-    let mut statement = c.prepare_cached(&format!(
-        "SELECT s.id, s.client_id, s.kind, s.identifier, s.status, s.created_user_id,
-           s.created_session_id, s.abandon_at, {CODE_COLUMNS}
-         FROM sign_ups s LEFT JOIN codes k ON k.owner_id = s.id WHERE s.id = ?"
-    ))?;
-    let mut rows = statement.query([id])?;
-    let Some(r) = rows.next()? else {
-        return Ok(None);
-    };
-    let kind: String = r.get("kind")?;
-    let status: String = r.get("status")?;
-    Ok(Some(SignUpRow {
-        id: r.get("id")?,
-        client_id: r.get("client_id")?,
-        identifier: Identifier::from_stored(&kind, r.get("identifier")?),
-        status: if status == "complete" {
-            SignUpStatus::Complete
-        } else {
-            SignUpStatus::MissingRequirements
-        },
-        created_user_id: r.get("created_user_id")?,
-        created_session_id: r.get("created_session_id")?,
-        abandon_at: r.get("abandon_at")?,
-        code: code_of(r)?,
-    }))
-}
-
-fn load_sign_in(c: &Connection, id: &str) -> Result<Option<SignInRow>, StoreError> {
-    let mut statement = c.prepare_cached(&format!(
-        "SELECT s.id, s.client_id, s.identifier, s.user_id, s.status, s.created_session_id,
-           s.abandon_at, {CODE_COLUMNS}
-         FROM sign_ins s LEFT JOIN codes k ON k.owner_id = s.id WHERE s.id = ?"
-    ))?;
-    let mut rows = statement.query([id])?;
-    let Some(r) = rows.next()? else {
-        return Ok(None);
-    };
-    let identifier: String = r.get("identifier")?;
-    let kind = if identifier.contains('@') {
-        "email"
-    } else {
-        "phone"
-    };
-    let status: String = r.get("status")?;
-    let user_id: String = r.get("user_id")?;
-    let row = SignInRow {
-        factors: Vec::new(),
-        id: r.get("id")?,
-        client_id: r.get("client_id")?,
-        identifier: Identifier::from_stored(kind, identifier),
-        user_id,
-        status: if status == "complete" {
-            SignInStatus::Complete
-        } else {
-            SignInStatus::NeedsFirstFactor
-        },
-        created_session_id: r.get("created_session_id")?,
-        abandon_at: r.get("abandon_at")?,
-        code: code_of(r)?,
-    };
-    let factors = load_user(c, &row.user_id)?
-        .map(|u| u.identifiers)
-        .unwrap_or_default();
-    Ok(Some(SignInRow { factors, ..row }))
-}
-
-fn load_user(c: &Connection, id: &str) -> Result<Option<UserRow>, StoreError> {
-    // The user and its identifiers in one statement: one row per identifier (a user has one).
-    let mut statement = c.prepare_cached(
-        "SELECT u.id, u.last_sign_in_at, u.created_at, u.updated_at,
-           i.id AS identifier_id, i.kind, i.value, i.created_at AS identifier_created_at,
-           f.locked_until
-         FROM users u
-           LEFT JOIN user_identifiers i ON i.user_id = u.id
-           LEFT JOIN identifier_failures f ON f.identifier = i.value
-         WHERE u.id = ? ORDER BY i.created_at, i.id",
-    )?;
-    let mut rows = statement.query([id])?;
-    let mut user: Option<UserRow> = None;
-    while let Some(r) = rows.next()? {
-        let user = match &mut user {
-            Some(user) => user,
-            None => user.insert(UserRow {
-                id: r.get("id")?,
-                last_sign_in_at: r.get("last_sign_in_at")?,
-                created_at: r.get("created_at")?,
-                updated_at: r.get("updated_at")?,
-                identifiers: Vec::with_capacity(1),
-                locked_until: None,
-            }),
-        };
-        let Some(identifier_id) = r.get::<_, Option<String>>("identifier_id")? else {
-            continue;
-        };
-        let kind: String = r.get("kind")?;
-        user.identifiers.push(IdentifierRow {
-            id: identifier_id,
-            kind: if kind == "email" {
-                IdentifierKind::Email
-            } else {
-                IdentifierKind::Phone
-            },
-            value: r.get("value")?,
-            created_at: r.get("identifier_created_at")?,
-        });
-        user.locked_until = user.locked_until.max(r.get("locked_until")?);
-    }
-    Ok(user)
 }
 
 /// The columns [`client_row`] reads.
@@ -1038,7 +955,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let url = format!("sqlite://{}", dir.path().join("otp.db").display());
         let wal = dir.path().join("otp.db-wal");
-        let store = SqliteStore::connect(&url).await.expect("store");
+        let store = super::super::connect(&url, 1).await.expect("store");
         for i in 0..10u8 {
             store
                 .create_client(&format!("client_{i}"), &[i; 32], 0)
@@ -1048,7 +965,7 @@ mod tests {
         // As if the process were killed: the connection is never closed.
         std::mem::forget(store);
         assert!(std::fs::metadata(&wal).expect("wal").len() > 0);
-        let store = SqliteStore::connect(&url).await.expect("store");
+        let store = super::super::connect(&url, 1).await.expect("store");
         assert_eq!(std::fs::metadata(&wal).expect("wal").len(), 0);
         for i in 0..10u8 {
             let client = store.client_by_token(&[i; 32]).await.expect("read");
@@ -1062,7 +979,7 @@ mod tests {
     async fn the_wal_stays_small_under_sustained_writes() {
         let dir = tempfile::tempdir().expect("dir");
         let db = dir.path().join("otp.db");
-        let store = SqliteStore::connect(&format!("sqlite://{}", db.display()))
+        let store = super::super::connect(&format!("sqlite://{}", db.display()), 1)
             .await
             .expect("store");
         let writers: Vec<_> = (0..4u32)

@@ -59,7 +59,7 @@ fn limits(per_hour: u32) -> Vec<(String, SendLimits)> {
     )]
 }
 
-async fn client(store: &SharedStore, n: u8) -> ClientRow {
+async fn client(store: &Store, n: u8) -> ClientRow {
     store
         .create_client(&format!("client_{n}"), &[n; 32], NOW)
         .await
@@ -74,7 +74,7 @@ fn stored(id: &str) -> ClientKey<'_> {
     }
 }
 
-async fn sign_up_with_code(store: &SharedStore, client_id: &str, id: &str) {
+async fn sign_up_with_code(store: &Store, client_id: &str, id: &str) {
     store
         .create_sign_up(id, stored(client_id), &phone(), NOW, NOW + 86_400_000)
         .await
@@ -82,7 +82,7 @@ async fn sign_up_with_code(store: &SharedStore, client_id: &str, id: &str) {
     prepare(store, id, NOW).await.expect("prepare");
 }
 
-async fn prepare(store: &SharedStore, owner: &str, now: i64) -> Result<(), StoreError> {
+async fn prepare(store: &Store, owner: &str, now: i64) -> Result<(), StoreError> {
     store
         .prepare_code(PrepareCode {
             owner_id: owner,
@@ -134,7 +134,7 @@ fn wrong(_: &[u8]) -> bool {
     false
 }
 
-async fn every_object_round_trips(store: SharedStore) {
+async fn every_object_round_trips(store: Store) {
     let c = client(&store, 1).await;
     assert_eq!(
         store
@@ -235,7 +235,7 @@ async fn every_object_round_trips(store: SharedStore) {
     );
 }
 
-async fn a_code_is_single_use(store: SharedStore) {
+async fn a_code_is_single_use(store: Store) {
     let c = client(&store, 1).await;
     sign_up_with_code(&store, &c.id, "sua_1").await;
     let id = phone();
@@ -255,7 +255,7 @@ async fn a_code_is_single_use(store: SharedStore) {
     );
 }
 
-async fn a_code_expires_at_its_deadline(store: SharedStore) {
+async fn a_code_expires_at_its_deadline(store: Store) {
     let c = client(&store, 1).await;
     sign_up_with_code(&store, &c.id, "sua_1").await;
     let id = phone();
@@ -281,7 +281,7 @@ async fn a_code_expires_at_its_deadline(store: SharedStore) {
     );
 }
 
-async fn wrong_attempts_count_and_void_the_code(store: SharedStore) {
+async fn wrong_attempts_count_and_void_the_code(store: Store) {
     let c = client(&store, 1).await;
     sign_up_with_code(&store, &c.id, "sua_1").await;
     let id = phone();
@@ -310,7 +310,7 @@ async fn wrong_attempts_count_and_void_the_code(store: SharedStore) {
     );
 }
 
-async fn send_limits_count_per_scope(store: SharedStore) {
+async fn send_limits_count_per_scope(store: Store) {
     let c = client(&store, 1).await;
     store
         .create_sign_up("sua_1", stored(&c.id), &phone(), NOW, NOW + 1)
@@ -346,7 +346,7 @@ async fn send_limits_count_per_scope(store: SharedStore) {
     send(NOW + 3_600_000, 2).await.expect("an hour later");
 }
 
-async fn the_lockout_holds_after_the_threshold(store: SharedStore) {
+async fn the_lockout_holds_after_the_threshold(store: Store) {
     let c = client(&store, 1).await;
     sign_up_with_code(&store, &c.id, "sua_1").await;
     let id = phone();
@@ -382,7 +382,7 @@ async fn the_lockout_holds_after_the_threshold(store: SharedStore) {
     );
 }
 
-async fn fifty_concurrent_wrong_guesses_count_exactly(store: SharedStore) {
+async fn fifty_concurrent_wrong_guesses_count_exactly(store: Store) {
     let c = client(&store, 1).await;
     sign_up_with_code(&store, &c.id, "sua_1").await;
     let tasks: Vec<_> = (0..50)
@@ -420,7 +420,7 @@ async fn fifty_concurrent_wrong_guesses_count_exactly(store: SharedStore) {
     );
 }
 
-async fn two_concurrent_correct_attempts_create_one_session(store: SharedStore) {
+async fn two_concurrent_correct_attempts_create_one_session(store: Store) {
     let c = client(&store, 1).await;
     sign_up_with_code(&store, &c.id, "sua_1").await;
     let tasks: Vec<_> = (0..2)
@@ -453,7 +453,7 @@ async fn two_concurrent_correct_attempts_create_one_session(store: SharedStore) 
     );
 }
 
-async fn two_concurrent_sign_ups_create_one_user(store: SharedStore) {
+async fn two_concurrent_sign_ups_create_one_user(store: Store) {
     let (a, b) = (client(&store, 1).await, client(&store, 2).await);
     sign_up_with_code(&store, &a.id, "sua_a").await;
     store
@@ -484,7 +484,7 @@ async fn two_concurrent_sign_ups_create_one_user(store: SharedStore) {
     assert_eq!(created, 1, "one user");
 }
 
-async fn each_outbox_message_goes_to_one_worker(store: SharedStore) {
+async fn each_outbox_message_goes_to_one_worker(store: Store) {
     let c = client(&store, 1).await;
     store
         .create_sign_up("sua_1", stored(&c.id), &phone(), NOW, NOW + 1)
@@ -562,7 +562,7 @@ async fn each_outbox_message_goes_to_one_worker(store: SharedStore) {
     assert_eq!(code.delivery, Some(otp_proto::DeliveryStatus::Sent));
 }
 
-async fn keys_are_created_once(store: SharedStore) {
+async fn keys_are_created_once(store: Store) {
     let first = store.hmac_key(&[1; 32], NOW).await.expect("key");
     assert_eq!(first, [1; 32]);
     assert_eq!(
@@ -586,7 +586,7 @@ async fn keys_are_created_once(store: SharedStore) {
     );
 }
 
-async fn a_new_client_is_stored_with_what_it_creates_or_not_at_all(store: SharedStore) {
+async fn a_new_client_is_stored_with_what_it_creates_or_not_at_all(store: Store) {
     let new = |id: &'static str, hash: &'static [u8]| ClientKey {
         id,
         new_token_hash: Some(hash),

@@ -1,0 +1,287 @@
+//! The store's policy, written once: each operation of [`super::Store`] as a flow over the
+//! primitive reads and writes of one transaction ([`Tx`]), run unchanged on SQLite and on
+//! PostgreSQL. Every decision about codes, attempts, send limits, lock-outs, sessions and the
+//! outbox is here; the rules themselves are the pure functions of [`crate::otp`] and
+//! [`crate::rate_limit`]. A flow that checks then changes first calls [`Tx::serialize_on`] with
+//! what it counts, so concurrent requests see each other's writes.
+
+use super::tx::Tx;
+use super::*;
+use crate::otp::{self, CodeState};
+use crate::rate_limit::{self, HOUR_MS};
+
+/// The names a flow serializes on: the identifier a code goes to (its lock-out and its limit),
+/// and the sign-up or sign-in that owns the code.
+fn code_keys(identifier: &Identifier, owner_id: &str) -> [String; 2] {
+    [
+        format!("id:{}", identifier.as_str()),
+        format!("owner:{owner_id}"),
+    ]
+}
+
+/// Stores a new client unless it is stored already.
+async fn store_client_if_new(
+    tx: &mut impl Tx,
+    client: ClientKey<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
+    match client.new_token_hash {
+        Some(token_hash) => tx.insert_client(client.id, token_hash, now).await,
+        None => Ok(()),
+    }
+}
+
+/// See [`super::Store::client_state`].
+pub(super) async fn client_state(
+    tx: &mut impl Tx,
+    client_id: &str,
+) -> Result<ClientState, StoreError> {
+    let client = tx
+        .client(client_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("client {client_id} not found"))?;
+    let active = tx.active_sessions(client_id).await?;
+    let mut sessions = Vec::with_capacity(active.len());
+    for session in active {
+        let user = tx
+            .user(&session.user_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("session {} without user", session.id))?;
+        sessions.push((session, user));
+    }
+    let sign_up = match &client.sign_up_id {
+        Some(id) => tx.sign_up(id).await?,
+        None => None,
+    };
+    let sign_in = match &client.sign_in_id {
+        Some(id) => sign_in(tx, id).await?,
+        None => None,
+    };
+    Ok(ClientState {
+        client,
+        sessions,
+        sign_up,
+        sign_in,
+    })
+}
+
+/// See [`super::Store::create_sign_up`].
+pub(super) async fn create_sign_up(
+    tx: &mut impl Tx,
+    id: &str,
+    client: ClientKey<'_>,
+    identifier: &Identifier,
+    now: i64,
+    abandon_at: i64,
+) -> Result<(), StoreError> {
+    if tx
+        .user_id_by_identifier(identifier.as_str())
+        .await?
+        .is_some()
+    {
+        return Err(StoreError::IdentifierExists);
+    }
+    store_client_if_new(tx, client, now).await?;
+    tx.insert_sign_up(id, client.id, identifier, now, abandon_at)
+        .await?;
+    tx.set_client_sign_up(client.id, id, now).await
+}
+
+/// See [`super::Store::user_by_identifier`].
+pub(super) async fn user_by_identifier(
+    tx: &mut impl Tx,
+    identifier: &Identifier,
+) -> Result<Option<UserRow>, StoreError> {
+    match tx.user_id_by_identifier(identifier.as_str()).await? {
+        Some(id) => tx.user(&id).await,
+        None => Ok(None),
+    }
+}
+
+/// See [`super::Store::create_sign_in`].
+pub(super) async fn create_sign_in(
+    tx: &mut impl Tx,
+    id: &str,
+    client: ClientKey<'_>,
+    identifier: &Identifier,
+    user_id: &str,
+    now: i64,
+    abandon_at: i64,
+) -> Result<(), StoreError> {
+    store_client_if_new(tx, client, now).await?;
+    tx.insert_sign_in(id, client.id, identifier, user_id, now, abandon_at)
+        .await?;
+    tx.set_client_sign_in(client.id, id, now).await
+}
+
+/// See [`super::Store::sign_in`]: the sign-in with the factors its user can receive a code at.
+pub(super) async fn sign_in(tx: &mut impl Tx, id: &str) -> Result<Option<SignInRow>, StoreError> {
+    let Some(mut row) = tx.sign_in(id).await? else {
+        return Ok(None);
+    };
+    if let Some(user) = tx.user(&row.user_id).await? {
+        row.factors = user.identifiers;
+    }
+    Ok(Some(row))
+}
+
+/// See [`super::Store::prepare_code`]: the lock-out first, then every send limit (counted over
+/// the last hour), and only if all allow it the send is counted, the code replaced, and its
+/// message queued; nothing is written when a check refuses.
+pub(super) async fn prepare_code(tx: &mut impl Tx, p: &PrepareCode<'_>) -> Result<(), StoreError> {
+    let mut keys: Vec<String> = p.limits.iter().map(|(scope, _)| scope.clone()).collect();
+    keys.extend(code_keys(p.identifier, p.owner_id));
+    tx.serialize_on(&keys).await?;
+    let lockout = tx.lockout(p.identifier.as_str()).await?;
+    if let Some(retry_after_secs) = lockout.remaining_secs(p.now) {
+        return Err(StoreError::Locked { retry_after_secs });
+    }
+    for (scope, limits) in &p.limits {
+        tx.prune_sends(scope, p.now - HOUR_MS).await?;
+        let earlier = tx.send_times(scope).await?;
+        rate_limit::check_send(&earlier, p.now, *limits)
+            .map_err(|retry_after_secs| StoreError::TooManyRequests { retry_after_secs })?;
+    }
+    for (scope, _) in &p.limits {
+        tx.insert_send(scope, p.now).await?;
+    }
+    tx.upsert_code(p).await?;
+    if let Some(message) = &p.outbox {
+        // The code of an earlier message for this attempt is void: do not send it any more.
+        tx.supersede_outbox(p.owner_id, p.now).await?;
+        tx.insert_outbox(p.owner_id, message, p.now).await?;
+    }
+    if let Some(message) = p.dev_message {
+        tx.insert_dev_message(message).await?;
+    }
+    Ok(())
+}
+
+/// See [`super::Store::attempt_code`]: a locked identifier is refused before the code is even
+/// compared; a wrong code counts against the code and the identifier (which locks at the
+/// threshold); a right one marks the code used, clears the identifier's failures, and creates
+/// what the completion says.
+pub(super) async fn attempt_code(
+    tx: &mut impl Tx,
+    a: &AttemptCode<'_>,
+    matches: &(dyn for<'m> Fn(&'m [u8]) -> bool + Send + Sync),
+) -> Result<AttemptOutcome, StoreError> {
+    tx.serialize_on(&code_keys(a.identifier, a.owner_id)).await?;
+    let lockout = tx.lockout(a.identifier.as_str()).await?;
+    if let Some(retry_after_secs) = lockout.remaining_secs(a.now) {
+        return Err(StoreError::Locked { retry_after_secs });
+    }
+    let (mac, stored) = tx.code(a.owner_id).await?.ok_or(StoreError::NoCode)?;
+    let judgement = otp::judge(stored, a.now, a.max_attempts, || matches(&mac));
+    match judgement {
+        otp::Judgement::Correct => {
+            tx.set_code(a.owner_id, CodeState::Verified, stored.attempts)
+                .await?;
+            tx.clear_lockout(a.identifier.as_str()).await?;
+            complete(tx, a).await?;
+        }
+        otp::Judgement::Incorrect { .. } | otp::Judgement::NowFailed => {
+            let state = if judgement == otp::Judgement::NowFailed {
+                CodeState::Failed
+            } else {
+                CodeState::Pending
+            };
+            tx.set_code(a.owner_id, state, stored.attempts + 1).await?;
+            let next = lockout.after_failure(a.now, a.lockout_threshold, a.lockout_ms);
+            tx.set_lockout(a.identifier.as_str(), next).await?;
+        }
+        otp::Judgement::Expired if stored.state == CodeState::Pending => {
+            tx.set_code(a.owner_id, CodeState::Expired, stored.attempts)
+                .await?;
+        }
+        otp::Judgement::Expired | otp::Judgement::Failed | otp::Judgement::AlreadyVerified => {}
+    }
+    Ok(judgement)
+}
+
+/// A right code's consequences: the user (for a sign-up), the session, and the client's new
+/// token (so a token seen before sign-in is worth nothing after it).
+async fn complete(tx: &mut impl Tx, a: &AttemptCode<'_>) -> Result<(), StoreError> {
+    let c = &a.completion;
+    let user_id = match &c.kind {
+        CompletionKind::SignUp {
+            user_id,
+            identifier_id,
+        } => {
+            tx.insert_user(user_id, a.now).await?;
+            tx.insert_identifier(identifier_id, user_id, a.identifier, a.now)
+                .await?;
+            tx.complete_sign_up(a.owner_id, user_id, &c.session_id, a.now)
+                .await?;
+            user_id
+        }
+        CompletionKind::SignIn { user_id } => {
+            tx.set_user_signed_in(user_id, a.now).await?;
+            tx.complete_sign_in(a.owner_id, &c.session_id, a.now)
+                .await?;
+            user_id
+        }
+    };
+    tx.insert_session(
+        &c.session_id,
+        &c.client_id,
+        user_id,
+        c.session_abandon_at,
+        a.now,
+    )
+    .await?;
+    tx.set_client_session(
+        &c.client_id,
+        Some(&c.session_id),
+        Some(&c.new_token_hash),
+        a.now,
+    )
+    .await
+}
+
+/// See [`super::Store::touch_session`].
+pub(super) async fn touch_session(
+    tx: &mut impl Tx,
+    client_id: &str,
+    session_id: &str,
+    now: i64,
+    make_last_active: bool,
+) -> Result<(), StoreError> {
+    tx.touch_session(client_id, session_id, now).await?;
+    if make_last_active {
+        tx.set_client_session(client_id, Some(session_id), None, now)
+            .await?;
+    }
+    Ok(())
+}
+
+/// See [`super::Store::end_sessions`]: the client's chosen session moves to its newest
+/// remaining one (none when it has none left).
+pub(super) async fn end_sessions(
+    tx: &mut impl Tx,
+    client_id: &str,
+    session_id: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
+    tx.end_sessions(client_id, session_id, now).await?;
+    let newest = tx.newest_active_session(client_id).await?;
+    tx.set_client_session(client_id, newest.as_deref(), None, now)
+        .await
+}
+
+/// See [`super::Store::hmac_key`]: the first instance to store a key wins; every other one
+/// uses that key.
+pub(super) async fn hmac_key(
+    tx: &mut impl Tx,
+    candidate: &[u8; 32],
+    now: i64,
+) -> Result<[u8; 32], StoreError> {
+    tx.insert_secret("hmac", candidate, now).await?;
+    let stored = tx
+        .secret("hmac")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the HMAC key was not stored"))?;
+    stored.try_into().map_err(|_| {
+        StoreError::Unexpected(anyhow::anyhow!("the stored HMAC key is not 32 bytes"))
+    })
+}

@@ -1,0 +1,439 @@
+//! What the store takes and returns: the rows it loads, the arguments of its operations, and the
+//! mapping between stored strings and their types that both databases share.
+
+use crate::domain::{Identifier, IdentifierKind};
+use crate::otp::{CodeState, Judgement};
+use crate::rate_limit::SendLimits;
+use crate::store::StoreError;
+use otp_proto::{SignInStatus, SignUpStatus, Strategy};
+
+/// A session-token signing key as stored.
+#[derive(Clone)]
+pub struct JwtKeyRow {
+    /// 1, 2, …: the newest signs.
+    pub generation: i64,
+    /// The Ed25519 private key, PKCS#8 PEM.
+    pub pem: String,
+    /// When it was created (ms).
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for JwtKeyRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtKeyRow")
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The wire name of a channel in the database.
+pub(crate) fn channel_name(channel: otp_proto::dev::Channel) -> &'static str {
+    match channel {
+        otp_proto::dev::Channel::Sms => "sms",
+        otp_proto::dev::Channel::Email => "email",
+    }
+}
+
+/// The channel of a stored name.
+pub(crate) fn channel_of(name: &str) -> otp_proto::dev::Channel {
+    if name == "email" {
+        otp_proto::dev::Channel::Email
+    } else {
+        otp_proto::dev::Channel::Sms
+    }
+}
+
+/// The state of a stored code status.
+pub(crate) fn code_state(status: &str) -> Result<CodeState, StoreError> {
+    Ok(match status {
+        "pending" => CodeState::Pending,
+        "verified" => CodeState::Verified,
+        "failed" => CodeState::Failed,
+        "expired" => CodeState::Expired,
+        other => return Err(anyhow::anyhow!("stored code status {other}").into()),
+    })
+}
+
+/// The stored status of a code state.
+pub(crate) fn code_status_name(state: CodeState) -> &'static str {
+    match state {
+        CodeState::Pending => "pending",
+        CodeState::Verified => "verified",
+        CodeState::Failed => "failed",
+        CodeState::Expired => "expired",
+    }
+}
+
+/// The kind of a stored identifier kind.
+pub(crate) fn identifier_kind(kind: &str) -> IdentifierKind {
+    if kind == "email" {
+        IdentifierKind::Email
+    } else {
+        IdentifierKind::Phone
+    }
+}
+
+/// A sign-in's stored identifier (sign-ins store the value only: an email has an `@`, a phone
+/// number never does).
+pub(crate) fn sign_in_identifier(value: String) -> Identifier {
+    let kind = if value.contains('@') { "email" } else { "phone" };
+    Identifier::from_stored(kind, value)
+}
+
+/// The status of a stored sign-up status.
+pub(crate) fn sign_up_status(status: &str) -> SignUpStatus {
+    if status == "complete" {
+        SignUpStatus::Complete
+    } else {
+        SignUpStatus::MissingRequirements
+    }
+}
+
+/// The status of a stored sign-in status.
+pub(crate) fn sign_in_status(status: &str) -> SignInStatus {
+    if status == "complete" {
+        SignInStatus::Complete
+    } else {
+        SignInStatus::NeedsFirstFactor
+    }
+}
+
+/// The code of a stored strategy.
+pub(crate) fn strategy(name: &str) -> Result<Strategy, StoreError> {
+    Ok(Strategy::parse(name).ok_or_else(|| anyhow::anyhow!("stored strategy {name}"))?)
+}
+
+impl OutboxOutcome {
+    /// The stored status, provider id and error of the outcome.
+    pub(crate) fn columns(&self) -> (&'static str, Option<&str>, Option<&str>) {
+        match self {
+            Self::Sent { provider_id } => ("sent", provider_id.as_deref(), None),
+            Self::Failed { error } => ("failed", None, Some(error)),
+        }
+    }
+}
+
+/// The delivery status of a stored outbox status.
+pub(crate) fn delivery_status(status: &str) -> otp_proto::DeliveryStatus {
+    match status {
+        "sent" => otp_proto::DeliveryStatus::Sent,
+        "failed" => otp_proto::DeliveryStatus::Failed,
+        _ => otp_proto::DeliveryStatus::Pending,
+    }
+}
+
+/// The stored status of a session.
+pub(crate) fn session_status(status: &str) -> StoredSessionStatus {
+    match status {
+        "active" => StoredSessionStatus::Active,
+        "revoked" => StoredSessionStatus::Revoked,
+        _ => StoredSessionStatus::Ended,
+    }
+}
+
+/// A device, as stored.
+#[derive(Debug, Clone)]
+pub struct ClientRow {
+    /// `client_…`.
+    pub id: String,
+    /// Its current sign-up.
+    pub sign_up_id: Option<String>,
+    /// Its current sign-in.
+    pub sign_in_id: Option<String>,
+    /// The session it chose last.
+    pub last_active_session_id: Option<String>,
+    /// Creation time.
+    pub created_at: i64,
+    /// Last change.
+    pub updated_at: i64,
+}
+
+/// The device a sign-up or sign-in is created for: stored already, or new and stored in the same
+/// transaction, so that a request that fails leaves no client behind and a flow's first request
+/// commits once.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientKey<'a> {
+    /// `client_…`.
+    pub id: &'a str,
+    /// For a client not stored yet: the hash of its token.
+    pub new_token_hash: Option<&'a [u8]>,
+}
+
+/// The current code of a sign-up or sign-in (the hash stays inside the store).
+#[derive(Debug, Clone)]
+pub struct CodeRow {
+    /// How it was sent.
+    pub strategy: Strategy,
+    /// Where it was sent (normalized phone number or email).
+    pub sent_to: String,
+    /// Wrong attempts so far.
+    pub attempts: u32,
+    /// Its state.
+    pub state: CodeState,
+    /// Expiry.
+    pub expire_at: i64,
+    /// Where its message stands, when it went through the outbox.
+    pub delivery: Option<otp_proto::DeliveryStatus>,
+}
+
+/// A sign-up attempt.
+#[derive(Debug, Clone)]
+pub struct SignUpRow {
+    /// `sua_…`.
+    pub id: String,
+    /// The device that owns it.
+    pub client_id: String,
+    /// What is being signed up.
+    pub identifier: Identifier,
+    /// `missing_requirements` or `complete` (abandonment is derived from `abandon_at`).
+    pub status: SignUpStatus,
+    /// Set on completion.
+    pub created_user_id: Option<String>,
+    /// Set on completion.
+    pub created_session_id: Option<String>,
+    /// Abandoned after this time if not complete.
+    pub abandon_at: i64,
+    /// Its current code.
+    pub code: Option<CodeRow>,
+}
+
+/// A sign-in attempt.
+#[derive(Debug, Clone)]
+pub struct SignInRow {
+    /// `sia_…`.
+    pub id: String,
+    /// The device that owns it.
+    pub client_id: String,
+    /// The identifier given, normalized.
+    pub identifier: Identifier,
+    /// The user it signs in.
+    pub user_id: String,
+    /// `needs_first_factor` or `complete`.
+    pub status: SignInStatus,
+    /// Set on completion.
+    pub created_session_id: Option<String>,
+    /// Abandoned after this time if not complete.
+    pub abandon_at: i64,
+    /// Its current code.
+    pub code: Option<CodeRow>,
+    /// The user's verified identifiers: the factors a code can be sent to.
+    pub factors: Vec<IdentifierRow>,
+}
+
+/// A verified phone number or email of a user.
+#[derive(Debug, Clone)]
+pub struct IdentifierRow {
+    /// `idn_…`.
+    pub id: String,
+    /// Phone or email.
+    pub kind: IdentifierKind,
+    /// The normalized value.
+    pub value: String,
+    /// Creation time.
+    pub created_at: i64,
+}
+
+/// A user.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    /// `user_…`.
+    pub id: String,
+    /// Last completed sign-in.
+    pub last_sign_in_at: Option<i64>,
+    /// Creation time.
+    pub created_at: i64,
+    /// Last change.
+    pub updated_at: i64,
+    /// Verified identifiers, oldest first.
+    pub identifiers: Vec<IdentifierRow>,
+    /// The latest lock on any of its identifiers.
+    pub locked_until: Option<i64>,
+}
+
+/// Stored session states; `expired` is derived from the times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredSessionStatus {
+    /// Not ended or revoked.
+    Active,
+    /// Signed out.
+    Ended,
+    /// Revoked by the server.
+    Revoked,
+}
+
+/// A session.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    /// `sess_…`.
+    pub id: String,
+    /// The device it lives on.
+    pub client_id: String,
+    /// Who is signed in.
+    pub user_id: String,
+    /// Its stored state.
+    pub status: StoredSessionStatus,
+    /// Last touch or token.
+    pub last_active_at: i64,
+    /// Absolute end.
+    pub abandon_at: i64,
+    /// Sign-in time.
+    pub created_at: i64,
+    /// Last change.
+    pub updated_at: i64,
+}
+
+impl SessionRow {
+    /// When the session expires if nothing touches it: idle timeout, capped by the absolute end.
+    pub fn expire_at(&self, idle_ms: i64) -> i64 {
+        (self.last_active_at + idle_ms).min(self.abandon_at)
+    }
+
+    /// Whether it is signed in at `now`.
+    pub fn is_active(&self, now: i64, idle_ms: i64) -> bool {
+        self.status == StoredSessionStatus::Active && now < self.expire_at(idle_ms)
+    }
+}
+
+/// Everything needed to render a client.
+#[derive(Debug, Clone)]
+pub struct ClientState {
+    /// The device.
+    pub client: ClientRow,
+    /// Its sessions not ended or revoked (possibly expired), each with its user.
+    pub sessions: Vec<(SessionRow, UserRow)>,
+    /// Its current sign-up.
+    pub sign_up: Option<SignUpRow>,
+    /// Its current sign-in.
+    pub sign_in: Option<SignInRow>,
+}
+
+/// A code to store and count against the send limits.
+#[derive(Debug)]
+pub struct PrepareCode<'a> {
+    /// The sign-up or sign-in it belongs to.
+    pub owner_id: &'a str,
+    /// How it is sent.
+    pub strategy: Strategy,
+    /// Where it is sent.
+    pub identifier: &'a Identifier,
+    /// With a sign-in: which of the user's identifiers.
+    pub identifier_id: Option<&'a str>,
+    /// Its keyed hash.
+    pub mac: Vec<u8>,
+    /// Its expiry.
+    pub expire_at: i64,
+    /// Now.
+    pub now: i64,
+    /// The send limits to check and count: scope (`to:…`, `ip:…`, `sms:cc:1`, `sms:all`) and limit.
+    pub limits: Vec<(String, SendLimits)>,
+    /// The message for the delivery worker, written in the same transaction.
+    pub outbox: Option<NewOutbox>,
+    /// Dev mode: the message to keep in the dev outbox, in the same transaction.
+    pub dev_message: Option<&'a otp_proto::dev::OutboxMessage>,
+}
+
+/// A message for the outbox.
+#[derive(Debug)]
+pub struct NewOutbox {
+    /// SMS or email.
+    pub channel: otp_proto::dev::Channel,
+    /// Where it goes.
+    pub recipient: String,
+    /// The user's language.
+    pub locale: Option<String>,
+    /// The sealed code.
+    pub payload: Vec<u8>,
+    /// Stop retrying after this time.
+    pub deadline_at: i64,
+}
+
+/// A message claimed by the delivery worker.
+#[derive(Debug)]
+pub struct OutboxJob {
+    /// Row id.
+    pub id: i64,
+    /// The sign-up or sign-in (the sealing context).
+    pub owner_id: String,
+    /// SMS or email.
+    pub channel: otp_proto::dev::Channel,
+    /// Where it goes.
+    pub recipient: String,
+    /// The user's language.
+    pub locale: Option<String>,
+    /// The sealed code (wiped once the message is done).
+    pub payload: Option<Vec<u8>>,
+    /// Sends tried so far.
+    pub attempts: u32,
+    /// Stop retrying after this time.
+    pub deadline_at: i64,
+}
+
+/// How a message ended.
+#[derive(Debug)]
+pub enum OutboxOutcome {
+    /// The provider accepted it.
+    Sent {
+        /// The provider's id of the message.
+        provider_id: Option<String>,
+    },
+    /// It will never be sent.
+    Failed {
+        /// Why, for operators.
+        error: String,
+    },
+}
+
+/// An attempt to check, and what to create if it is right.
+#[derive(Debug)]
+pub struct AttemptCode<'a> {
+    /// The sign-up or sign-in it belongs to.
+    pub owner_id: &'a str,
+    /// The identifier the code was sent to (for the lock-out).
+    pub identifier: &'a Identifier,
+    /// Now.
+    pub now: i64,
+    /// Wrong codes allowed per code.
+    pub max_attempts: u32,
+    /// Consecutive failures before a lock.
+    pub lockout_threshold: u32,
+    /// Lock duration.
+    pub lockout_ms: i64,
+    /// What a correct code creates.
+    pub completion: Completion,
+}
+
+/// What a correct code creates: a session, and for a sign-up first the user.
+#[derive(Debug)]
+pub struct Completion {
+    /// The device.
+    pub client_id: String,
+    /// The new session's id.
+    pub session_id: String,
+    /// The new session's absolute end.
+    pub session_abandon_at: i64,
+    /// The device's next client token hash: the token changes when a session starts, so a
+    /// token seen before sign-in is worth nothing after it.
+    pub new_token_hash: Vec<u8>,
+    /// Sign-up or sign-in specifics.
+    pub kind: CompletionKind,
+}
+
+/// The flow-specific half of a [`Completion`].
+#[derive(Debug)]
+pub enum CompletionKind {
+    /// Create a user with this identifier.
+    SignUp {
+        /// The new user's id.
+        user_id: String,
+        /// The new identifier's id.
+        identifier_id: String,
+    },
+    /// Sign in an existing user.
+    SignIn {
+        /// The user.
+        user_id: String,
+    },
+}
+
+/// What an attempt came to, after it was recorded.
+pub type AttemptOutcome = Judgement;

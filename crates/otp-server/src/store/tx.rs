@@ -1,0 +1,233 @@
+//! What a database must provide: [`Tx`], the primitive reads and writes of one transaction, each
+//! one statement (or one query with its joins). They decide nothing: the decisions are the flows
+//! of [`super::flows`], which both databases run over this trait. A database file implements it
+//! with SQL and row mapping, plus [`Tx::serialize_on`], its own way of ordering the transactions
+//! that count the same things.
+//!
+//! The methods are `async` because PostgreSQL answers over the network; SQLite's return at once
+//! (its flows are polled once, on the request's thread: `sqlite::now`).
+
+use super::*;
+use crate::otp::{CodeState, StoredCode};
+use crate::rate_limit::Lockout;
+
+/// One transaction's primitive reads and writes. Times are ms since the Unix epoch.
+pub(crate) trait Tx {
+    /// Waits until no other transaction holds any of `keys` (names of what a flow counts: an
+    /// identifier, an owner, a send scope), and holds them until this one ends.
+    async fn serialize_on(&mut self, keys: &[String]) -> Result<(), StoreError>;
+
+    // ---- clients ----
+
+    /// Stores a new client with its token hash.
+    async fn insert_client(&mut self, id: &str, token_hash: &[u8], now: i64)
+    -> Result<(), StoreError>;
+    /// The client with this id.
+    async fn client(&mut self, id: &str) -> Result<Option<ClientRow>, StoreError>;
+    /// The client whose token hashes to `token_hash`.
+    async fn client_by_token(&mut self, token_hash: &[u8])
+    -> Result<Option<ClientRow>, StoreError>;
+    /// Makes `sign_up_id` the client's current sign-up.
+    async fn set_client_sign_up(
+        &mut self,
+        client_id: &str,
+        sign_up_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Makes `sign_in_id` the client's current sign-in.
+    async fn set_client_sign_in(
+        &mut self,
+        client_id: &str,
+        sign_in_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Sets the client's chosen session, and with `token_hash` its new token.
+    async fn set_client_session(
+        &mut self,
+        client_id: &str,
+        session_id: Option<&str>,
+        token_hash: Option<&[u8]>,
+        now: i64,
+    ) -> Result<(), StoreError>;
+
+    // ---- users ----
+
+    /// The id of the user owning a verified identifier.
+    async fn user_id_by_identifier(&mut self, value: &str) -> Result<Option<String>, StoreError>;
+    /// A user with its identifiers (oldest first) and the latest lock on any of them.
+    async fn user(&mut self, id: &str) -> Result<Option<UserRow>, StoreError>;
+    /// Stores a new user.
+    async fn insert_user(&mut self, id: &str, now: i64) -> Result<(), StoreError>;
+    /// Stores a verified identifier of a user; [`StoreError::IdentifierExists`] if another user
+    /// has it (the database's unique index decides between concurrent sign-ups).
+    async fn insert_identifier(
+        &mut self,
+        id: &str,
+        user_id: &str,
+        identifier: &Identifier,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Records a completed sign-in of the user.
+    async fn set_user_signed_in(&mut self, user_id: &str, now: i64) -> Result<(), StoreError>;
+
+    // ---- sign-ups and sign-ins ----
+
+    /// Stores a new sign-up (`missing_requirements`).
+    async fn insert_sign_up(
+        &mut self,
+        id: &str,
+        client_id: &str,
+        identifier: &Identifier,
+        now: i64,
+        abandon_at: i64,
+    ) -> Result<(), StoreError>;
+    /// A sign-up with its current code.
+    async fn sign_up(&mut self, id: &str) -> Result<Option<SignUpRow>, StoreError>;
+    /// Marks a sign-up complete, with what it created.
+    async fn complete_sign_up(
+        &mut self,
+        id: &str,
+        user_id: &str,
+        session_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Stores a new sign-in (`needs_first_factor`).
+    async fn insert_sign_in(
+        &mut self,
+        id: &str,
+        client_id: &str,
+        identifier: &Identifier,
+        user_id: &str,
+        now: i64,
+        abandon_at: i64,
+    ) -> Result<(), StoreError>;
+    /// A sign-in with its current code (its `factors` left empty).
+    async fn sign_in(&mut self, id: &str) -> Result<Option<SignInRow>, StoreError>;
+    /// Marks a sign-in complete, with the session it created.
+    async fn complete_sign_in(
+        &mut self,
+        id: &str,
+        session_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError>;
+
+    // ---- codes, limits, lock-outs ----
+
+    /// Stores the code `p` prepares, replacing any earlier one of its owner (pending, no
+    /// attempts).
+    async fn upsert_code(&mut self, p: &PrepareCode<'_>) -> Result<(), StoreError>;
+    /// The stored hash and state of an owner's code.
+    async fn code(&mut self, owner_id: &str) -> Result<Option<(Vec<u8>, StoredCode)>, StoreError>;
+    /// Sets the state and the attempt count of an owner's code.
+    async fn set_code(
+        &mut self,
+        owner_id: &str,
+        state: CodeState,
+        attempts: u32,
+    ) -> Result<(), StoreError>;
+    /// Forgets the sends to `scope` at or before `before`.
+    async fn prune_sends(&mut self, scope: &str, before: i64) -> Result<(), StoreError>;
+    /// The times of the sends to `scope` still stored.
+    async fn send_times(&mut self, scope: &str) -> Result<Vec<i64>, StoreError>;
+    /// Records a send to `scope`.
+    async fn insert_send(&mut self, scope: &str, at: i64) -> Result<(), StoreError>;
+    /// The consecutive failures and lock of an identifier.
+    async fn lockout(&mut self, identifier: &str) -> Result<Lockout, StoreError>;
+    /// Stores the failures and lock of an identifier.
+    async fn set_lockout(&mut self, identifier: &str, lockout: Lockout) -> Result<(), StoreError>;
+    /// Forgets the failures of an identifier.
+    async fn clear_lockout(&mut self, identifier: &str) -> Result<(), StoreError>;
+
+    // ---- sessions ----
+
+    /// Stores a new active session.
+    async fn insert_session(
+        &mut self,
+        id: &str,
+        client_id: &str,
+        user_id: &str,
+        abandon_at: i64,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// A session of a client (any state).
+    async fn session(
+        &mut self,
+        client_id: &str,
+        session_id: &str,
+    ) -> Result<Option<SessionRow>, StoreError>;
+    /// The client's sessions not ended or revoked, oldest first.
+    async fn active_sessions(&mut self, client_id: &str) -> Result<Vec<SessionRow>, StoreError>;
+    /// The client's newest session not ended or revoked.
+    async fn newest_active_session(&mut self, client_id: &str)
+    -> Result<Option<String>, StoreError>;
+    /// Records activity on a session.
+    async fn touch_session(
+        &mut self,
+        client_id: &str,
+        session_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Ends the client's active session `session_id`, or all of them.
+    async fn end_sessions(
+        &mut self,
+        client_id: &str,
+        session_id: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError>;
+
+    // ---- the delivery outbox ----
+
+    /// Voids the messages of an owner not sent yet (wiping their codes).
+    async fn supersede_outbox(&mut self, owner_id: &str, now: i64) -> Result<(), StoreError>;
+    /// Queues a message.
+    async fn insert_outbox(
+        &mut self,
+        owner_id: &str,
+        message: &NewOutbox,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Claims the oldest due message (pending and due, or leased until `now` or before) for
+    /// `lease_until`; two transactions never claim the same one.
+    async fn claim_outbox(
+        &mut self,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<Option<OutboxJob>, StoreError>;
+    /// Puts a claimed (`sending`) message back as pending for `next_attempt_at`.
+    async fn retry_outbox(
+        &mut self,
+        id: i64,
+        next_attempt_at: i64,
+        error: &str,
+    ) -> Result<(), StoreError>;
+    /// Records how a message ended, wiping its code.
+    async fn finish_outbox(
+        &mut self,
+        id: i64,
+        now: i64,
+        outcome: &OutboxOutcome,
+    ) -> Result<(), StoreError>;
+    /// Keeps a dev-mode message.
+    async fn insert_dev_message(
+        &mut self,
+        message: &otp_proto::dev::OutboxMessage,
+    ) -> Result<(), StoreError>;
+    /// The latest dev-mode message to `to`.
+    async fn dev_message(
+        &mut self,
+        to: &str,
+    ) -> Result<Option<otp_proto::dev::OutboxMessage>, StoreError>;
+
+    // ---- keys ----
+
+    /// Stores a server secret under `name` unless one is stored already.
+    async fn insert_secret(&mut self, name: &str, secret: &[u8], now: i64)
+    -> Result<(), StoreError>;
+    /// The server secret stored under `name`.
+    async fn secret(&mut self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The session-token signing keys, oldest first.
+    async fn jwt_keys(&mut self) -> Result<Vec<JwtKeyRow>, StoreError>;
+    /// Stores a signing key as `generation` unless that generation exists.
+    async fn insert_jwt_key(&mut self, generation: i64, pem: &str, now: i64)
+    -> Result<(), StoreError>;
+}
