@@ -166,7 +166,8 @@ pub(super) async fn attempt_code(
     a: &AttemptCode<'_>,
     matches: &(dyn for<'m> Fn(&'m [u8]) -> bool + Send + Sync),
 ) -> Result<AttemptOutcome, StoreError> {
-    tx.serialize_on(&code_keys(a.identifier, a.owner_id)).await?;
+    tx.serialize_on(&code_keys(a.identifier, a.owner_id))
+        .await?;
     let lockout = tx.lockout(a.identifier.as_str()).await?;
     if let Some(retry_after_secs) = lockout.remaining_secs(a.now) {
         return Err(StoreError::Locked { retry_after_secs });
@@ -281,7 +282,7 @@ pub(super) async fn hmac_key(
         .secret("hmac")
         .await?
         .ok_or_else(|| anyhow::anyhow!("the HMAC key was not stored"))?;
-    stored.try_into().map_err(|_| {
-        StoreError::Unexpected(anyhow::anyhow!("the stored HMAC key is not 32 bytes"))
-    })
+    stored
+        .try_into()
+        .map_err(|_| StoreError::Unexpected(anyhow::anyhow!("the stored HMAC key is not 32 bytes")))
 }

@@ -102,7 +102,8 @@ impl Store {
         token_hash: &[u8],
         now: i64,
     ) -> Result<ClientRow, StoreError> {
-        transaction!(self, Access::Write, |tx| tx.insert_client(id, token_hash, now))?;
+        transaction!(self, Access::Write, |tx| tx
+            .insert_client(id, token_hash, now))?;
         Ok(ClientRow {
             id: id.to_owned(),
             sign_up_id: None,
@@ -255,7 +256,8 @@ impl Store {
         now: i64,
         lease_ms: i64,
     ) -> Result<Option<OutboxJob>, StoreError> {
-        transaction!(self, Access::Write, |tx| tx.claim_outbox(now, now + lease_ms))
+        transaction!(self, Access::Write, |tx| tx
+            .claim_outbox(now, now + lease_ms))
     }
 
     /// Schedules another try of a claimed message.
@@ -279,7 +281,8 @@ impl Store {
         now: i64,
         outcome: OutboxOutcome,
     ) -> Result<(), StoreError> {
-        transaction!(self, Access::Write, |tx| tx.finish_outbox(id, now, &outcome))
+        transaction!(self, Access::Write, |tx| tx
+            .finish_outbox(id, now, &outcome))
     }
 
     /// The latest dev-mode message to `to`.
@@ -294,7 +297,9 @@ impl Store {
 
     /// Stores `candidate` as the code HMAC key unless one is stored already; returns the stored one.
     pub async fn hmac_key(&self, candidate: &[u8; 32], now: i64) -> Result<[u8; 32], StoreError> {
-        transaction!(self, Access::Write, |tx| flows::hmac_key(tx, candidate, now))
+        transaction!(self, Access::Write, |tx| flows::hmac_key(
+            tx, candidate, now
+        ))
     }
 
     /// The session-token signing keys, oldest first.
@@ -303,8 +308,14 @@ impl Store {
     }
 
     /// Adds a signing key as `generation`, unless another instance added that generation first.
-    pub async fn add_jwt_key(&self, generation: i64, pem: &str, now: i64) -> Result<(), StoreError> {
-        transaction!(self, Access::Write, |tx| tx.insert_jwt_key(generation, pem, now))
+    pub async fn add_jwt_key(
+        &self,
+        generation: i64,
+        pem: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        transaction!(self, Access::Write, |tx| tx
+            .insert_jwt_key(generation, pem, now))
     }
 }
 

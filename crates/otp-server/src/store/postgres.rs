@@ -140,10 +140,12 @@ impl Tx for PgTx {
     }
 
     async fn client(&mut self, id: &str) -> Result<Option<ClientRow>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.conn())
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {CLIENT_COLUMNS} FROM clients WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.conn())
+        .await?;
         row.as_ref().map(client_row).transpose()
     }
 
@@ -467,10 +469,11 @@ impl Tx for PgTx {
     }
 
     async fn code(&mut self, owner_id: &str) -> Result<Option<(Vec<u8>, StoredCode)>, StoreError> {
-        let row = sqlx::query("SELECT mac, status, attempts, expire_at FROM codes WHERE owner_id = $1")
-            .bind(owner_id)
-            .fetch_optional(self.conn())
-            .await?;
+        let row =
+            sqlx::query("SELECT mac, status, attempts, expire_at FROM codes WHERE owner_id = $1")
+                .bind(owner_id)
+                .fetch_optional(self.conn())
+                .await?;
         row.map(|r| {
             let stored = StoredCode {
                 state: code_state(r.try_get("status")?)?,
@@ -507,10 +510,12 @@ impl Tx for PgTx {
     }
 
     async fn send_times(&mut self, scope: &str) -> Result<Vec<i64>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT at FROM send_events WHERE scope = $1")
-            .bind(scope)
-            .fetch_all(self.conn())
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT at FROM send_events WHERE scope = $1")
+                .bind(scope)
+                .fetch_all(self.conn())
+                .await?,
+        )
     }
 
     async fn insert_send(&mut self, scope: &str, at: i64) -> Result<(), StoreError> {

@@ -76,7 +76,11 @@ pub(crate) fn identifier_kind(kind: &str) -> IdentifierKind {
 /// A sign-in's stored identifier (sign-ins store the value only: an email has an `@`, a phone
 /// number never does).
 pub(crate) fn sign_in_identifier(value: String) -> Identifier {
-    let kind = if value.contains('@') { "email" } else { "phone" };
+    let kind = if value.contains('@') {
+        "email"
+    } else {
+        "phone"
+    };
     Identifier::from_stored(kind, value)
 }
 

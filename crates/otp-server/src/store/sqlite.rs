@@ -228,9 +228,7 @@ impl SqliteStore {
 
 /// Runs a flow to its end on this thread. SQLite's primitives never wait (they are calls into
 /// the library), so a flow over them ends at its first poll; one that did not would be a bug.
-pub(super) fn now<T>(
-    flow: impl Future<Output = Result<T, StoreError>>,
-) -> Result<T, StoreError> {
+pub(super) fn now<T>(flow: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
     match std::pin::pin!(flow).poll(&mut TaskContext::from_waker(Waker::noop())) {
         Poll::Ready(out) => out,
         Poll::Pending => Err(anyhow::anyhow!("a SQLite flow waited").into()),
@@ -271,7 +269,9 @@ impl Tx for SqliteTx<'_> {
     async fn client(&mut self, id: &str) -> Result<Option<ClientRow>, StoreError> {
         Ok(self
             .0
-            .prepare_cached(&format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?"))?
+            .prepare_cached(&format!(
+                "SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?"
+            ))?
             .query_row([id], client_row)
             .optional()?)
     }
@@ -558,12 +558,23 @@ impl Tx for SqliteTx<'_> {
     async fn code(&mut self, owner_id: &str) -> Result<Option<(Vec<u8>, StoredCode)>, StoreError> {
         let row: Option<(Vec<u8>, String, u32, i64)> = self
             .0
-            .prepare_cached("SELECT mac, status, attempts, expire_at FROM codes WHERE owner_id = ?")?
-            .query_row([owner_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .prepare_cached(
+                "SELECT mac, status, attempts, expire_at FROM codes WHERE owner_id = ?",
+            )?
+            .query_row([owner_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
             .optional()?;
         row.map(|(mac, status, attempts, expire_at)| {
             let state = code_state(&status)?;
-            Ok((mac, StoredCode { state, attempts, expire_at }))
+            Ok((
+                mac,
+                StoredCode {
+                    state,
+                    attempts,
+                    expire_at,
+                },
+            ))
         })
         .transpose()
     }

@@ -20,8 +20,12 @@ pub(crate) trait Tx {
     // ---- clients ----
 
     /// Stores a new client with its token hash.
-    async fn insert_client(&mut self, id: &str, token_hash: &[u8], now: i64)
-    -> Result<(), StoreError>;
+    async fn insert_client(
+        &mut self,
+        id: &str,
+        token_hash: &[u8],
+        now: i64,
+    ) -> Result<(), StoreError>;
     /// The client with this id.
     async fn client(&mut self, id: &str) -> Result<Option<ClientRow>, StoreError>;
     /// The client whose token hashes to `token_hash`.
@@ -158,8 +162,10 @@ pub(crate) trait Tx {
     /// The client's sessions not ended or revoked, oldest first.
     async fn active_sessions(&mut self, client_id: &str) -> Result<Vec<SessionRow>, StoreError>;
     /// The client's newest session not ended or revoked.
-    async fn newest_active_session(&mut self, client_id: &str)
-    -> Result<Option<String>, StoreError>;
+    async fn newest_active_session(
+        &mut self,
+        client_id: &str,
+    ) -> Result<Option<String>, StoreError>;
     /// Records activity on a session.
     async fn touch_session(
         &mut self,
@@ -221,13 +227,21 @@ pub(crate) trait Tx {
     // ---- keys ----
 
     /// Stores a server secret under `name` unless one is stored already.
-    async fn insert_secret(&mut self, name: &str, secret: &[u8], now: i64)
-    -> Result<(), StoreError>;
+    async fn insert_secret(
+        &mut self,
+        name: &str,
+        secret: &[u8],
+        now: i64,
+    ) -> Result<(), StoreError>;
     /// The server secret stored under `name`.
     async fn secret(&mut self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// The session-token signing keys, oldest first.
     async fn jwt_keys(&mut self) -> Result<Vec<JwtKeyRow>, StoreError>;
     /// Stores a signing key as `generation` unless that generation exists.
-    async fn insert_jwt_key(&mut self, generation: i64, pem: &str, now: i64)
-    -> Result<(), StoreError>;
+    async fn insert_jwt_key(
+        &mut self,
+        generation: i64,
+        pem: &str,
+        now: i64,
+    ) -> Result<(), StoreError>;
 }

@@ -43,6 +43,8 @@ contract!(
     each_outbox_message_goes_to_one_worker,
     keys_are_created_once,
     a_new_client_is_stored_with_what_it_creates_or_not_at_all,
+    twenty_concurrent_sends_never_pass_the_limit,
+    ending_a_session_moves_the_client_to_its_newest_other_one,
 );
 
 fn phone() -> Identifier {
@@ -638,5 +640,116 @@ async fn a_new_client_is_stored_with_what_it_creates_or_not_at_all(store: Store)
             .await
             .expect("read")
             .is_none()
+    );
+}
+
+/// Twenty devices asking at once for a code to one number, with five sends an hour allowed:
+/// exactly five are sent, whatever the interleaving (the limit is checked and counted in one
+/// serialized transaction).
+async fn twenty_concurrent_sends_never_pass_the_limit(store: Store) {
+    let mut owners = Vec::new();
+    for n in 0..20u8 {
+        let c = client(&store, n).await;
+        let owner = format!("sua_{n}");
+        store
+            .create_sign_up(&owner, stored(&c.id), &phone(), NOW, NOW + 86_400_000)
+            .await
+            .expect("sign-up");
+        owners.push(owner);
+    }
+    let sends: Vec<_> = owners
+        .into_iter()
+        .map(|owner| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .prepare_code(PrepareCode {
+                        owner_id: &owner,
+                        strategy: otp_proto::Strategy::PhoneCode,
+                        identifier: &phone(),
+                        identifier_id: None,
+                        mac: MAC.to_vec(),
+                        expire_at: NOW + 600_000,
+                        now: NOW,
+                        limits: limits(5),
+                        outbox: None,
+                        dev_message: None,
+                    })
+                    .await
+            })
+        })
+        .collect();
+    let (mut sent, mut refused) = (0, 0);
+    for send in sends {
+        match send.await.expect("task") {
+            Ok(()) => sent += 1,
+            Err(StoreError::TooManyRequests { .. }) => refused += 1,
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!((sent, refused), (5, 15));
+}
+
+/// Signing out of one session leaves the device on its newest other session; signing out of
+/// all leaves it on none.
+async fn ending_a_session_moves_the_client_to_its_newest_other_one(store: Store) {
+    let c = client(&store, 1).await;
+    for (n, at) in [(1u8, NOW), (2, NOW + 10), (3, NOW + 20)] {
+        let owner = format!("sua_{n}");
+        let email =
+            Identifier::Email(EmailAddress::parse(&format!("user{n}@example.com")).expect("email"));
+        store
+            .create_sign_up(&owner, stored(&c.id), &email, at, at + 86_400_000)
+            .await
+            .expect("sign-up");
+        store
+            .prepare_code(PrepareCode {
+                owner_id: &owner,
+                strategy: otp_proto::Strategy::EmailCode,
+                identifier: &email,
+                identifier_id: None,
+                mac: MAC.to_vec(),
+                expire_at: at + 600_000,
+                now: at,
+                limits: Vec::new(),
+                outbox: None,
+                dev_message: None,
+            })
+            .await
+            .expect("prepare");
+        let outcome = store
+            .attempt_code(attempt(&owner, &email, &c.id, 0, at), &right)
+            .await
+            .expect("attempt");
+        assert_eq!(outcome, Judgement::Correct);
+    }
+    let last_active = async |store: &Store| {
+        store
+            .client_state(&c.id)
+            .await
+            .expect("state")
+            .client
+            .last_active_session_id
+    };
+    assert_eq!(last_active(&store).await.as_deref(), Some("sess_sua_3_0"));
+    store
+        .end_sessions(&c.id, Some("sess_sua_3_0"), NOW + 30)
+        .await
+        .expect("end one");
+    assert_eq!(last_active(&store).await.as_deref(), Some("sess_sua_2_0"));
+    let state = store.client_state(&c.id).await.expect("state");
+    assert_eq!(state.sessions.len(), 2);
+    store
+        .end_sessions(&c.id, None, NOW + 40)
+        .await
+        .expect("end all");
+    assert_eq!(last_active(&store).await, None);
+    assert!(
+        store
+            .client_state(&c.id)
+            .await
+            .expect("state")
+            .sessions
+            .is_empty()
     );
 }
