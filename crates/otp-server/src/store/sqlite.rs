@@ -957,7 +957,6 @@ fn session_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
 
     /// A process stopped without closing the database leaves its last commits in the WAL; the
     /// next start folds them into the database and empties the WAL, and nothing is lost.
