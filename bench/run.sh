@@ -7,7 +7,9 @@
 # peer's driver (bench.mjs), one after the other, and prints the ratios.
 #   bench/run.sh [DURATION_S] [CONCURRENCIES...]        default: 10 s; 1 16 64
 # Env: BACKENDS ("sqlite postgres"), PEER_DIR (/tmp/peer-ba; "" to skip the peer),
-#      PG_URL (postgres://postgres@127.0.0.1:5432/postgres), OUT (target/bench/<time>)
+#      PG_URL (postgres://postgres@127.0.0.1:5432/postgres), OUT (target/bench/<time>),
+#      SERVER and LOAD (binaries to measure instead of building this checkout's, e.g. an older
+#      commit's, for a before/after comparison in one sitting)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}; shift || true
@@ -19,9 +21,11 @@ OUT=${OUT:-target/bench/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
-cargo build --profile profiling --locked -p otp-server -p otp-load
-SERVER=$PWD/target/profiling/otp-server
-LOAD=$PWD/target/profiling/otp-load
+if [[ -z ${SERVER:-} || -z ${LOAD:-} ]]; then
+  cargo build --profile profiling --locked -p otp-server -p otp-load
+  SERVER=$PWD/target/profiling/otp-server
+  LOAD=$PWD/target/profiling/otp-load
+fi
 TCK=$(getconf CLK_TCK)
 TIMEFORMAT='%U %S'
 CORES=$(nproc)
