@@ -141,8 +141,7 @@ async fn an_sms_code_goes_through_twilios_api_and_signs_a_user_in() {
 async fn an_sms_code_goes_through_a_signed_webhook() {
     let sms = SmsServer::start().await;
     let app = spawn_app_with(|c| webhook(c, &sms.url)).await;
-    app.sign_up_without_outbox(&app.client(), PHONE, &sms, 1)
-        .await;
+    sign_up_without_outbox(&app.client(), PHONE, &sms, 1).await;
     app.advance(Duration::from_secs(30));
 
     let device = app.client();
@@ -178,7 +177,7 @@ async fn an_sms_code_goes_through_a_signed_webhook() {
     assert!(
         json["expires_at"]
             .as_i64()
-            .is_some_and(|t| t == app.clock_ms() + 600_000)
+            .is_some_and(|t| t == app.now_ms() + 600_000)
     );
     device
         .sign_in()

@@ -56,7 +56,7 @@ async fn malformed_phone_numbers_emails_strategies_and_codes_are_format_invalid(
         ("form_param_format_invalid", Some("identifier"))
     );
 
-    app.prepare_phone(&device, PHONE).await;
+    app.prepare_sign_up(&device, PHONE).await;
     let err = code_of(
         device
             .sign_up()
@@ -146,7 +146,7 @@ async fn signing_in_an_unknown_identifier_is_form_identifier_not_found() {
 async fn a_wrong_code_says_how_many_attempts_are_left() {
     let app = spawn_app().await;
     let device = app.client();
-    app.prepare_phone(&device, PHONE).await;
+    app.prepare_sign_up(&device, PHONE).await;
     let wrong = wrong_code(&app.code_for(PHONE).await);
     let err = code_of(
         device

@@ -1,13 +1,11 @@
-//! `spawn_app()`: a real server on a loopback port, its own database and data directory, a
-//! manual clock, and SDK clients connected to it.
+//! `spawn_app()`: the workspace's test harness ([`otp_testkit::TestServer`]: a real server on a
+//! loopback port, its own database and data directory, a manual clock, SDK clients connected to
+//! it), with this binary's log capture; PostgreSQL databases for a test; helpers of these tests.
 
 use otp_client::{Client, Strategy};
-use otp_server::{Application, Config, ManualClock};
+use otp_server::{Config, ManualClock};
 use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
-use tempfile::TempDir;
-use tokio::sync::oneshot;
+use std::sync::{Mutex, OnceLock};
 
 /// A phone number that libphonenumber accepts (555-01xx is reserved for fiction).
 pub const PHONE: &str = "+12025550143";
@@ -16,17 +14,8 @@ pub const PHONE_2: &str = "+12025550199";
 /// An email address.
 pub const EMAIL: &str = "jane.doe@example.com";
 
-/// A running server.
-pub struct TestApp {
-    /// `http://127.0.0.1:<port>`.
-    pub base_url: String,
-    /// The server's clock.
-    pub clock: ManualClock,
-    config: Config,
-    dir: Arc<TempDir>,
-    shutdown: Option<oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<()>>,
-}
+/// A running server: the workspace's test harness.
+pub use otp_testkit::TestServer as TestApp;
 
 /// Starts a dev-mode server with the default policy.
 pub async fn spawn_app() -> TestApp {
@@ -36,151 +25,7 @@ pub async fn spawn_app() -> TestApp {
 /// Starts a dev-mode server after `configure` adjusts its configuration.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     capture_logs();
-    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
-    let mut config = Config::for_dev(dir.path().to_path_buf());
-    configure(&mut config);
-    let clock = ManualClock::new(1_800_000_000_000);
-    start(config, clock, dir).await
-}
-
-async fn start(config: Config, clock: ManualClock, dir: Arc<TempDir>) -> TestApp {
-    let app = Application::build(config.clone(), Arc::new(clock.clone()))
-        .await
-        .expect("server starts");
-    let addr = app.local_addr().expect("bound");
-    let (tx, rx) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        app.run_until(async {
-            let _ = rx.await;
-        })
-        .await
-        .expect("server runs");
-    });
-    let mut config = config;
-    config.bind = addr;
-    TestApp {
-        base_url: format!("http://{addr}"),
-        clock,
-        config,
-        dir,
-        shutdown: Some(tx),
-        server: Some(server),
-    }
-}
-
-impl TestApp {
-    /// A new device: an SDK client with no token.
-    pub fn client(&self) -> Client {
-        Client::new(&self.base_url)
-    }
-
-    /// Moves the server's clock forward.
-    pub fn advance(&self, by: Duration) {
-        self.clock.advance(by);
-    }
-
-    /// Stops the server and starts it again on the same port, database and data directory.
-    pub async fn restart(mut self) -> TestApp {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.await.expect("server stopped");
-        }
-        start(self.config.clone(), self.clock.clone(), self.dir.clone()).await
-    }
-
-    /// Starts a sign-up of `phone` on `client` and sends its code.
-    pub async fn prepare_phone(&self, client: &Client, phone: &str) {
-        client.sign_up().create_phone(phone).await.expect("create");
-        client
-            .sign_up()
-            .prepare_verification(Strategy::PhoneCode)
-            .await
-            .expect("prepare");
-    }
-
-    /// [`TestApp::prepare_phone`], then the code from the dev outbox.
-    pub async fn phone_code(&self, client: &Client, phone: &str) -> String {
-        self.prepare_phone(client, phone).await;
-        self.code_for(phone).await
-    }
-
-    /// The code last sent to `to`, read from the dev outbox.
-    pub async fn code_for(&self, to: &str) -> String {
-        self.client()
-            .dev_outbox(to)
-            .await
-            .expect("a message in the dev outbox")
-            .code
-    }
-
-    /// Signs up `identifier` on `client` to completion and makes the session active.
-    pub async fn sign_up(&self, client: &Client, identifier: &str) -> otp_client::proto::SignUp {
-        let strategy = if identifier.contains('@') {
-            client
-                .sign_up()
-                .create_email(identifier)
-                .await
-                .expect("create");
-            Strategy::EmailCode
-        } else {
-            client
-                .sign_up()
-                .create_phone(identifier)
-                .await
-                .expect("create");
-            Strategy::PhoneCode
-        };
-        client
-            .sign_up()
-            .prepare_verification(strategy)
-            .await
-            .expect("prepare");
-        let code = self.code_for(identifier).await;
-        let sign_up = client
-            .sign_up()
-            .attempt_verification(strategy, &code)
-            .await
-            .expect("attempt");
-        client
-            .set_active(sign_up.created_session_id.as_deref().expect("session"))
-            .await
-            .expect("set active");
-        sign_up
-    }
-
-    /// Starts a sign-in of `identifier` on `client` and prepares its first factor.
-    pub async fn start_sign_in(
-        &self,
-        client: &Client,
-        identifier: &str,
-    ) -> otp_client::proto::SignIn {
-        let sign_in = client
-            .sign_in()
-            .create(identifier)
-            .await
-            .expect("create sign-in");
-        let factor = sign_in
-            .supported_first_factors
-            .as_ref()
-            .and_then(|f| f.first())
-            .expect("a factor")
-            .clone();
-        client
-            .sign_in()
-            .prepare_first_factor(&factor)
-            .await
-            .expect("prepare first factor")
-    }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
+    TestApp::builder().configure(configure).spawn().await
 }
 
 /// The error code of a failed call.
@@ -231,41 +76,31 @@ fn capture_logs() {
     });
 }
 
-impl TestApp {
-    /// The server's current time (ms).
-    pub fn clock_ms(&self) -> i64 {
-        otp_server::Clock::now_ms(&self.clock)
-    }
-}
-
-impl TestApp {
-    /// Signs up `identifier` on `client` with the code the SMS stand-in received as request `n`.
-    pub async fn sign_up_without_outbox(
-        &self,
-        client: &Client,
-        identifier: &str,
-        sms: &crate::providers::SmsServer,
-        n: usize,
-    ) {
-        client
-            .sign_up()
-            .create_phone(identifier)
-            .await
-            .expect("create");
-        client
-            .sign_up()
-            .prepare_verification(Strategy::PhoneCode)
-            .await
-            .expect("prepare");
-        let request = sms.wait_for(n).await;
-        let json: serde_json::Value = serde_json::from_str(&request.body).expect("webhook json");
-        let code = json["code"].as_str().expect("code");
-        client
-            .sign_up()
-            .attempt_verification(Strategy::PhoneCode, code)
-            .await
-            .expect("attempt");
-    }
+/// Signs up `identifier` on `client` with the code the SMS stand-in received as request `n`.
+pub async fn sign_up_without_outbox(
+    client: &Client,
+    identifier: &str,
+    sms: &crate::providers::SmsServer,
+    n: usize,
+) {
+    client
+        .sign_up()
+        .create_phone(identifier)
+        .await
+        .expect("create");
+    client
+        .sign_up()
+        .prepare_verification(Strategy::PhoneCode)
+        .await
+        .expect("prepare");
+    let request = sms.wait_for(n).await;
+    let json: serde_json::Value = serde_json::from_str(&request.body).expect("webhook json");
+    let code = json["code"].as_str().expect("code");
+    client
+        .sign_up()
+        .attempt_verification(Strategy::PhoneCode, code)
+        .await
+        .expect("attempt");
 }
 
 /// A fresh PostgreSQL database for one test, dropped afterwards. The server is
@@ -337,9 +172,10 @@ pub async fn spawn_instance(
     configure: impl FnOnce(&mut Config),
 ) -> TestApp {
     capture_logs();
-    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
-    let mut config = Config::for_dev(dir.path().to_path_buf());
-    config.database_url = Some(database_url.to_owned());
-    configure(&mut config);
-    start(config, clock.clone(), dir).await
+    TestApp::builder()
+        .database_url(database_url)
+        .clock(clock)
+        .configure(configure)
+        .spawn()
+        .await
 }

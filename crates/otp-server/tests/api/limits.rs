@@ -10,7 +10,7 @@ use std::time::Duration;
 async fn the_third_wrong_code_voids_the_code_until_a_new_one_is_sent() {
     let app = spawn_app().await;
     let device = app.client();
-    let code = app.phone_code(&device, PHONE).await;
+    let code = app.sign_up_code(&device, PHONE).await;
     let wrong = wrong_code(&code);
     for _ in 0..2 {
         device
@@ -56,7 +56,7 @@ async fn the_third_wrong_code_voids_the_code_until_a_new_one_is_sent() {
 async fn codes_to_one_identifier_are_thirty_seconds_apart_even_across_a_restart() {
     let app = spawn_app().await;
     let device = app.client();
-    app.prepare_phone(&device, PHONE).await;
+    app.prepare_sign_up(&device, PHONE).await;
     app.advance(Duration::from_secs(10));
     let app = app.restart().await;
     let device = otp_client::Client::new(&app.base_url).with_token(device.token());
@@ -225,7 +225,7 @@ async fn every_limit_of_the_policy_is_configurable() {
         .phone_number
         .and_then(|v| v.expire_at)
         .expect("expiry");
-    assert_eq!(expire_at, app.clock_ms() + 60_000);
+    assert_eq!(expire_at, app.now_ms() + 60_000);
     let wrong = wrong_code(&app.code_for(PHONE).await);
     let err = code_of(
         device

@@ -221,7 +221,7 @@ async fn each_active_session_comes_with_a_fresh_token_as_clerk_sends_it() {
         sign_up.created_session_id.as_deref()
     );
     assert_eq!(claims["sub"].as_str(), sign_up.created_user_id.as_deref());
-    assert_eq!(claims["iat"].as_i64(), Some(app.clock_ms() / 1000));
+    assert_eq!(claims["iat"].as_i64(), Some(app.now_ms() / 1000));
 
     device.sign_out().await.expect("sign out");
     let client = device.load().await.expect("load").expect("client");

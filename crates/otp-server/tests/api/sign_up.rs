@@ -48,7 +48,7 @@ async fn a_new_user_signs_up_with_a_phone_number_and_is_signed_in() {
     );
     assert_eq!(
         v.expire_at,
-        Some(app.clock_ms() + 600_000),
+        Some(app.now_ms() + 600_000),
         "codes live ten minutes"
     );
 
@@ -124,7 +124,7 @@ async fn a_new_user_signs_up_with_an_email_address() {
 async fn json_bodies_work_like_form_bodies() {
     let app = spawn_app().await;
     let device = app.client().with_encoding(Encoding::Json);
-    let code = app.phone_code(&device, PHONE).await;
+    let code = app.sign_up_code(&device, PHONE).await;
     let done = device
         .sign_up()
         .attempt_verification(Strategy::PhoneCode, &code)
@@ -137,7 +137,7 @@ async fn json_bodies_work_like_form_bodies() {
 async fn only_the_latest_code_is_valid() {
     let app = spawn_app().await;
     let device = app.client();
-    app.prepare_phone(&device, PHONE).await;
+    app.prepare_sign_up(&device, PHONE).await;
     let first = app.code_for(PHONE).await;
     app.advance(std::time::Duration::from_secs(30));
     device
@@ -167,7 +167,7 @@ async fn only_the_latest_code_is_valid() {
 async fn a_code_works_until_the_last_millisecond_of_its_ten_minutes() {
     let app = spawn_app().await;
     let device = app.client();
-    let code = app.phone_code(&device, PHONE).await;
+    let code = app.sign_up_code(&device, PHONE).await;
     app.advance(std::time::Duration::from_millis(600_000 - 1));
     let done = device
         .sign_up()
@@ -181,7 +181,7 @@ async fn a_code_works_until_the_last_millisecond_of_its_ten_minutes() {
 async fn a_code_is_single_use() {
     let app = spawn_app().await;
     let device = app.client();
-    let code = app.phone_code(&device, PHONE).await;
+    let code = app.sign_up_code(&device, PHONE).await;
     device
         .sign_up()
         .attempt_verification(Strategy::PhoneCode, &code)
@@ -205,7 +205,7 @@ async fn a_code_is_single_use() {
 async fn a_code_prepared_before_a_restart_still_verifies_after_it() {
     let app = spawn_app().await;
     let device = app.client();
-    let code = app.phone_code(&device, PHONE).await;
+    let code = app.sign_up_code(&device, PHONE).await;
     let app = app.restart().await;
     let device = otp_client::Client::new(&app.base_url).with_token(device.token());
     device.load().await.expect("load");
