@@ -4,10 +4,10 @@
 use crate::browser::Transport;
 use crate::error::ApiError;
 use crate::ids::new_id;
-use crate::routes::code::SendContext;
 use crate::state::AppState;
 use crate::store::{ClientKey, ClientRow};
 use crate::tokens::ClientToken;
+use crate::verification::SendContext;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_TYPE};

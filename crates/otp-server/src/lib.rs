@@ -7,8 +7,8 @@
 //! - [`startup`]: builds the [`startup::Application`] from a config and a bound listener.
 //! - [`state`]: the [`state::AppState`] every handler receives.
 //! - [`routes`]: the HTTP API, one file per flow (`sign_up`, `sign_in`, `session`, `client`,
-//!   `environment` (what clerk-js reads at load), `dev`, `meta`), plus `code` for what sign-up
-//!   and sign-in share; the route table.
+//!   `environment` (what clerk-js reads at load), `dev`, `meta`); the route table.
+//! - [`verification`]: sending a code and checking the one typed, shared by sign-up and sign-in.
 //! - [`extract`]: request bodies (form or JSON), the caller's client, the caller's IP.
 //! - [`browser`]: browser mode: the client in an HttpOnly cookie, allowed origins, CORS, and
 //!   clerk-js's `_method` tunnelling.
@@ -44,6 +44,7 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod tokens;
+pub mod verification;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, Policy};
