@@ -1,6 +1,7 @@
 //! Configuration: command-line flags, each with an environment equivalent, and the security
 //! policy with its defaults. `otp-server --help` lists them all.
 
+use crate::random::Random;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -85,6 +86,10 @@ pub struct Config {
     /// How codes are delivered.
     #[command(flatten)]
     pub delivery: DeliveryConfig,
+    /// Not a flag: where codes, ids, tokens and keys are drawn from. The OS CSPRNG unless a
+    /// test sets [`Random::seeded`] to make them reproducible.
+    #[arg(skip)]
+    pub random: Random,
 }
 
 /// Delivery providers and their abuse limits. With an email provider and an SMS provider (or one

@@ -36,6 +36,7 @@ pub mod extract;
 pub mod ids;
 pub mod otp;
 pub mod present;
+pub mod random;
 pub mod rate_limit;
 pub mod routes;
 pub mod sealed;
@@ -48,4 +49,5 @@ pub mod verification;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, Policy};
+pub use random::Random;
 pub use startup::Application;

@@ -81,6 +81,7 @@ impl Application {
             &store,
             &config.data_dir,
             config.hmac_key.as_ref().map(Secret::expose),
+            &config.random,
             clock.now_ms(),
         )
         .await?;
@@ -99,6 +100,7 @@ impl Application {
                 config.issuer(),
                 i64::try_from(config.policy.jwt_ttl_secs)?,
                 i64::try_from(config.jwt_rotation_secs)?.saturating_mul(1000),
+                config.random.clone(),
                 clock.now_ms(),
             )
             .await?,
@@ -130,8 +132,10 @@ impl Application {
             sealer: sealer.clone(),
             wake: wake.clone(),
             poll: Duration::from_millis(config.delivery.delivery_poll_ms.max(10)),
+            random: config.random.clone(),
         });
         let state = AppState {
+            random: config.random.clone(),
             config: Arc::new(config),
             store,
             clock,

@@ -53,7 +53,7 @@ pub async fn send(
             hourly(delivery_config.sms_global_per_hour),
         ));
     }
-    let code = Code::generate()?;
+    let code = Code::generate(&state.random)?;
     let expire_at = now + policy.code_ttl_ms();
     let minutes = policy.code_ttl_secs.div_ceil(60);
     let outbox = if state.delivery.provider_for(to.kind()) {
@@ -63,6 +63,7 @@ pub async fn send(
             minutes,
         };
         let sealed = state.sealer.seal(
+            &state.random,
             owner_id,
             &serde_json::to_vec(&payload).map_err(anyhow::Error::from)?,
         )?;
@@ -164,7 +165,7 @@ pub async fn check(
     })?;
     let policy = &state.config.policy;
     let now = state.now();
-    let new_token = ClientToken::generate()?;
+    let new_token = ClientToken::generate(&state.random)?;
     let judgement = state
         .store
         .attempt_code(
@@ -177,7 +178,7 @@ pub async fn check(
                 lockout_ms: policy.lockout_ms(),
                 completion: Completion {
                     client_id: client_id.to_owned(),
-                    session_id: new_id("sess")?,
+                    session_id: new_id(&state.random, "sess")?,
                     session_abandon_at: now + policy.session_lifetime_ms(),
                     new_token_hash: new_token.hash(),
                     kind,

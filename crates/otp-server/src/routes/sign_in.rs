@@ -32,7 +32,7 @@ pub async fn create_sign_in(
         .await?
         .ok_or(ApiError::IdentifierNotFound)?;
     let ctx = auth.or_new(&state)?;
-    let id = new_id("sia")?;
+    let id = new_id(&state.random, "sia")?;
     let now = state.now();
     state
         .store

@@ -42,7 +42,7 @@ pub async fn create_sign_up(
         }
     };
     let ctx = auth.or_new(&state)?;
-    let id = new_id("sua")?;
+    let id = new_id(&state.random, "sua")?;
     let now = state.now();
     state
         .store
@@ -105,8 +105,8 @@ pub async fn attempt_verification(
     }
     abandoned(&state, &sign_up)?;
     let kind = CompletionKind::SignUp {
-        user_id: new_id("user")?,
-        identifier_id: new_id("idn")?,
+        user_id: new_id(&state.random, "user")?,
+        identifier_id: new_id(&state.random, "idn")?,
     };
     ctx.token = verification::check(
         &state,

@@ -55,3 +55,12 @@ async fn the_database_with_the_keys_is_readable_by_its_owner_only() {
         assert_eq!(mode & 0o077, 0, "{file} is private");
     }
 }
+
+#[tokio::test]
+async fn a_server_given_a_seeded_source_sends_the_same_code_on_every_run() {
+    let first_code = || async {
+        let app = spawn_app_with(|c| c.random = otp_server::Random::seeded(11)).await;
+        app.phone_code(&app.client(), PHONE).await
+    };
+    assert_eq!(first_code().await, first_code().await);
+}
