@@ -340,6 +340,20 @@ pub fn parse_origin(s: &str) -> Result<String, String> {
     }
 }
 
+/// A configuration that cannot work, in one sentence that names the flag and says what is
+/// wrong. Startup fails with it before touching the database or the network, and the binary
+/// prints it as one line and exits with status 2, as it does for a flag that does not parse.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(String);
+
+impl ConfigError {
+    /// The error for `message`, which names the flag (`--sms-webhook-secret must be …`).
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
 /// A configuration value that must never be printed (a key, a token, a URL with a password):
 /// its `Debug` is redacted, so a logged configuration shows none of them.
 #[derive(Clone, PartialEq, Eq)]

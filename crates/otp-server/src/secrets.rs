@@ -18,12 +18,12 @@ const HMAC_FILE: &str = "hmac.key";
 pub async fn hmac_key(
     store: &SharedStore,
     data_dir: &Path,
-    configured_b64: Option<&str>,
+    configured: Option<[u8; 32]>,
     random: &Random,
     now: i64,
 ) -> anyhow::Result<[u8; 32]> {
-    if let Some(b64) = configured_b64 {
-        return decode_key(b64).context("OTP_HMAC_KEY must be 32 bytes in base64");
+    if let Some(key) = configured {
+        return Ok(key);
     }
     let legacy = data_dir.join(HMAC_FILE);
     let candidate = match std::fs::read_to_string(&legacy) {
@@ -36,7 +36,8 @@ pub async fn hmac_key(
     Ok(store.hmac_key(&candidate, now).await?)
 }
 
-fn decode_key(b64: &str) -> anyhow::Result<[u8; 32]> {
+/// A key written in base64 (`--hmac-key`, or an earlier version's key file).
+pub fn decode_key(b64: &str) -> anyhow::Result<[u8; 32]> {
     let bytes = STANDARD.decode(b64.trim()).context("not base64")?;
     bytes
         .try_into()
@@ -68,10 +69,9 @@ mod tests {
     #[tokio::test]
     async fn a_configured_key_wins_and_an_old_key_file_is_imported() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let key = STANDARD.encode([9u8; 32]);
         let s = store(dir.path()).await;
         assert_eq!(
-            hmac_key(&s, dir.path(), Some(&key), &Random::os(), 0)
+            hmac_key(&s, dir.path(), Some([9u8; 32]), &Random::os(), 0)
                 .await
                 .expect("configured"),
             [9u8; 32]
