@@ -2,16 +2,18 @@
 //! generation and hashing, session JWT signing and verification.
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use otp_server::Random;
 use otp_server::otp::{Code, CodeHasher};
 use otp_server::tokens::{ClientToken, JwtIssuer};
 use std::hint::black_box;
 
 fn codes(c: &mut Criterion) {
     let hasher = CodeHasher::new([7; 32]);
-    let code = Code::generate().expect("code");
+    let random = Random::os();
+    let code = Code::generate(&random).expect("code");
     let stored = hasher.hash("sua_0123456789abcdefghijklmn", &code);
     c.bench_function("code: generate (OS CSPRNG)", |b| {
-        b.iter(|| black_box(Code::generate().expect("code")))
+        b.iter(|| black_box(Code::generate(&random).expect("code")))
     });
     c.bench_function("code: HMAC-SHA256 hash", |b| {
         b.iter(|| black_box(hasher.hash("sua_0123456789abcdefghijklmn", &code)))
@@ -22,9 +24,10 @@ fn codes(c: &mut Criterion) {
 }
 
 fn client_tokens(c: &mut Criterion) {
-    let token = ClientToken::generate().expect("token");
+    let random = Random::os();
+    let token = ClientToken::generate(&random).expect("token");
     c.bench_function("client token: generate", |b| {
-        b.iter(|| black_box(ClientToken::generate().expect("token")))
+        b.iter(|| black_box(ClientToken::generate(&random).expect("token")))
     });
     c.bench_function("client token: SHA-256 hash", |b| {
         b.iter(|| black_box(token.hash()))
@@ -43,6 +46,7 @@ fn jwts(c: &mut Criterion) {
             "http://bench".into(),
             60,
             i64::MAX / 2,
+            Random::os(),
             0,
         )
         .await

@@ -205,45 +205,6 @@ pub fn cors(origins: &[String]) -> Option<CorsLayer> {
     })
 }
 
-/// Parses a `--frontend-path`: `/` and a path, no trailing slash (`/__clerk`).
-pub fn parse_frontend_path(s: &str) -> Result<String, String> {
-    let path = s.trim().trim_end_matches('/');
-    let valid = path.starts_with('/')
-        && path.len() > 1
-        && path[1..].split('/').all(|seg| {
-            !seg.is_empty()
-                && seg
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b))
-        });
-    if valid {
-        Ok(path.to_owned())
-    } else {
-        Err(format!(
-            "{s:?} is not a path prefix: write /name, such as /__clerk"
-        ))
-    }
-}
-
-/// Parses an `--allowed-origin`: `scheme://host[:port]`, nothing after it.
-pub fn parse_origin(s: &str) -> Result<String, String> {
-    let s = s.trim().trim_end_matches('/');
-    let uri: Uri = s
-        .parse()
-        .map_err(|e| format!("{s:?} is not an origin: {e}"))?;
-    match (uri.scheme_str(), uri.authority()) {
-        (Some("http" | "https"), Some(authority))
-            if uri.path_and_query().is_none_or(|p| p.as_str() == "/")
-                && !authority.as_str().contains('@') =>
-        {
-            Ok(s.to_ascii_lowercase())
-        }
-        _ => Err(format!(
-            "{s:?} is not an origin: write scheme://host[:port], such as https://app.example"
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,34 +281,5 @@ mod tests {
             tunnel(Method::GET, "/v1/client?_method=DELETE"),
             Method::GET
         );
-    }
-
-    #[test]
-    fn frontend_paths_are_one_clean_prefix() {
-        assert_eq!(parse_frontend_path("/__clerk/").as_deref(), Ok("/__clerk"));
-        assert_eq!(parse_frontend_path("/api/auth").as_deref(), Ok("/api/auth"));
-        for bad in ["/", "", "__clerk", "/a//b", "/a b"] {
-            assert!(parse_frontend_path(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn origins_are_parsed_strictly() {
-        assert_eq!(
-            parse_origin("https://App.example/").as_deref(),
-            Ok("https://app.example")
-        );
-        assert_eq!(
-            parse_origin("http://127.0.0.1:8080").as_deref(),
-            Ok("http://127.0.0.1:8080")
-        );
-        for bad in [
-            "app.example",
-            "ftp://app.example",
-            "https://app.example/path",
-            "*",
-        ] {
-            assert!(parse_origin(bad).is_err(), "{bad}");
-        }
     }
 }

@@ -1,6 +1,7 @@
 //! Configuration: command-line flags, each with an environment equivalent, and the security
 //! policy with its defaults. `otp-server --help` lists them all.
 
+use crate::random::Random;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -70,11 +71,11 @@ pub struct Config {
     /// cookie (`https://app.example`; repeat the flag, or comma-separate in the variable). CORS
     /// with credentials is answered for exactly these; browser requests from any other origin
     /// are refused with 403 `origin_invalid`.
-    #[arg(long = "allowed-origin", env = "OTP_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = crate::browser::parse_origin)]
+    #[arg(long = "allowed-origin", env = "OTP_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub allowed_origins: Vec<String>,
     /// Also serve the API under this path prefix (`/__clerk`), for a reverse proxy that forwards
     /// a path of the app's own origin (clerk-js's `proxyUrl`). The API stays at `/` as well.
-    #[arg(long, env = "OTP_FRONTEND_PATH", value_parser = crate::browser::parse_frontend_path)]
+    #[arg(long, env = "OTP_FRONTEND_PATH", value_parser = parse_frontend_path)]
     pub frontend_path: Option<String>,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "OTP_MAX_BODY_BYTES", default_value_t = 16 * 1024)]
@@ -85,6 +86,10 @@ pub struct Config {
     /// How codes are delivered.
     #[command(flatten)]
     pub delivery: DeliveryConfig,
+    /// Not a flag: where codes, ids, tokens and keys are drawn from. The OS CSPRNG unless a
+    /// test sets [`Random::seeded`] to make them reproducible.
+    #[arg(skip)]
+    pub random: Random,
 }
 
 /// Delivery providers and their abuse limits. With an email provider and an SMS provider (or one
@@ -296,6 +301,59 @@ fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// Parses a `--frontend-path`: `/` and a path, no trailing slash (`/__clerk`).
+pub fn parse_frontend_path(s: &str) -> Result<String, String> {
+    let path = s.trim().trim_end_matches('/');
+    let valid = path.starts_with('/')
+        && path.len() > 1
+        && path[1..].split('/').all(|seg| {
+            !seg.is_empty()
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b))
+        });
+    if valid {
+        Ok(path.to_owned())
+    } else {
+        Err(format!(
+            "{s:?} is not a path prefix: write /name, such as /__clerk"
+        ))
+    }
+}
+
+/// Parses an `--allowed-origin`: `scheme://host[:port]`, nothing after it.
+pub fn parse_origin(s: &str) -> Result<String, String> {
+    let s = s.trim().trim_end_matches('/');
+    let uri: axum::http::Uri = s
+        .parse()
+        .map_err(|e| format!("{s:?} is not an origin: {e}"))?;
+    match (uri.scheme_str(), uri.authority()) {
+        (Some("http" | "https"), Some(authority))
+            if uri.path_and_query().is_none_or(|p| p.as_str() == "/")
+                && !authority.as_str().contains('@') =>
+        {
+            Ok(s.to_ascii_lowercase())
+        }
+        _ => Err(format!(
+            "{s:?} is not an origin: write scheme://host[:port], such as https://app.example"
+        )),
+    }
+}
+
+/// A configuration that cannot work, in one sentence that names the flag and says what is
+/// wrong. Startup fails with it before touching the database or the network, and the binary
+/// prints it as one line and exits with status 2, as it does for a flag that does not parse.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(String);
+
+impl ConfigError {
+    /// The error for `message`, which names the flag (`--sms-webhook-secret must be …`).
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
 /// A configuration value that must never be printed (a key, a token, a URL with a password):
 /// its `Debug` is redacted, so a logged configuration shows none of them.
 #[derive(Clone, PartialEq, Eq)]
@@ -352,6 +410,35 @@ mod tests {
             "webhook-secret-456",
         ] {
             assert!(!printed.contains(secret), "{secret} leaked");
+        }
+    }
+
+    #[test]
+    fn frontend_paths_are_one_clean_prefix() {
+        assert_eq!(parse_frontend_path("/__clerk/").as_deref(), Ok("/__clerk"));
+        assert_eq!(parse_frontend_path("/api/auth").as_deref(), Ok("/api/auth"));
+        for bad in ["/", "", "__clerk", "/a//b", "/a b"] {
+            assert!(parse_frontend_path(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn origins_are_parsed_strictly() {
+        assert_eq!(
+            parse_origin("https://App.example/").as_deref(),
+            Ok("https://app.example")
+        );
+        assert_eq!(
+            parse_origin("http://127.0.0.1:8080").as_deref(),
+            Ok("http://127.0.0.1:8080")
+        );
+        for bad in [
+            "app.example",
+            "ftp://app.example",
+            "https://app.example/path",
+            "*",
+        ] {
+            assert!(parse_origin(bad).is_err(), "{bad}");
         }
     }
 }

@@ -4,10 +4,10 @@
 use crate::browser::Transport;
 use crate::error::ApiError;
 use crate::ids::new_id;
-use crate::routes::code::SendContext;
 use crate::state::AppState;
 use crate::store::{ClientKey, ClientRow};
 use crate::tokens::ClientToken;
+use crate::verification::SendContext;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_TYPE};
@@ -123,10 +123,14 @@ impl ClientAuth {
         if let Some(ctx) = self.0 {
             return Ok(ctx);
         }
-        let token = ClientToken::generate()?;
+        let token = ClientToken::generate(&state.random)?;
         let client = state
             .store
-            .create_client(&new_id("client")?, &token.hash(), state.now())
+            .create_client(
+                &new_id(&state.random, "client")?,
+                &token.hash(),
+                state.now(),
+            )
             .await?;
         Ok(ClientCtx {
             client,
@@ -142,11 +146,11 @@ impl ClientAuth {
         if let Some(ctx) = self.0 {
             return Ok(ctx);
         }
-        let token = ClientToken::generate()?;
+        let token = ClientToken::generate(&state.random)?;
         let now = state.now();
         Ok(ClientCtx {
             client: ClientRow {
-                id: new_id("client")?,
+                id: new_id(&state.random, "client")?,
                 sign_up_id: None,
                 sign_in_id: None,
                 last_active_session_id: None,

@@ -3,28 +3,39 @@
 //! short-lived JWTs verifiable offline.
 //!
 //! # Layout
-//! - [`config`]: flags and environment variables, and the security [`config::Policy`].
-//! - [`startup`]: builds the [`startup::Application`] from a config and a bound listener.
-//! - [`state`]: the [`state::AppState`] every handler receives.
+//! From the edge down: a module imports only modules listed below it, never one above, so
+//! there are no import circles (`farm-studio look crates/otp-server/src` draws them). The
+//! binary, `main.rs`, parses the command line and turns a failed start into one line on stderr.
+//!
+//! - [`startup`]: builds the [`startup::Application`] from a config and a bound listener, and
+//!   the router with its middleware.
 //! - [`routes`]: the HTTP API, one file per flow (`sign_up`, `sign_in`, `session`, `client`,
-//!   `environment` (what clerk-js reads at load), `dev`, `meta`), plus `code` for what sign-up
-//!   and sign-in share; the route table.
-//! - [`extract`]: request bodies (form or JSON), the caller's client, the caller's IP.
+//!   `environment` (what clerk-js reads at load), `dev`, `meta`); thin handlers, and the route
+//!   table.
+//! - [`extract`]: request bodies (form or JSON), the caller's client, the caller's IP and
+//!   language.
+//! - [`verification`]: sending a code and checking the one typed, shared by sign-up and sign-in
+//!   (the service the handlers call; it knows no HTTP).
 //! - [`browser`]: browser mode: the client in an HttpOnly cookie, allowed origins, CORS, and
 //!   clerk-js's `_method` tunnelling.
-//! - [`error`]: [`error::ApiError`], the one error type at the edge, and its wire form.
-//! - [`present`]: stored rows to wire objects.
-//! - [`domain`]: validated phone numbers and email addresses.
-//! - [`otp`]: codes: generation, keyed hashing, judging an attempt (pure functions).
-//! - [`rate_limit`]: send limits and lock-outs (pure functions).
-//! - [`store`]: the storage interface and its two backends (SQLite, PostgreSQL).
+//! - [`state`]: the [`state::AppState`] every handler receives.
 //! - [`delivery`]: how codes leave the server: the outbox worker, SMTP, Twilio, the SMS
 //!   webhook, the message templates, and dev mode's console.
-//! - [`sealed`]: encryption of the codes the outbox keeps until they are sent.
-//! - [`secrets`]: the code HMAC key, from configuration or the database.
 //! - [`tokens`]: client tokens, and session JWTs with their rotating key ring.
-//! - [`clock`]: time as a parameter ([`clock::SystemClock`], [`clock::ManualClock`] for tests).
+//! - [`secrets`]: the code HMAC key, from configuration or the database.
+//! - [`present`]: stored rows to wire objects.
+//! - [`error`]: [`error::ApiError`], the one error type at the edge, and its wire form.
+//! - [`store`]: the storage interface and its two backends (SQLite, PostgreSQL).
+//! - [`config`]: flags and environment variables (with their parsers), the security
+//!   [`config::Policy`], and [`config::ConfigError`] for a configuration that cannot work.
+//! - [`otp`]: codes: generation, keyed hashing, judging an attempt (pure functions).
+//! - [`sealed`]: encryption of the codes the outbox keeps until they are sent.
 //! - [`ids`]: prefixed random object ids.
+//! - [`domain`]: validated phone numbers and email addresses.
+//! - [`rate_limit`]: send limits and lock-outs (pure functions).
+//! - [`clock`]: time as a parameter ([`clock::SystemClock`], [`clock::ManualClock`] for tests).
+//! - [`random`]: randomness as a parameter ([`random::Random`]: the OS CSPRNG, or a seeded
+//!   stream for tests); the only module that reads the OS random source.
 
 pub mod browser;
 pub mod clock;
@@ -36,6 +47,7 @@ pub mod extract;
 pub mod ids;
 pub mod otp;
 pub mod present;
+pub mod random;
 pub mod rate_limit;
 pub mod routes;
 pub mod sealed;
@@ -44,7 +56,9 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod tokens;
+pub mod verification;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, Policy};
+pub use random::Random;
 pub use startup::Application;

@@ -1,35 +1,85 @@
 //! The `otp-server` binary: parse the command line, set up logging, run until Ctrl-C or SIGTERM.
+//!
+//! Whatever stops it early is said in one line on stderr, never as a stack trace (whatever
+//! `RUST_BACKTRACE` says): a configuration that cannot work exits with status 2, as for a flag
+//! that does not parse; a failure at run time (the port is taken, the database is unreachable)
+//! with status 1.
 
+use anyhow::Context;
 use clap::Parser;
-use otp_server::config::{Cli, Command};
+use otp_server::config::{Cli, Command, ConfigError};
 use otp_server::{Application, SystemClock};
+use std::process::ExitCode;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
+/// The status of a configuration that cannot work (clap's own for a bad flag).
+const CONFIG_STATUS: u8 = 2;
+
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // `--help` and `--version` are answers, not errors.
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // clap's first line names the flag and the problem; the usage that follows is
+            // what `--help` shows.
+            let rendered = e.to_string();
+            eprintln!("{}", rendered.lines().next().unwrap_or_default());
+            return ExitCode::from(CONFIG_STATUS);
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            if e.chain().any(|cause| cause.is::<ConfigError>()) {
+                ExitCode::from(CONFIG_STATUS)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Migrate => {
             otp_server::store::connect(
                 &cli.config.database_url(),
                 cli.config.database_max_connections,
             )
-            .await?;
+            .await
+            .context("applying the migrations")?;
             tracing::info!("migrations applied");
         }
         Command::Serve => {
             let app = Application::build(cli.config, Arc::new(SystemClock)).await?;
             tracing::info!(addr = %app.local_addr()?, "otp-server listening");
-            app.run_until(shutdown_signal()).await?;
+            app.run_until(shutdown_signal()).await.context("serving")?;
         }
     }
     Ok(())
+}
+
+/// The error and its causes joined by ": " on one line (a cause's own line breaks included), so
+/// the message reads whole in a terminal and stays one record in a log collector.
+fn one_line(e: &anyhow::Error) -> String {
+    format!("{e:#}")
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 async fn shutdown_signal() {

@@ -1,6 +1,8 @@
-//! One-time codes as pure functions: generation from the OS CSPRNG, keyed hashing, and the
-//! judgement of an attempt. Nothing here does I/O or reads the clock; `now` is a parameter.
+//! One-time codes as pure functions: generation, keyed hashing, and the judgement of an attempt.
+//! Nothing here does I/O, reads the clock or the OS random source: `now` and the [`Random`] are
+//! parameters.
 
+use crate::random::Random;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::fmt;
@@ -13,16 +15,14 @@ pub const CODE_DIGITS: usize = 6;
 pub struct Code(String);
 
 impl Code {
-    /// A fresh, uniformly random six-digit code from the OS CSPRNG.
-    pub fn generate() -> anyhow::Result<Self> {
+    /// A fresh, uniformly random six-digit code drawn from `random`.
+    pub fn generate(random: &Random) -> anyhow::Result<Self> {
         const RANGE: u32 = 1_000_000;
         // Largest multiple of RANGE that fits in u32: values at or above it are redrawn, so
         // every code is equally likely.
         const LIMIT: u32 = u32::MAX - (u32::MAX % RANGE);
         loop {
-            let mut bytes = [0u8; 4];
-            getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("OS random source: {e}"))?;
-            let n = u32::from_le_bytes(bytes);
+            let n = random.u32()?;
             if n < LIMIT {
                 return Ok(Self(format!("{:06}", n % RANGE)));
             }
@@ -172,8 +172,9 @@ mod tests {
 
     #[test]
     fn codes_are_six_digits_and_vary() {
+        let random = Random::os();
         let codes: Vec<String> = (0..200)
-            .map(|_| Code::generate().expect("random").0)
+            .map(|_| Code::generate(&random).expect("random").0)
             .collect();
         assert!(
             codes
@@ -185,6 +186,18 @@ mod tests {
             distinct.len() > 190,
             "200 random codes should rarely collide"
         );
+    }
+
+    #[test]
+    fn a_seeded_source_draws_the_same_codes() {
+        let draw = |seed| {
+            let random = Random::seeded(seed);
+            (0..5)
+                .map(|_| Code::generate(&random).expect("random").0)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(draw(42), draw(42));
+        assert_ne!(draw(42), draw(43));
     }
 
     #[test]

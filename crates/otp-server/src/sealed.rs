@@ -2,6 +2,7 @@
 //! copy of the database must not reveal it. ChaCha20-Poly1305 with a key derived from the server
 //! secret, a random nonce per message, and the message's owner as associated data.
 
+use crate::random::Random;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use hmac::{Hmac, Mac};
@@ -32,10 +33,9 @@ impl Sealer {
         }
     }
 
-    /// `nonce ‖ ciphertext` of `plain`, bound to `context`.
-    pub fn seal(&self, context: &str, plain: &[u8]) -> anyhow::Result<Vec<u8>> {
-        let mut nonce = [0u8; 12];
-        getrandom::fill(&mut nonce).map_err(|e| anyhow::anyhow!("OS random source: {e}"))?;
+    /// `nonce ‖ ciphertext` of `plain`, bound to `context`, with a nonce drawn from `random`.
+    pub fn seal(&self, random: &Random, context: &str, plain: &[u8]) -> anyhow::Result<Vec<u8>> {
+        let nonce: [u8; 12] = random.bytes()?;
         let sealed = self
             .cipher
             .encrypt(
@@ -71,7 +71,8 @@ mod tests {
     #[test]
     fn sealed_payloads_open_only_with_the_same_key_and_context() {
         let sealer = Sealer::derive(&[1; 32]);
-        let sealed = sealer.seal("sua_1", b"123456").expect("seal");
+        let random = Random::os();
+        let sealed = sealer.seal(&random, "sua_1", b"123456").expect("seal");
         assert!(
             !sealed.windows(6).any(|w| w == b"123456"),
             "no plain text inside"
@@ -83,7 +84,7 @@ mod tests {
         assert_eq!(sealer.open("sua_2", &sealed), None);
         assert_eq!(Sealer::derive(&[2; 32]).open("sua_1", &sealed), None);
         assert_ne!(
-            sealer.seal("sua_1", b"123456").expect("seal"),
+            sealer.seal(&random, "sua_1", b"123456").expect("seal"),
             sealed,
             "fresh nonce each time"
         );

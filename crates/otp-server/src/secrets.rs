@@ -3,6 +3,7 @@
 //! database uses the same one. A key file left by an earlier version in the data directory is
 //! imported on first start, so upgrading loses no pending code.
 
+use crate::random::Random;
 use crate::store::Store;
 use anyhow::Context;
 use base64::Engine;
@@ -12,39 +13,35 @@ use std::path::Path;
 /// File name of the HMAC key kept by earlier versions in the data directory.
 const HMAC_FILE: &str = "hmac.key";
 
-/// The HMAC key of codes: from configuration, else the database's (created on first start).
+/// The HMAC key of codes: from configuration, else the database's (created on first start,
+/// drawn from `random`).
 pub async fn hmac_key(
     store: &Store,
     data_dir: &Path,
-    configured_b64: Option<&str>,
+    configured: Option<[u8; 32]>,
+    random: &Random,
     now: i64,
 ) -> anyhow::Result<[u8; 32]> {
-    if let Some(b64) = configured_b64 {
-        return decode_key(b64).context("OTP_HMAC_KEY must be 32 bytes in base64");
+    if let Some(key) = configured {
+        return Ok(key);
     }
     let legacy = data_dir.join(HMAC_FILE);
     let candidate = match std::fs::read_to_string(&legacy) {
         Ok(text) => {
             decode_key(text.trim()).with_context(|| format!("reading {}", legacy.display()))?
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => random_key()?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => random.bytes()?,
         Err(e) => return Err(e).with_context(|| format!("reading {}", legacy.display())),
     };
     Ok(store.hmac_key(&candidate, now).await?)
 }
 
-fn decode_key(b64: &str) -> anyhow::Result<[u8; 32]> {
+/// A key written in base64 (`--hmac-key`, or an earlier version's key file).
+pub fn decode_key(b64: &str) -> anyhow::Result<[u8; 32]> {
     let bytes = STANDARD.decode(b64.trim()).context("not base64")?;
     bytes
         .try_into()
         .map_err(|_| anyhow::anyhow!("not 32 bytes"))
-}
-
-/// 32 bytes from the OS CSPRNG.
-pub fn random_key() -> anyhow::Result<[u8; 32]> {
-    let mut key = [0u8; 32];
-    getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("OS random source: {e}"))?;
-    Ok(key)
 }
 
 #[cfg(test)]
@@ -60,10 +57,10 @@ mod tests {
     #[tokio::test]
     async fn the_key_is_created_once_and_kept() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let first = hmac_key(&store(dir.path()).await, dir.path(), None, 0)
+        let first = hmac_key(&store(dir.path()).await, dir.path(), None, &Random::os(), 0)
             .await
             .expect("create");
-        let again = hmac_key(&store(dir.path()).await, dir.path(), None, 1)
+        let again = hmac_key(&store(dir.path()).await, dir.path(), None, &Random::os(), 1)
             .await
             .expect("load");
         assert_eq!(first, again);
@@ -72,17 +69,18 @@ mod tests {
     #[tokio::test]
     async fn a_configured_key_wins_and_an_old_key_file_is_imported() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let key = STANDARD.encode([9u8; 32]);
         let s = store(dir.path()).await;
         assert_eq!(
-            hmac_key(&s, dir.path(), Some(&key), 0)
+            hmac_key(&s, dir.path(), Some([9u8; 32]), &Random::os(), 0)
                 .await
                 .expect("configured"),
             [9u8; 32]
         );
         std::fs::write(dir.path().join(HMAC_FILE), STANDARD.encode([7u8; 32])).expect("write");
         assert_eq!(
-            hmac_key(&s, dir.path(), None, 0).await.expect("imported"),
+            hmac_key(&s, dir.path(), None, &Random::os(), 0)
+                .await
+                .expect("imported"),
             [7u8; 32]
         );
     }

@@ -3,7 +3,7 @@
 
 use crate::browser;
 use crate::clock::Clock;
-use crate::config::{Config, Secret};
+use crate::config::{Config, ConfigError};
 use crate::delivery::Delivery;
 use crate::delivery::worker::Worker;
 use crate::domain::IdentifierKind;
@@ -56,8 +56,8 @@ impl KeyMaintenance {
 }
 
 impl Application {
-    /// Opens the database, loads or creates the secrets, checks that codes can be delivered,
-    /// and binds the configured address.
+    /// Checks the configuration (a [`ConfigError`] before any I/O), opens the database, loads or
+    /// creates the secrets, and binds the configured address.
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let delivery = Delivery::from_config(&config)?;
         let default_region = Some(
@@ -66,12 +66,23 @@ impl Application {
                 .to_ascii_uppercase()
                 .parse::<phonenumber::country::Id>()
                 .map_err(|_| {
-                    anyhow::anyhow!(
+                    ConfigError::new(format!(
                         "--default-region {:?} is not an ISO 3166 country code",
                         config.default_region
-                    )
+                    ))
                 })?,
         );
+        let configured_key = config
+            .hmac_key
+            .as_ref()
+            .map(|key| {
+                crate::secrets::decode_key(key.expose()).map_err(|e| {
+                    ConfigError::new(format!(
+                        "--hmac-key (OTP_HMAC_KEY) must be 32 bytes in base64: {e:#}"
+                    ))
+                })
+            })
+            .transpose()?;
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!("creating the data directory {}", config.data_dir.display())
         })?;
@@ -80,7 +91,8 @@ impl Application {
         let hmac_key = crate::secrets::hmac_key(
             &store,
             &config.data_dir,
-            config.hmac_key.as_ref().map(Secret::expose),
+            configured_key,
+            &config.random,
             clock.now_ms(),
         )
         .await?;
@@ -99,6 +111,7 @@ impl Application {
                 config.issuer(),
                 i64::try_from(config.policy.jwt_ttl_secs)?,
                 i64::try_from(config.jwt_rotation_secs)?.saturating_mul(1000),
+                config.random.clone(),
                 clock.now_ms(),
             )
             .await?,
@@ -130,8 +143,10 @@ impl Application {
             sealer: sealer.clone(),
             wake: wake.clone(),
             poll: Duration::from_millis(config.delivery.delivery_poll_ms.max(10)),
+            random: config.random.clone(),
         });
         let state = AppState {
+            random: config.random.clone(),
             config: Arc::new(config),
             store,
             clock,

@@ -4,6 +4,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::delivery::Delivery;
 use crate::otp::CodeHasher;
+use crate::random::Random;
 use crate::store::Store;
 use crate::tokens::JwtIssuer;
 use std::sync::Arc;
@@ -17,6 +18,8 @@ pub struct AppState {
     pub store: Store,
     /// The time source.
     pub clock: Arc<dyn Clock>,
+    /// The source of codes, ids, tokens and nonces.
+    pub random: Random,
     /// Hashes and checks codes with the server's key.
     pub hasher: CodeHasher,
     /// Signs session tokens.

@@ -1,6 +1,7 @@
 //! Credentials handed to devices: the client token (256 random bits, stored only as a SHA-256
 //! hash) and the short-lived session JWT (EdDSA), verifiable offline with the published JWKS.
 
+use crate::random::Random;
 use crate::store::Store;
 use anyhow::Context;
 use base64::Engine;
@@ -18,10 +19,9 @@ use std::sync::RwLock;
 pub struct ClientToken(String);
 
 impl ClientToken {
-    /// A new token: 32 bytes from the OS CSPRNG, base64url (43 characters).
-    pub fn generate() -> anyhow::Result<Self> {
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("OS random source: {e}"))?;
+    /// A new token: 32 bytes drawn from `random`, base64url (43 characters).
+    pub fn generate(random: &Random) -> anyhow::Result<Self> {
+        let bytes: [u8; 32] = random.bytes()?;
         Ok(Self(URL_SAFE_NO_PAD.encode(bytes)))
     }
 
@@ -88,6 +88,8 @@ pub struct JwtIssuer {
     issuer: String,
     ttl_secs: i64,
     rotation_ms: i64,
+    /// Draws the keys of rotations.
+    random: Random,
 }
 
 impl fmt::Debug for JwtIssuer {
@@ -100,19 +102,21 @@ impl fmt::Debug for JwtIssuer {
 
 impl JwtIssuer {
     /// Loads the key ring (creating the first key, or importing an earlier version's key file).
+    /// New keys, now and at each rotation, are drawn from `random`.
     pub async fn load(
         store: &Store,
         data_dir: &Path,
         issuer: String,
         ttl_secs: i64,
         rotation_ms: i64,
+        random: Random,
         now: i64,
     ) -> anyhow::Result<Self> {
         if store.jwt_keys().await?.is_empty() {
             let legacy = data_dir.join(JWT_FILE);
             let pem = match std::fs::read_to_string(&legacy) {
                 Ok(pem) => pem,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => new_pem()?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => new_pem(&random)?,
                 Err(e) => return Err(e).with_context(|| format!("reading {}", legacy.display())),
             };
             store.add_jwt_key(1, &pem, now).await?;
@@ -122,6 +126,7 @@ impl JwtIssuer {
             issuer,
             ttl_secs,
             rotation_ms,
+            random,
         };
         issuer.refresh(store, now).await?;
         Ok(issuer)
@@ -135,7 +140,7 @@ impl JwtIssuer {
             && newest.created_at + self.rotation_ms <= now
         {
             store
-                .add_jwt_key(newest.generation + 1, &new_pem()?, now)
+                .add_jwt_key(newest.generation + 1, &new_pem(&self.random)?, now)
                 .await?;
             rows = store.jwt_keys().await?;
         }
@@ -221,8 +226,8 @@ impl JwtIssuer {
 }
 
 /// A new Ed25519 key, PKCS#8 PEM.
-fn new_pem() -> anyhow::Result<String> {
-    let key = SigningKey::from_bytes(&crate::secrets::random_key()?);
+fn new_pem(random: &Random) -> anyhow::Result<String> {
+    let key = SigningKey::from_bytes(&random.bytes()?);
     let pem = key
         .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
         .map_err(|e| anyhow::anyhow!("encoding the JWT key: {e}"))?;
@@ -235,7 +240,7 @@ mod tests {
 
     #[test]
     fn tokens_are_43_url_safe_characters_and_hash_stably() {
-        let t = ClientToken::generate().expect("random");
+        let t = ClientToken::generate(&Random::os()).expect("random");
         assert_eq!(t.expose().len(), 43);
         assert_eq!(ClientToken::from_header(t.expose()), Some(t.clone()));
         assert_eq!(
@@ -260,9 +265,17 @@ mod tests {
         let store = crate::store::connect(&format!("sqlite://{}", dir.join("otp.db").display()), 2)
             .await
             .expect("store");
-        let issuer = JwtIssuer::load(&store, dir, "http://issuer.test".into(), 60, rotation_ms, 0)
-            .await
-            .expect("issuer");
+        let issuer = JwtIssuer::load(
+            &store,
+            dir,
+            "http://issuer.test".into(),
+            60,
+            rotation_ms,
+            Random::os(),
+            0,
+        )
+        .await
+        .expect("issuer");
         (store, issuer)
     }
 
@@ -320,7 +333,11 @@ mod tests {
     #[tokio::test]
     async fn an_earlier_versions_key_file_is_imported() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join(JWT_FILE), new_pem().expect("pem")).expect("write");
+        std::fs::write(
+            dir.path().join(JWT_FILE),
+            new_pem(&Random::os()).expect("pem"),
+        )
+        .expect("write");
         let pem = std::fs::read_to_string(dir.path().join(JWT_FILE)).expect("read");
         let (store, _) = issuer(dir.path(), i64::MAX / 2).await;
         assert_eq!(store.jwt_keys().await.expect("keys")[0].pem, pem);

@@ -226,6 +226,12 @@ impl TestServerBuilder {
         self
     }
 
+    /// Draws codes, ids, tokens and keys from a source seeded with `seed`, so runs repeat.
+    pub fn seeded(mut self, seed: u64) -> Self {
+        self.config.random = otp_server::Random::seeded(seed);
+        self
+    }
+
     /// Uses this database (`postgres://…`) instead of a SQLite file in the data directory.
     pub fn database_url(mut self, url: &str) -> Self {
         self.config.database_url = Some(url.to_owned());

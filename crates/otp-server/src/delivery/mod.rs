@@ -17,7 +17,7 @@ mod twilio;
 mod webhook;
 pub mod worker;
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::domain::{Identifier, IdentifierKind};
 use otp_proto::dev::{Channel, OutboxMessage};
 use std::sync::Arc;
@@ -81,15 +81,20 @@ impl Delivery {
     /// The delivery the configuration asks for, or why there is none.
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
         let d = &config.delivery;
-        let texts = Arc::new(Texts::load(
+        let texts = Texts::load(
             d.app_name.clone(),
             d.email_templates_dir.as_deref(),
             d.sms_domain.clone(),
-        )?);
+        )
+        // The built-in texts always load: a failure is the directory's.
+        .map_err(|e| ConfigError::new(format!("--email-templates-dir: {e:#}")))?;
+        let texts = Arc::new(texts);
         let email = match (&d.smtp_url, &d.email_from) {
             (Some(url), Some(from)) => Some(Arc::new(smtp::Smtp::new(url.expose(), from)?)),
-            (Some(_), None) => anyhow::bail!("--smtp-url needs --email-from (OTP_EMAIL_FROM)"),
-            (None, Some(_)) => anyhow::bail!("--email-from needs --smtp-url (OTP_SMTP_URL)"),
+            (Some(_), None) => {
+                return Err(refuse("--smtp-url needs --email-from (OTP_EMAIL_FROM)"));
+            }
+            (None, Some(_)) => return Err(refuse("--email-from needs --smtp-url (OTP_SMTP_URL)")),
             (None, None) => None,
         };
         let twilio = match (&d.twilio_account_sid, &d.twilio_auth_token) {
@@ -101,29 +106,37 @@ impl Delivery {
                 d.twilio_messaging_service_sid.clone(),
             )?),
             (None, None) => None,
-            _ => anyhow::bail!("Twilio needs both --twilio-account-sid and --twilio-auth-token"),
+            _ => {
+                return Err(refuse(
+                    "Twilio needs both --twilio-account-sid and --twilio-auth-token",
+                ));
+            }
         };
         let webhook = match (&d.sms_webhook_url, &d.sms_webhook_secret) {
             (Some(url), Some(secret)) => Some(webhook::Webhook::new(url, secret.expose())?),
             (None, None) => None,
-            _ => anyhow::bail!(
-                "the SMS webhook needs both --sms-webhook-url and --sms-webhook-secret"
-            ),
+            _ => {
+                return Err(refuse(
+                    "the SMS webhook needs both --sms-webhook-url and --sms-webhook-secret",
+                ));
+            }
         };
         let sms = match (twilio, webhook) {
             (Some(_), Some(_)) => {
-                anyhow::bail!("configure one SMS provider: Twilio or the webhook, not both")
+                return Err(refuse(
+                    "configure one SMS provider: Twilio or the webhook, not both",
+                ));
             }
             (Some(t), None) => Some(Arc::new(SmsProvider::Twilio(t))),
             (None, Some(w)) => Some(Arc::new(SmsProvider::Webhook(w))),
             (None, None) => None,
         };
         if !config.dev && email.is_none() && sms.is_none() {
-            anyhow::bail!(
+            return Err(refuse(
                 "no delivery provider is configured, so codes could not reach users: configure SMTP \
                  (--smtp-url, --email-from) and/or an SMS provider (Twilio or --sms-webhook-url), \
-                 or start with --dev (OTP_DEV=1) for local development"
-            );
+                 or start with --dev (OTP_DEV=1) for local development",
+            ));
         }
         if sms.is_some() && d.sms_allowed_countries.is_empty() {
             tracing::warn!(
@@ -197,6 +210,11 @@ impl Delivery {
             }
         }
     }
+}
+
+/// A configuration the delivery cannot work with (see [`ConfigError`]).
+fn refuse(message: &str) -> anyhow::Error {
+    ConfigError::new(message).into()
 }
 
 /// The channel that reaches an identifier.

@@ -1,6 +1,7 @@
 //! Email over SMTP with lettre: STARTTLS, implicit TLS or plain (local relays), from one URL.
 
 use super::SendError;
+use crate::config::ConfigError;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
@@ -23,11 +24,11 @@ impl Smtp {
     /// `smtp://127.0.0.1:2525`) sending from `from`.
     pub fn new(url: &str, from: &str) -> anyhow::Result<Self> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|e| anyhow::anyhow!("--smtp-url is not a valid SMTP URL: {e}"))?
+            .map_err(|e| ConfigError::new(format!("--smtp-url is not a valid SMTP URL: {e}")))?
             .build();
-        let from = from
-            .parse()
-            .map_err(|e| anyhow::anyhow!("--email-from {from:?} is not an address: {e}"))?;
+        let from = from.parse().map_err(|e| {
+            ConfigError::new(format!("--email-from {from:?} is not an address: {e}"))
+        })?;
         Ok(Self { transport, from })
     }
 

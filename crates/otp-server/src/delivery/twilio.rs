@@ -2,6 +2,7 @@
 //! or any service that speaks it: the base URL is configurable.
 
 use super::SendError;
+use crate::config::ConfigError;
 use std::time::Duration;
 
 /// A Twilio account.
@@ -33,9 +34,10 @@ impl Twilio {
         messaging_service_sid: Option<String>,
     ) -> anyhow::Result<Self> {
         if from.is_none() == messaging_service_sid.is_none() {
-            anyhow::bail!(
-                "Twilio needs exactly one of --twilio-from and --twilio-messaging-service-sid"
-            );
+            return Err(ConfigError::new(
+                "Twilio needs exactly one of --twilio-from and --twilio-messaging-service-sid",
+            )
+            .into());
         }
         Ok(Self {
             http: reqwest::Client::builder()

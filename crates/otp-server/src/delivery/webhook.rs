@@ -3,6 +3,7 @@
 //! and `X-OTP-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`.
 
 use super::{Message, SendError};
+use crate::config::ConfigError;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::time::Duration;
@@ -26,7 +27,10 @@ impl Webhook {
     /// A webhook at `url` signed with `secret`.
     pub fn new(url: &str, secret: &str) -> anyhow::Result<Self> {
         if secret.len() < 16 {
-            anyhow::bail!("--sms-webhook-secret must be at least 16 characters");
+            return Err(ConfigError::new(
+                "--sms-webhook-secret (OTP_SMS_WEBHOOK_SECRET) must be at least 16 characters",
+            )
+            .into());
         }
         Ok(Self {
             http: reqwest::Client::builder()

@@ -6,6 +6,7 @@
 use super::{Delivery, Message};
 use crate::clock::Clock;
 use crate::domain::Identifier;
+use crate::random::Random;
 use crate::sealed::Sealer;
 use crate::store::{OutboxJob, OutboxOutcome, Store};
 use serde::{Deserialize, Serialize};
@@ -45,6 +46,8 @@ pub struct Worker {
     pub wake: Arc<Notify>,
     /// How often to look for due retries.
     pub poll: Duration,
+    /// Draws the jitter of retry delays.
+    pub random: Random,
 }
 
 impl Worker {
@@ -116,7 +119,7 @@ impl Worker {
                     .await?;
             }
             Err(e) if e.is_transient() && now < job.deadline_at => {
-                let delay = backoff_ms(job.attempts, jitter());
+                let delay = backoff_ms(job.attempts, jitter(&self.random));
                 let next = (now + delay).min(job.deadline_at);
                 tracing::warn!(outbox_id = job.id, to = %masked, error = %e, retry_in_ms = next - now, "delivery failed; will retry");
                 self.store
@@ -152,12 +155,12 @@ pub fn backoff_ms(attempt: u32, jitter: f64) -> i64 {
     half + (half as f64 * jitter.clamp(0.0, 1.0)) as i64
 }
 
-fn jitter() -> f64 {
-    let mut b = [0u8; 4];
-    if getrandom::fill(&mut b).is_err() {
-        return 0.5;
-    }
-    f64::from(u32::from_le_bytes(b)) / (f64::from(u32::MAX) + 1.0)
+/// A uniform value in `[0, 1)`; the middle when the source fails, since a retry must not be
+/// lost for want of jitter.
+fn jitter(random: &Random) -> f64 {
+    random
+        .u32()
+        .map_or(0.5, |n| f64::from(n) / (f64::from(u32::MAX) + 1.0))
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 //! `openapi.json`, so the published document cannot drift from what is served.
 
 mod client;
-pub mod code;
 mod dev;
 mod environment;
 mod meta;

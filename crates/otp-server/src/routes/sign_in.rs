@@ -1,15 +1,15 @@
 //! Sign-in: create with an identifier (which lists the user's factors), prepare the first factor
 //! (send a code to the chosen phone number or email), attempt it (a correct code creates a session).
 
-use super::{code, reply_with, required, strategy};
+use super::{reply_with, required, strategy};
 use crate::domain::{Identifier, IdentifierKind};
 use crate::error::ApiError;
 use crate::extract::{Body, ClientAuth, ClientCtx};
 use crate::ids::new_id;
 use crate::present;
-use crate::routes::code::SendContext;
 use crate::state::AppState;
 use crate::store::{CompletionKind, SignInRow};
+use crate::verification::{self, SendContext};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use otp_proto::{AttemptVerification, CreateSignIn, PrepareFirstFactor, SignInStatus, Strategy};
@@ -32,7 +32,7 @@ pub async fn create_sign_in(
         .await?
         .ok_or(ApiError::IdentifierNotFound)?;
     let ctx = auth.or_new(&state)?;
-    let id = new_id("sia")?;
+    let id = new_id(&state.random, "sia")?;
     let now = state.now();
     state
         .store
@@ -90,7 +90,7 @@ pub async fn prepare_first_factor(
         .find(|f| wanted_id.as_deref().is_none_or(|want| want == f.id))
         .ok_or(ApiError::StrategyInvalid(param))?;
     let to = Identifier::from_stored(kind.as_str(), factor.value.clone());
-    code::send(&state, &id, strategy, &to, Some(&factor.id), &request).await?;
+    verification::send(&state, &id, strategy, &to, Some(&factor.id), &request).await?;
     respond(&state, &ctx, &id).await
 }
 
@@ -122,7 +122,7 @@ pub async fn attempt_first_factor(
     let kind = CompletionKind::SignIn {
         user_id: sign_in.user_id.clone(),
     };
-    code::check(&state, &mut ctx, &id, &to, typed, kind).await?;
+    ctx.token = verification::check(&state, &ctx.client.id, &id, &to, typed, kind).await?;
     respond(&state, &ctx, &id).await
 }
 

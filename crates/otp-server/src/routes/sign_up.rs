@@ -1,15 +1,15 @@
 //! Sign-up: create with a phone number or email, prepare (send a code), attempt (check it).
 //! A correct code creates the user and an active session in one transaction.
 
-use super::{code, reply_with, required, strategy};
+use super::{reply_with, required, strategy};
 use crate::domain::{EmailAddress, Identifier, PhoneNumber};
 use crate::error::ApiError;
 use crate::extract::{Body, ClientAuth, ClientCtx};
 use crate::ids::new_id;
 use crate::present;
-use crate::routes::code::SendContext;
 use crate::state::AppState;
 use crate::store::{CompletionKind, SignUpRow};
+use crate::verification::{self, SendContext};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use otp_proto::{AttemptVerification, CreateSignUp, PrepareVerification, SignUpStatus};
@@ -42,7 +42,7 @@ pub async fn create_sign_up(
         }
     };
     let ctx = auth.or_new(&state)?;
-    let id = new_id("sua")?;
+    let id = new_id(&state.random, "sua")?;
     let now = state.now();
     state
         .store
@@ -83,8 +83,8 @@ pub async fn prepare_verification(
     let strategy = strategy(&req.strategy)?;
     let ctx = auth.0.ok_or(ApiError::NotFound)?;
     let sign_up = open(&state, &ctx, &id).await?;
-    code::ensure_strategy(strategy, &sign_up.identifier)?;
-    code::send(&state, &id, strategy, &sign_up.identifier, None, &request).await?;
+    verification::ensure_strategy(strategy, &sign_up.identifier)?;
+    verification::send(&state, &id, strategy, &sign_up.identifier, None, &request).await?;
     respond(&state, &ctx, &id).await
 }
 
@@ -99,23 +99,30 @@ pub async fn attempt_verification(
     let typed = required(&req.code, "code")?;
     let mut ctx = auth.0.ok_or(ApiError::NotFound)?;
     let sign_up = owned(&state, &ctx, &id).await?;
-    code::ensure_strategy(strategy, &sign_up.identifier)?;
+    verification::ensure_strategy(strategy, &sign_up.identifier)?;
     if sign_up.status == SignUpStatus::Complete {
         return Err(ApiError::VerificationAlreadyVerified);
     }
     abandoned(&state, &sign_up)?;
     let kind = CompletionKind::SignUp {
-        user_id: new_id("user")?,
-        identifier_id: new_id("idn")?,
+        user_id: new_id(&state.random, "user")?,
+        identifier_id: new_id(&state.random, "idn")?,
     };
-    code::check(&state, &mut ctx, &id, &sign_up.identifier, typed, kind)
-        .await
-        .map_err(|e| match e {
-            ApiError::IdentifierExists(_) => {
-                ApiError::IdentifierExists(sign_up.identifier.kind().field())
-            }
-            other => other,
-        })?;
+    ctx.token = verification::check(
+        &state,
+        &ctx.client.id,
+        &id,
+        &sign_up.identifier,
+        typed,
+        kind,
+    )
+    .await
+    .map_err(|e| match e {
+        ApiError::IdentifierExists(_) => {
+            ApiError::IdentifierExists(sign_up.identifier.kind().field())
+        }
+        other => other,
+    })?;
     respond(&state, &ctx, &id).await
 }
 

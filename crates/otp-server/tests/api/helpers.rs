@@ -119,7 +119,8 @@ impl PgDb {
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         let name = format!(
             "otp_test_{}",
-            otp_server::ids::new_id("db").expect("id")[3..].to_ascii_lowercase()
+            otp_server::ids::new_id(&otp_server::Random::os(), "db").expect("id")[3..]
+                .to_ascii_lowercase()
         );
         let mut admin = sqlx::PgConnection::connect(&admin_url)
             .await

@@ -1,5 +1,5 @@
-//! Starting the server: first start on a new machine, and refusing to run without a way to
-//! deliver codes.
+//! Starting the server: first start on a new machine, refusing to run without a way to deliver
+//! codes, and how the binary says why it stops.
 
 use crate::helpers::*;
 use std::sync::Arc;
@@ -54,4 +54,70 @@ async fn the_database_with_the_keys_is_readable_by_its_owner_only() {
             .mode();
         assert_eq!(mode & 0o077, 0, "{file} is private");
     }
+}
+
+#[tokio::test]
+async fn a_server_given_a_seeded_source_sends_the_same_code_on_every_run() {
+    let first_code = || async {
+        let app = TestApp::builder().seeded(11).spawn().await;
+        app.sign_up_code(&app.client(), PHONE).await
+    };
+    assert_eq!(first_code().await, first_code().await);
+}
+
+/// The real binary, with only `RUST_BACKTRACE=1` from the environment (no `OTP_*` variable of
+/// the machine running the tests), and what it printed once it stopped.
+fn run_binary(args: &[&str]) -> (Option<i32>, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_otp-server"))
+        .env_clear()
+        .env("RUST_BACKTRACE", "1")
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code(), stderr)
+}
+
+#[test]
+fn a_bad_configuration_stops_the_binary_with_one_line_naming_the_flag_and_status_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data_dir = dir.path().to_str().expect("utf-8 path");
+    let (status, stderr) = run_binary(&[
+        "--bind",
+        "127.0.0.1:0",
+        "--data-dir",
+        data_dir,
+        "--sms-webhook-url",
+        "http://127.0.0.1:9/sms",
+        "--sms-webhook-secret",
+        "too-short",
+    ]);
+    assert_eq!(status, Some(2), "{stderr}");
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "one line, no backtrace: {stderr}"
+    );
+    assert!(stderr.contains("--sms-webhook-secret"), "{stderr}");
+    assert!(stderr.contains("at least 16 characters"), "{stderr}");
+    assert!(
+        !stderr.contains("too-short"),
+        "the secret is not repeated: {stderr}"
+    );
+}
+
+#[test]
+fn a_port_already_taken_stops_the_binary_with_one_line_and_status_1() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data_dir = dir.path().to_str().expect("utf-8 path");
+    let (status, stderr) = run_binary(&["--dev", "--bind", &addr, "--data-dir", data_dir]);
+    assert_eq!(status, Some(1), "{stderr}");
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "one line, no backtrace: {stderr}"
+    );
+    assert!(stderr.contains(&format!("binding {addr}: ")), "{stderr}");
 }

@@ -1,10 +1,11 @@
-//! Sending and checking codes: the part of sign-up and sign-in that is the same for both.
+//! Verification: sending a code and checking the one typed, the part of sign-up and sign-in that
+//! is the same for both. The handlers of `routes/sign_up.rs` and `routes/sign_in.rs` parse the
+//! request, call [`send`] or [`check`], and present the result; nothing here knows HTTP.
 
 use crate::delivery::Message;
 use crate::delivery::worker::SealedPayload;
 use crate::domain::Identifier;
 use crate::error::ApiError;
-use crate::extract::ClientCtx;
 use crate::ids::new_id;
 use crate::otp::{Code, Judgement};
 use crate::rate_limit::SendLimits;
@@ -52,7 +53,7 @@ pub async fn send(
             hourly(delivery_config.sms_global_per_hour),
         ));
     }
-    let code = Code::generate()?;
+    let code = Code::generate(&state.random)?;
     let expire_at = now + policy.code_ttl_ms();
     let minutes = policy.code_ttl_secs.div_ceil(60);
     let outbox = if state.delivery.provider_for(to.kind()) {
@@ -62,6 +63,7 @@ pub async fn send(
             minutes,
         };
         let sealed = state.sealer.seal(
+            &state.random,
             owner_id,
             &serde_json::to_vec(&payload).map_err(anyhow::Error::from)?,
         )?;
@@ -147,22 +149,23 @@ fn hourly(per_hour: u32) -> SendLimits {
 }
 
 /// Checks a code typed for `owner_id`. When it is right, creates the session (and for a
-/// sign-up the user) and moves `ctx` to the client's new token.
+/// sign-up the user) for client `client_id`, and returns the client's new token (a sign-in
+/// changes the token, so a token seen before it cannot reach the session).
 pub async fn check(
     state: &AppState,
-    ctx: &mut ClientCtx,
+    client_id: &str,
     owner_id: &str,
     identifier: &Identifier,
     code: &str,
     kind: CompletionKind,
-) -> Result<(), ApiError> {
+) -> Result<ClientToken, ApiError> {
     let code = Code::parse(code).ok_or(ApiError::Invalid {
         param: Some("code"),
         message: "The code must be the 6 digits you received.".into(),
     })?;
     let policy = &state.config.policy;
     let now = state.now();
-    let new_token = ClientToken::generate()?;
+    let new_token = ClientToken::generate(&state.random)?;
     let judgement = state
         .store
         .attempt_code(
@@ -174,8 +177,8 @@ pub async fn check(
                 lockout_threshold: policy.lockout_threshold,
                 lockout_ms: policy.lockout_ms(),
                 completion: Completion {
-                    client_id: ctx.client.id.clone(),
-                    session_id: new_id("sess")?,
+                    client_id: client_id.to_owned(),
+                    session_id: new_id(&state.random, "sess")?,
                     session_abandon_at: now + policy.session_lifetime_ms(),
                     new_token_hash: new_token.hash(),
                     kind,
@@ -185,10 +188,7 @@ pub async fn check(
         )
         .await?;
     match judgement {
-        Judgement::Correct => {
-            ctx.token = new_token;
-            Ok(())
-        }
+        Judgement::Correct => Ok(new_token),
         Judgement::Incorrect { remaining } => Err(ApiError::CodeIncorrect { remaining }),
         Judgement::NowFailed | Judgement::Failed => Err(ApiError::VerificationFailed),
         Judgement::Expired => Err(ApiError::VerificationExpired { prepared: true }),
