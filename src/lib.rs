@@ -13,7 +13,8 @@
 //!     on the web, the server's HttpOnly cookie ([`auth::CookieTokenStore`]).
 //! - [`views`]: one file per screen (`sign_up`, `sign_in`, `verify`, `home`, `starting`).
 //! - [`components`]: pieces the screens share (the identifier form, field errors, the dev banner).
-//! - [`backend`]: which backend to talk to; on desktop, an embedded dev-mode `otp-server`.
+//! - [`backend`]: which backend to talk to; with the `dev-backend` feature, an embedded dev-mode
+//!   `otp-server`.
 //! - [`clock`]: the [`clock::Clock`] the store and screens read the time from; the one
 //!   wall-clock read ([`clock::SystemClock`]) and a manual clock for tests.
 //! - [`platform`]: sleeping, on native and wasm; the SDK client with each platform's TLS.

@@ -11,9 +11,10 @@ pub async fn sleep(d: Duration) {
     gloo_timers::future::sleep(d).await;
 }
 
-/// The SDK client for `base_url`, with this platform's TLS: rustls (aws-lc-rs, the OS's roots) on
-/// desktop, Security.framework on iOS, the browser's fetch on the web, and on Android rustls with
-/// the pure-Rust graviola provider and Mozilla's roots.
+/// The SDK client for `base_url`, with this platform's TLS (chosen in Cargo.toml): rustls
+/// (aws-lc-rs, the OS's roots) on Linux and Windows, Security.framework on macOS and iOS, the
+/// browser's fetch on the web, and on Android rustls with the pure-Rust graviola provider and
+/// Mozilla's roots.
 pub fn sdk_client(base_url: &str) -> otp_client::Client {
     #[cfg(target_os = "android")]
     if let Some(http) = android_http() {

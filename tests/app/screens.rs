@@ -8,6 +8,7 @@ use dioxus::prelude::*;
 use dioxus::router::components::HistoryProvider;
 use otp_app::Shell;
 use otp_app::auth::*;
+use otp_app::backend::{Backend, DEFAULT_URL};
 use otp_app::clock::ManualClock;
 use otp_client::{ApiError, Error, ErrorCode};
 use std::rc::Rc;
@@ -186,6 +187,36 @@ fn the_home_screen_says_who_is_signed_in_and_since_when() {
     assert!(page.contains("+12025550143"));
     assert!(page.contains("Session started") && page.contains("2026"));
     assert!(page.contains("Sign out"));
+}
+
+#[test]
+fn an_app_built_with_no_backend_configured_says_which_one_it_tries() {
+    let mut dom = VirtualDom::new_with_props(
+        Root,
+        RootProps {
+            path: "/sign-up".into(),
+            state: signed_out(Flow::SignUp),
+        },
+    )
+    .with_root_context(ManualClock::new(NOW))
+    .with_root_context(Backend {
+        url: DEFAULT_URL.into(),
+        embedded: false,
+        error: None,
+        fallback: true,
+    });
+    dom.rebuild_in_place();
+    let page = html(&dom);
+    assert!(
+        page.contains(
+            "No backend is configured (OTP_API_URL), so the app tries http://127.0.0.1:8787"
+        ),
+        "{page}"
+    );
+    assert!(
+        !render("/sign-up", signed_out(Flow::SignUp)).contains("No backend is configured"),
+        "not when one is"
+    );
 }
 
 #[test]
