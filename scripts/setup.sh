@@ -6,7 +6,8 @@
 #                           wasm-bindgen-cli at pinned versions, esbuild and wasm-opt from npm
 #   scripts/setup.sh test   all of the above, and what the tests need: a headless desktop, a
 #                           keychain, an SMTP server, a running PostgreSQL on 127.0.0.1:5432,
-#                           Chromium and playwright-core, the mobile targets for `cargo check`
+#                           Chromium and playwright-core, the mobile, Windows and macOS targets
+#                           (and MinGW's C compiler) for `cargo check`
 # The web tools go to ~/.cargo/bin (dx, wasm-bindgen) and tools/node_modules (npm); put
 # `tools/node_modules/.bin` on PATH and set NO_DOWNLOADS=1 when running dx (scripts/web.sh does).
 set -euo pipefail
@@ -28,6 +29,8 @@ if [[ "${1:-}" == test ]]; then
     postgresql postgresql-client
     # Browser tests: Debian's Chromium, driven by playwright-core.
     chromium
+    # The Windows desktop check: rustls's aws-lc-sys compiles C for the target.
+    gcc-mingw-w64-x86-64
   )
 fi
 if [[ "${1:-}" == test || "${1:-}" == web ]]; then
@@ -75,8 +78,10 @@ command -v cargo >/dev/null || {
 if [[ "${1:-}" == test || "${1:-}" == web ]]; then
   cd "$(dirname "$0")/.."
   targets=(wasm32-unknown-unknown)
-  # The mobile builds cannot link here (no NDK, no Xcode) but are compile-checked by the tests.
-  [[ "${1:-}" == test ]] && targets+=(aarch64-linux-android aarch64-apple-ios)
+  # The mobile, Windows and macOS builds are compile-checked by the tests (Android and Apple
+  # builds cannot be linked here: no NDK, no Xcode).
+  [[ "${1:-}" == test ]] &&
+    targets+=(aarch64-linux-android aarch64-apple-ios x86_64-pc-windows-gnu aarch64-apple-darwin)
   installed_targets=$(rustup target list --installed)
   for t in "${targets[@]}"; do
     grep -qx "$t" <<<"$installed_targets" || rustup target add "$t"

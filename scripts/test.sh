@@ -1,15 +1,33 @@
 #!/usr/bin/env bash
-# The test command: installs what the tests need, compile-checks the mobile builds, then runs every
-# test of the workspace inside a headless desktop session (Xvfb, D-Bus, an unlocked keyring:
-# scripts/with-desktop.sh) and closes with one summary line over all test binaries
-# ("N passed, N failed").
+# The test command: installs what the tests need, compile-checks the production desktop build
+# (Linux, Windows, macOS) and the mobile builds, then runs every test of the workspace inside a
+# headless desktop session (Xvfb, D-Bus, an unlocked keyring: scripts/with-desktop.sh) and closes
+# with one summary line over all test binaries ("N passed, N failed").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
 
-# Android and iOS cannot be linked here (no NDK, no Xcode), but they must keep compiling.
-# DOCS_RS=1 only tells objc2-exception-helper's build script (pulled in by wry on iOS) not to
-# compile its Objective-C file, which needs Xcode's SDK; a check does not link it anyway.
+# The Windows, macOS, Android and iOS builds are only compile-checked here (Apple and Android
+# builds cannot be linked without Xcode or the NDK), but they must keep compiling. DOCS_RS=1 only
+# tells objc2-exception-helper's build script (pulled in by wry on Apple platforms) not to compile
+# its Objective-C file, which needs Xcode's SDK; a check does not link it anyway.
+
+# The production desktop build (no embedded dev backend) leaves the server, the SQL drivers and
+# the SMTP client out. On macOS it reaches TLS through Security.framework, so it needs no C
+# compiler for Apple targets; on Windows, aws-lc-sys is compiled with MinGW.
+echo "desktop: the production build leaves out axum, sqlx, rusqlite and lettre"
+tree=$(cargo tree --locked --no-default-features --features desktop -e normal --target all)
+if grep -E '\b(axum|sqlx|rusqlite|lettre) v' <<<"$tree"; then
+  echo "the production desktop build depends on the above" >&2
+  exit 1
+fi
+echo "desktop: cargo check --no-default-features --features desktop"
+cargo check --locked --quiet --no-default-features --features desktop
+echo "desktop: cargo check --target x86_64-pc-windows-gnu"
+cargo check --locked --quiet --target x86_64-pc-windows-gnu --no-default-features --features desktop
+echo "desktop: cargo check --target aarch64-apple-darwin"
+DOCS_RS=1 cargo check --locked --quiet --target aarch64-apple-darwin --no-default-features --features desktop
+
 echo "mobile: cargo check --target aarch64-linux-android"
 cargo check --locked --quiet --target aarch64-linux-android --no-default-features --features mobile
 echo "mobile: cargo check --target aarch64-apple-ios"

@@ -1,6 +1,8 @@
 //! Which OTP backend the app talks to: `OTP_API_URL` (at run time on desktop, at build time on
-//! mobile and the web); otherwise, on desktop, an `otp-server` embedded in dev mode, with its
-//! database in the platform's data directory, so the app works with no setup.
+//! every platform); otherwise, with the `dev-backend` feature (on by default, desktop only), an
+//! `otp-server` embedded in dev mode, with its database in the platform's data directory, so the
+//! app works with no setup. A build without it (the production desktop build, mobile, the web)
+//! and without `OTP_API_URL` falls back to [`DEFAULT_URL`], and says so in the log and a banner.
 
 /// The backend, as the screens see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -11,34 +13,54 @@ pub struct Backend {
     pub embedded: bool,
     /// Why the embedded server could not start, if it could not.
     pub error: Option<String>,
+    /// No backend was configured: `url` is [`DEFAULT_URL`], which works only with an
+    /// `otp-server --dev` on this machine (a banner says so).
+    pub fallback: bool,
 }
 
 /// The URL of a separately run `otp-server --dev`.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:8787";
 
-/// Chooses (and on desktop, starts) the backend.
+/// Chooses (and with `dev-backend`, starts) the backend, and logs which one.
 pub fn start() -> Backend {
     let configured = std::env::var("OTP_API_URL")
         .ok()
         .or_else(|| option_env!("OTP_API_URL").map(str::to_owned));
     if let Some(url) = configured.filter(|u| !u.trim().is_empty()) {
+        let url = url.trim().trim_end_matches('/').to_owned();
+        tracing::info!("backend: {url} (OTP_API_URL)");
         return Backend {
-            url: url.trim().trim_end_matches('/').to_owned(),
+            url,
             embedded: false,
             error: None,
+            fallback: false,
         };
     }
-    #[cfg(feature = "desktop")]
-    return embedded::start();
-    #[cfg(not(feature = "desktop"))]
-    Backend {
-        url: DEFAULT_URL.to_owned(),
-        embedded: false,
-        error: None,
+    #[cfg(feature = "dev-backend")]
+    {
+        let backend = embedded::start();
+        match &backend.error {
+            None => tracing::info!("backend: the embedded dev server at {}", backend.url),
+            Some(e) => tracing::error!("backend: the embedded dev server could not start: {e}"),
+        }
+        backend
+    }
+    #[cfg(not(feature = "dev-backend"))]
+    {
+        tracing::warn!(
+            "backend: none configured (OTP_API_URL is unset at run time and was at build time), \
+             so the app talks to {DEFAULT_URL}, where only a local `otp-server --dev` listens"
+        );
+        Backend {
+            url: DEFAULT_URL.to_owned(),
+            embedded: false,
+            error: None,
+            fallback: true,
+        }
     }
 }
 
-#[cfg(feature = "desktop")]
+#[cfg(feature = "dev-backend")]
 mod embedded {
     use super::{Backend, DEFAULT_URL};
     use std::sync::Arc;
@@ -96,11 +118,13 @@ mod embedded {
                 url,
                 embedded: true,
                 error: None,
+                fallback: false,
             },
             Err(error) => Backend {
                 url: DEFAULT_URL.to_owned(),
                 embedded: true,
                 error: Some(error),
+                fallback: false,
             },
         }
     }

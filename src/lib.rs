@@ -13,11 +13,15 @@
 //!     on the web, the server's HttpOnly cookie ([`auth::CookieTokenStore`]).
 //! - [`views`]: one file per screen (`sign_up`, `sign_in`, `verify`, `home`, `starting`).
 //! - [`components`]: pieces the screens share (the identifier form, field errors, the dev banner).
-//! - [`backend`]: which backend to talk to; on desktop, an embedded dev-mode `otp-server`.
-//! - [`platform`]: time and sleeping, on native and wasm; the SDK client with each platform's TLS.
+//! - [`backend`]: which backend to talk to; with the `dev-backend` feature, an embedded dev-mode
+//!   `otp-server`.
+//! - [`clock`]: the [`clock::Clock`] the store and screens read the time from; the one
+//!   wall-clock read ([`clock::SystemClock`]) and a manual clock for tests.
+//! - [`platform`]: sleeping, on native and wasm; the SDK client with each platform's TLS.
 
 pub mod auth;
 pub mod backend;
+pub mod clock;
 pub mod components;
 pub mod platform;
 pub mod route;
@@ -28,17 +32,22 @@ pub use route::Route;
 use auth::AuthStore;
 use backend::Backend;
 use dioxus::prelude::*;
+use std::sync::Arc;
 
 /// The stylesheet.
 pub const STYLE: Asset = asset!("/assets/main.css");
 
 /// The root of the real app: builds the auth store for the chosen backend with the platform's
-/// keychain, provides it, and renders the screens.
+/// keychain and the system clock, provides it, and renders the screens.
 #[component]
 pub fn App() -> Element {
     let backend = use_context::<Backend>();
     let store = use_context_provider(|| {
-        AuthStore::new(&backend.url, auth::platform_token_store(&backend.url))
+        AuthStore::new(
+            &backend.url,
+            auth::platform_token_store(&backend.url),
+            Arc::new(clock::SystemClock),
+        )
     });
     use_hook(move || store.restore());
     rsx! { Shell {} }

@@ -1,10 +1,12 @@
-//! Starts the app: picks the backend (embedding a dev server on desktop when none is given) and
-//! launches the window.
+//! Starts the app: picks the backend (embedding a dev server, with the `dev-backend` feature,
+//! when none is given) and launches the window.
 
 use dioxus::prelude::*;
 use otp_app::{App, backend};
 
 fn main() {
+    // Before launch, so that the choice of backend is logged.
+    dioxus::logger::initialize_default();
     let backend = backend::start();
     let builder = LaunchBuilder::new().with_context(backend);
     #[cfg(feature = "desktop")]

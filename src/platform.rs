@@ -1,16 +1,7 @@
-//! What differs per platform behind one call: time and sleeping (native and wasm), and the SDK
-//! client with the platform's TLS.
+//! What differs per platform behind one call: sleeping (native and wasm), and the SDK client with
+//! the platform's TLS. (The time of day comes from a [`crate::clock::Clock`].)
 
 use std::time::Duration;
-
-/// Now, in ms since the Unix epoch (`web-time` reads `Date.now()` on wasm).
-#[allow(clippy::disallowed_methods)] // the app's one wall-clock read
-pub fn now_ms() -> i64 {
-    let since_epoch = web_time::SystemTime::now()
-        .duration_since(web_time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
-}
 
 /// Waits for `d` without blocking the UI.
 pub async fn sleep(d: Duration) {
@@ -20,9 +11,10 @@ pub async fn sleep(d: Duration) {
     gloo_timers::future::sleep(d).await;
 }
 
-/// The SDK client for `base_url`, with this platform's TLS: rustls (aws-lc-rs, the OS's roots) on
-/// desktop, Security.framework on iOS, the browser's fetch on the web, and on Android rustls with
-/// the pure-Rust graviola provider and Mozilla's roots.
+/// The SDK client for `base_url`, with this platform's TLS (chosen in Cargo.toml): rustls
+/// (aws-lc-rs, the OS's roots) on Linux and Windows, Security.framework on macOS and iOS, the
+/// browser's fetch on the web, and on Android rustls with the pure-Rust graviola provider and
+/// Mozilla's roots.
 pub fn sdk_client(base_url: &str) -> otp_client::Client {
     #[cfg(target_os = "android")]
     if let Some(http) = android_http() {

@@ -1,19 +1,23 @@
 //! The auth store the screens share: the [`AuthState`] in a signal plus the [`AuthClient`] that
-//! changes it. Provided once through context; screens call its methods and read its state, and
-//! hold no protocol logic.
+//! changes it and the [`Clock`] that times it. Provided once through context; screens call its
+//! methods and read its state (and the time from it), and hold no protocol logic.
 
 use super::client::AuthClient;
 use super::machine::{AuthState, Busy, Channel, Flow};
 use super::token_store::TokenStore;
-use crate::platform::now_ms;
+use crate::clock::Clock;
 use dioxus::prelude::*;
 use std::sync::Arc;
 
 /// The shared auth store. Cheap to clone; clones share the state.
 #[derive(Clone)]
 pub struct AuthStore {
+    /// What the screens show.
     state: Signal<AuthState>,
+    /// The protocol steps, with the token storage.
     client: AuthClient,
+    /// The time of sends and errors, and of the countdowns computed from them.
+    clock: Arc<dyn Clock>,
 }
 
 impl PartialEq for AuthStore {
@@ -34,8 +38,13 @@ pub fn use_auth_state() -> Signal<AuthState> {
 
 impl AuthStore {
     /// A store for the backend at `base_url`; `tokens` is where the client token lives, with an
-    /// optional warning about it (no keychain). Call inside a component (it creates a signal).
-    pub fn new(base_url: &str, (tokens, warning): (Arc<dyn TokenStore>, Option<String>)) -> Self {
+    /// optional warning about it (no keychain); `clock` tells the time (the system clock in the
+    /// app). Call inside a component (it creates a signal).
+    pub fn new(
+        base_url: &str,
+        (tokens, warning): (Arc<dyn TokenStore>, Option<String>),
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let client = AuthClient::new(base_url, tokens);
         let keychain_warning = warning.or_else(|| client.take_warning());
         Self {
@@ -44,14 +53,21 @@ impl AuthStore {
                 ..AuthState::default()
             }),
             client,
+            clock,
         }
     }
 
     /// A store whose state starts as `state`, for component tests.
-    pub fn with_state(base_url: &str, tokens: Arc<dyn TokenStore>, state: AuthState) -> Self {
+    pub fn with_state(
+        base_url: &str,
+        tokens: Arc<dyn TokenStore>,
+        clock: Arc<dyn Clock>,
+        state: AuthState,
+    ) -> Self {
         Self {
             state: Signal::new(state),
             client: AuthClient::new(base_url, tokens),
+            clock,
         }
     }
 
@@ -65,10 +81,17 @@ impl AuthStore {
         &self.client
     }
 
+    /// Now, in ms since the epoch, from the store's clock: what the screens' countdowns compare
+    /// with the state's deadlines.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
     /// At start: goes to the signed-in screen when the saved token has an active session.
     pub fn restore(&self) {
         let mut state = self.state;
         let client = self.client.clone();
+        let clock = self.clock.clone();
         if !state.write().begin(Busy::Restoring) {
             return;
         }
@@ -78,7 +101,7 @@ impl AuthStore {
             match result {
                 Ok(Some(session)) => s.signed_in(session),
                 Ok(None) => s.signed_out(Flow::SignUp),
-                Err(e) => s.failed(e, now_ms()),
+                Err(e) => s.failed(e, clock.now_ms()),
             }
             s.keychain_warning = s.keychain_warning.take().or_else(|| client.take_warning());
         });
@@ -88,6 +111,7 @@ impl AuthStore {
     pub fn start(&self, flow: Flow, input: String, channel: Channel) {
         let mut state = self.state;
         let client = self.client.clone();
+        let clock = self.clock.clone();
         if !state.write().begin(Busy::Continue) {
             return;
         }
@@ -98,10 +122,10 @@ impl AuthStore {
             };
             let mut s = state.write();
             match result {
-                Ok(pending) => s.code_sent(pending, now_ms()),
+                Ok(pending) => s.code_sent(pending, clock.now_ms()),
                 Err(e) => {
                     s.switch_flow(flow);
-                    s.failed(e, now_ms());
+                    s.failed(e, clock.now_ms());
                 }
             }
             s.keychain_warning = s.keychain_warning.take().or_else(|| client.take_warning());
@@ -112,6 +136,7 @@ impl AuthStore {
     pub fn verify(&self, code: String) {
         let mut state = self.state;
         let client = self.client.clone();
+        let clock = self.clock.clone();
         let Some(pending) = state.peek().pending().cloned() else {
             return;
         };
@@ -123,7 +148,7 @@ impl AuthStore {
             let mut s = state.write();
             match result {
                 Ok(session) => s.signed_in(session),
-                Err(e) => s.failed(e, now_ms()),
+                Err(e) => s.failed(e, clock.now_ms()),
             }
             s.keychain_warning = s.keychain_warning.take().or_else(|| client.take_warning());
         });
@@ -151,6 +176,7 @@ impl AuthStore {
     pub fn resend(&self) {
         let mut state = self.state;
         let client = self.client.clone();
+        let clock = self.clock.clone();
         let Some(pending) = state.peek().pending().cloned() else {
             return;
         };
@@ -161,8 +187,8 @@ impl AuthStore {
             let result = client.resend(&pending).await;
             let mut s = state.write();
             match result {
-                Ok(()) => s.code_resent(now_ms()),
-                Err(e) => s.failed(e, now_ms()),
+                Ok(()) => s.code_resent(clock.now_ms()),
+                Err(e) => s.failed(e, clock.now_ms()),
             }
         });
     }
@@ -171,6 +197,7 @@ impl AuthStore {
     pub fn sign_out(&self) {
         let mut state = self.state;
         let client = self.client.clone();
+        let clock = self.clock.clone();
         if !state.write().begin(Busy::SignOut) {
             return;
         }
@@ -179,7 +206,7 @@ impl AuthStore {
             let mut s = state.write();
             match result {
                 Ok(()) => s.signed_out(Flow::SignIn),
-                Err(e) => s.failed(e, now_ms()),
+                Err(e) => s.failed(e, clock.now_ms()),
             }
             s.keychain_warning = s.keychain_warning.take().or_else(|| client.take_warning());
         });

@@ -1,6 +1,6 @@
 //! With the embedded dev backend: a banner that says so and shows the last code it "sent", so a
-//! newcomer can try the whole flow with no phone and no mailbox. Also where keychain problems
-//! and a failed embedded server are told.
+//! newcomer can try the whole flow with no phone and no mailbox. Also where keychain problems,
+//! a failed embedded server and a missing backend configuration are told.
 
 use crate::auth::{use_auth, use_auth_state};
 use crate::backend::Backend;
@@ -25,6 +25,10 @@ pub fn DevBanner() -> Element {
     });
     let warning = state.read().keychain_warning.clone();
     let server_error = backend.as_ref().and_then(|b| b.error.clone());
+    let fallback = backend
+        .as_ref()
+        .filter(|b| b.fallback)
+        .map(|b| b.url.clone());
     rsx! {
         if embedded {
             aside { class: "banner dev", role: "status",
@@ -38,6 +42,11 @@ pub fn DevBanner() -> Element {
         }
         if let Some(error) = server_error {
             aside { class: "banner error", role: "alert", "The embedded dev backend could not start: {error}" }
+        }
+        if let Some(url) = fallback {
+            aside { class: "banner warning", role: "alert",
+                "No backend is configured (OTP_API_URL), so the app tries {url}, where only a dev server on this device answers."
+            }
         }
         if let Some(warning) = warning {
             aside { class: "banner warning", role: "alert",

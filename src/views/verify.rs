@@ -3,7 +3,7 @@
 
 use crate::auth::{Busy, Channel, Field, Remedy, use_auth, use_auth_state};
 use crate::components::{FieldError, focus_on_mount};
-use crate::platform::{now_ms, sleep};
+use crate::platform::sleep;
 use dioxus::prelude::*;
 use std::time::Duration;
 
@@ -16,11 +16,16 @@ pub fn Verify() -> Element {
     let auth = use_auth();
     let state = use_auth_state();
     let mut code = use_signal(String::new);
-    let mut now = use_signal(now_ms);
-    use_future(move || async move {
-        loop {
-            sleep(Duration::from_millis(500)).await;
-            now.set(now_ms());
+    // The time comes from the store's clock; the tick only makes the countdown read it again.
+    let mut now = use_signal(|| auth.now_ms());
+    let ticker = auth.clone();
+    use_future(move || {
+        let ticker = ticker.clone();
+        async move {
+            loop {
+                sleep(Duration::from_millis(500)).await;
+                now.set(ticker.now_ms());
+            }
         }
     });
     // A code that cannot be delivered is reported by the server a few seconds later.

@@ -5,6 +5,7 @@
 
 use crate::helpers::*;
 use otp_app::auth::{KeychainTokenStore, TokenStore};
+use otp_server::{Clock, SystemClock};
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::sync::Arc;
@@ -237,7 +238,7 @@ async fn a_user_signs_up_stays_signed_in_across_a_restart_signs_out_and_signs_in
     // 4. Sign in by email: Tab to "Use email instead", press it, type the address. (The server
     // sends one code per identifier per 30 s: the account's sign-up code went out at the start.)
     let ready = first_email.sent_at + 31_000;
-    while otp_app::platform::now_ms() < ready {
+    while SystemClock.now_ms() < ready {
         std::thread::sleep(Duration::from_millis(200));
     }
     app.key("Tab");

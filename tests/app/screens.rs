@@ -1,5 +1,6 @@
 //! Each screen rendered without a window (`VirtualDom` + `dioxus-ssr`), under a store injected
-//! through context: fields, error sentences, where the router goes, how the store drives it.
+//! through context with a manual clock: fields, error sentences, where the router goes, how the
+//! store and the clock drive it.
 
 use dioxus::core::NoOpMutations;
 use dioxus::history::{History, MemoryHistory};
@@ -7,8 +8,15 @@ use dioxus::prelude::*;
 use dioxus::router::components::HistoryProvider;
 use otp_app::Shell;
 use otp_app::auth::*;
+use otp_app::backend::{Backend, DEFAULT_URL};
+use otp_app::clock::ManualClock;
 use otp_client::{ApiError, Error, ErrorCode};
 use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where the screens' clock starts.
+const NOW: i64 = 1_800_000_000_000;
 
 #[derive(Props, Clone, PartialEq)]
 struct RootProps {
@@ -20,7 +28,13 @@ struct RootProps {
 fn Root(props: RootProps) -> Element {
     let state = props.state.clone();
     use_context_provider(|| {
-        AuthStore::with_state("http://127.0.0.1:9", MemoryTokenStore::new(), state)
+        let clock = consume_context::<ManualClock>();
+        AuthStore::with_state(
+            "http://127.0.0.1:9",
+            MemoryTokenStore::new(),
+            Arc::new(clock),
+            state,
+        )
     });
     let path = props.path.clone();
     rsx! {
@@ -32,13 +46,19 @@ fn Root(props: RootProps) -> Element {
 }
 
 fn dom(path: &str, state: AuthState) -> VirtualDom {
+    dom_with_clock(path, state, ManualClock::new(NOW))
+}
+
+/// The screens at `path` with their store's clock: the test moves it.
+fn dom_with_clock(path: &str, state: AuthState, clock: ManualClock) -> VirtualDom {
     let mut dom = VirtualDom::new_with_props(
         Root,
         RootProps {
             path: path.into(),
             state,
         },
-    );
+    )
+    .with_root_context(clock);
     dom.rebuild_in_place();
     dom
 }
@@ -75,7 +95,7 @@ fn pending(channel: Channel) -> Pending {
 
 fn verifying(channel: Channel) -> AuthState {
     let mut state = AuthState::default();
-    state.code_sent(pending(channel), otp_app::platform::now_ms());
+    state.code_sent(pending(channel), NOW);
     state
 }
 
@@ -116,13 +136,48 @@ fn the_verify_screen_says_where_the_code_went_and_counts_down_to_resend() {
     assert!(
         page.contains(r#"autocomplete="one-time-code""#) && page.contains(r#"inputmode="numeric""#)
     );
-    assert!(
-        page.contains("Resend code in 30 s") || page.contains("Resend code in 29 s"),
-        "{page}"
-    );
+    assert!(page.contains("Resend code in 30 s"), "{page}");
     assert!(page.contains("Change phone number"));
     let page = render("/verify", verifying(Channel::Email));
     assert!(page.contains("Verify your email") && page.contains("Use a different email"));
+}
+
+/// Lets the screens run their timers until the page shows `text`, and returns the page.
+async fn wait_for_text(dom: &mut VirtualDom, text: &str) -> String {
+    let shown = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            dom.wait_for_work().await;
+            dom.render_immediate(&mut NoOpMutations);
+            let page = html(dom);
+            if page.contains(text) {
+                return page;
+            }
+        }
+    })
+    .await;
+    match shown {
+        Ok(page) => page,
+        Err(_) => panic!("the page never showed {text:?}:\n{}", html(dom)),
+    }
+}
+
+#[tokio::test]
+async fn the_resend_countdown_follows_the_clock_it_is_given() {
+    let clock = ManualClock::new(NOW);
+    let mut dom = dom_with_clock("/verify", verifying(Channel::Phone), clock.clone());
+    assert!(html(&dom).contains("Resend code in 30 s"));
+
+    // Twelve seconds pass on the clock (the real wait is one tick of the screen, half a second).
+    clock.advance(Duration::from_secs(12));
+    let page = wait_for_text(&mut dom, "Resend code in 18 s").await;
+    assert!(page.contains(r#"id="resend" disabled"#), "{page}");
+
+    clock.advance(Duration::from_secs(18));
+    let page = wait_for_text(&mut dom, ">Resend code</button>").await;
+    assert!(
+        !page.contains(r#"id="resend" disabled"#),
+        "offered again: {page}"
+    );
 }
 
 #[test]
@@ -132,6 +187,36 @@ fn the_home_screen_says_who_is_signed_in_and_since_when() {
     assert!(page.contains("+12025550143"));
     assert!(page.contains("Session started") && page.contains("2026"));
     assert!(page.contains("Sign out"));
+}
+
+#[test]
+fn an_app_built_with_no_backend_configured_says_which_one_it_tries() {
+    let mut dom = VirtualDom::new_with_props(
+        Root,
+        RootProps {
+            path: "/sign-up".into(),
+            state: signed_out(Flow::SignUp),
+        },
+    )
+    .with_root_context(ManualClock::new(NOW))
+    .with_root_context(Backend {
+        url: DEFAULT_URL.into(),
+        embedded: false,
+        error: None,
+        fallback: true,
+    });
+    dom.rebuild_in_place();
+    let page = html(&dom);
+    assert!(
+        page.contains(
+            "No backend is configured (OTP_API_URL), so the app tries http://127.0.0.1:8787"
+        ),
+        "{page}"
+    );
+    assert!(
+        !render("/sign-up", signed_out(Flow::SignUp)).contains("No backend is configured"),
+        "not when one is"
+    );
 }
 
 #[test]
