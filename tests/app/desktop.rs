@@ -174,8 +174,8 @@ fn keychain_session(url: &str) -> Option<otp_client::proto::Session> {
 async fn a_user_signs_up_stays_signed_in_across_a_restart_signs_out_and_signs_in_by_email() {
     require_desktop_session();
     let _alone = one_ui_at_a_time().await;
-    let server = spawn_server(Arc::new(otp_server::SystemClock)).await;
-    let url = server.url.clone();
+    let server = spawn_server().await;
+    let url = server.base_url.clone();
     // An existing email account, for the sign-in at the end.
     let other = otp_client::Client::new(&url);
     other.sign_up().create_email(EMAIL).await.expect("create");

@@ -1,49 +1,26 @@
-//! A real `otp-server` in dev mode on a loopback port, for the app's tests.
-
-use otp_server::{Application, Clock, Config};
-use std::sync::Arc;
-use tempfile::TempDir;
-use tokio::sync::oneshot;
+//! A real `otp-server` in dev mode on a loopback port, for the app's tests (the workspace's
+//! harness, `otp-testkit`), and what the window and browser tests share.
 
 /// A phone number libphonenumber accepts (555-01xx is reserved for fiction).
 pub const PHONE: &str = "+12025550143";
 /// An email address.
 pub const EMAIL: &str = "jane.doe@example.com";
 
-/// A running server; stops when dropped.
-pub struct Server {
-    /// `http://127.0.0.1:<port>`.
-    pub url: String,
-    _dir: TempDir,
-    _shutdown: oneshot::Sender<()>,
+pub use otp_testkit::TestServer;
+
+/// Starts a dev-mode server on the wall clock (the app under test, its store and its timers
+/// run on real time too).
+pub async fn spawn_server() -> TestServer {
+    spawn_server_with(|_| {}).await
 }
 
-/// Starts a dev-mode server with the default policy and the given clock.
-pub async fn spawn_server(clock: Arc<dyn Clock>) -> Server {
-    spawn_server_with(clock, |_| {}).await
-}
-
-/// Starts a server after `configure` adjusts its dev-mode configuration.
-pub async fn spawn_server_with(
-    clock: Arc<dyn Clock>,
-    configure: impl FnOnce(&mut Config),
-) -> Server {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = Config::for_dev(dir.path().to_path_buf());
-    configure(&mut config);
-    let app = Application::build(config, clock)
+/// [`spawn_server`] after `configure` adjusts its dev-mode configuration.
+pub async fn spawn_server_with(configure: impl FnOnce(&mut otp_server::Config)) -> TestServer {
+    TestServer::builder()
+        .system_clock()
+        .configure(configure)
+        .spawn()
         .await
-        .expect("server starts");
-    let url = format!("http://{}", app.local_addr().expect("bound"));
-    let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async {
-        let _ = rx.await;
-    }));
-    Server {
-        url,
-        _dir: dir,
-        _shutdown: tx,
-    }
 }
 
 /// The code last sent to `to`, from the server's dev outbox.

@@ -20,20 +20,21 @@ fn read_from_another_process(backend_url: &str) -> Option<String> {
 #[tokio::test]
 async fn the_token_lives_in_the_keychain_until_sign_out() {
     require_desktop_session();
-    let server = spawn_server(Arc::new(otp_server::SystemClock)).await;
-    let keychain =
-        Arc::new(KeychainTokenStore::open(&server.url).expect("the Secret Service is reachable"));
-    let client = AuthClient::new(&server.url, keychain.clone());
+    let server = spawn_server().await;
+    let keychain = Arc::new(
+        KeychainTokenStore::open(&server.base_url).expect("the Secret Service is reachable"),
+    );
+    let client = AuthClient::new(&server.base_url, keychain.clone());
     let pending = client
         .start_sign_up(PHONE, Channel::Phone)
         .await
         .expect("code sent");
-    let code = code_for(&server.url, PHONE).await;
+    let code = server.code_for(PHONE).await;
     client.verify(&pending, &code).await.expect("signed in");
 
     let token = client.sdk().token().expect("token");
     assert_eq!(
-        read_from_another_process(&server.url).as_deref(),
+        read_from_another_process(&server.base_url).as_deref(),
         Some(token.as_str())
     );
     assert_eq!(
@@ -44,14 +45,14 @@ async fn the_token_lives_in_the_keychain_until_sign_out() {
 
     // A new run of the app (a new store on the same entry) is still signed in.
     let again = AuthClient::new(
-        &server.url,
-        Arc::new(KeychainTokenStore::open(&server.url).expect("open")),
+        &server.base_url,
+        Arc::new(KeychainTokenStore::open(&server.base_url).expect("open")),
     );
     assert!(again.restore().await.expect("restore").is_some());
 
     again.sign_out().await.expect("signed out");
     assert_eq!(
-        read_from_another_process(&server.url),
+        read_from_another_process(&server.base_url),
         None,
         "sign-out deleted the entry"
     );

@@ -32,9 +32,9 @@ async fn sign_up(
 
 #[tokio::test]
 async fn a_phone_sign_up_ends_signed_in_with_the_token_saved() {
-    let server = spawn_server(Arc::new(otp_server::SystemClock)).await;
+    let server = spawn_server().await;
     let tokens = MemoryTokenStore::new();
-    let client = AuthClient::new(&server.url, tokens.clone());
+    let client = AuthClient::new(&server.base_url, tokens.clone());
     let mut state = AuthState::default();
     assert_eq!(
         client.restore().await.expect("restore"),
@@ -54,7 +54,7 @@ async fn a_phone_sign_up_ends_signed_in_with_the_token_saved() {
     );
     state.code_sent(pending.clone(), now());
     assert_eq!(state.resend_wait_secs(now()), 30);
-    let code = code_for(&server.url, PHONE).await;
+    let code = server.code_for(PHONE).await;
     state.signed_in(client.verify(&pending, &code).await.expect("verified"));
 
     let Phase::SignedIn(session) = &state.phase else {
@@ -71,11 +71,11 @@ async fn a_phone_sign_up_ends_signed_in_with_the_token_saved() {
 #[tokio::test]
 async fn an_email_user_signs_up_then_signs_in_on_another_device() {
     let clock = ManualClock::new(1_800_000_000_000);
-    let server = spawn_server(Arc::new(clock.clone())).await;
-    let first = AuthClient::new(&server.url, MemoryTokenStore::new());
+    let server = TestServer::builder().clock(&clock).spawn().await;
+    let first = AuthClient::new(&server.base_url, MemoryTokenStore::new());
     sign_up(
         &first,
-        &server.url,
+        &server.base_url,
         &mut AuthState::default(),
         EMAIL,
         Channel::Email,
@@ -83,7 +83,7 @@ async fn an_email_user_signs_up_then_signs_in_on_another_device() {
     .await;
     clock.advance(Duration::from_secs(30));
 
-    let device = AuthClient::new(&server.url, MemoryTokenStore::new());
+    let device = AuthClient::new(&server.base_url, MemoryTokenStore::new());
     let pending = device
         .start_sign_in(EMAIL, Channel::Email)
         .await
@@ -92,7 +92,7 @@ async fn an_email_user_signs_up_then_signs_in_on_another_device() {
         (pending.flow, pending.channel, pending.masked.as_str()),
         (Flow::SignIn, Channel::Email, "j***@example.com")
     );
-    let code = code_for(&server.url, EMAIL).await;
+    let code = server.code_for(EMAIL).await;
     let session = device.verify(&pending, &code).await.expect("signed in");
     assert_eq!(session.identifier, EMAIL);
 }
@@ -100,8 +100,8 @@ async fn an_email_user_signs_up_then_signs_in_on_another_device() {
 #[tokio::test]
 async fn resend_waits_for_the_cooldown_the_server_enforces() {
     let clock = ManualClock::new(1_800_000_000_000);
-    let server = spawn_server(Arc::new(clock.clone())).await;
-    let client = AuthClient::new(&server.url, MemoryTokenStore::new());
+    let server = TestServer::builder().clock(&clock).spawn().await;
+    let client = AuthClient::new(&server.base_url, MemoryTokenStore::new());
     let mut state = AuthState::default();
     let pending = client
         .start_sign_up(PHONE, Channel::Phone)
@@ -127,7 +127,7 @@ async fn resend_waits_for_the_cooldown_the_server_enforces() {
     assert!(state.begin(Busy::Resend));
     client.resend(&pending).await.expect("allowed now");
     state.code_resent(now());
-    let code = code_for(&server.url, PHONE).await;
+    let code = server.code_for(PHONE).await;
     client
         .verify(&pending, &code)
         .await
@@ -136,13 +136,13 @@ async fn resend_waits_for_the_cooldown_the_server_enforces() {
 
 #[tokio::test]
 async fn a_wrong_code_tells_the_attempts_left_and_an_unknown_number_offers_sign_up() {
-    let server = spawn_server(Arc::new(otp_server::SystemClock)).await;
-    let client = AuthClient::new(&server.url, MemoryTokenStore::new());
+    let server = spawn_server().await;
+    let client = AuthClient::new(&server.base_url, MemoryTokenStore::new());
     let pending = client
         .start_sign_up(PHONE, Channel::Phone)
         .await
         .expect("code sent");
-    let code = code_for(&server.url, PHONE).await;
+    let code = server.code_for(PHONE).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let error = client.verify(&pending, wrong).await.expect_err("wrong");
     assert_eq!(
@@ -160,12 +160,12 @@ async fn a_wrong_code_tells_the_attempts_left_and_an_unknown_number_offers_sign_
 
 #[tokio::test]
 async fn sign_out_ends_the_session_and_forgets_the_token_and_a_restart_restores_a_live_one() {
-    let server = spawn_server(Arc::new(otp_server::SystemClock)).await;
+    let server = spawn_server().await;
     let tokens = MemoryTokenStore::new();
-    let client = AuthClient::new(&server.url, tokens.clone());
+    let client = AuthClient::new(&server.base_url, tokens.clone());
     sign_up(
         &client,
-        &server.url,
+        &server.base_url,
         &mut AuthState::default(),
         PHONE,
         Channel::Phone,
@@ -173,7 +173,7 @@ async fn sign_out_ends_the_session_and_forgets_the_token_and_a_restart_restores_
     .await;
 
     // The app restarts: a new client from the saved token goes straight to signed in.
-    let restarted = AuthClient::new(&server.url, tokens.clone());
+    let restarted = AuthClient::new(&server.base_url, tokens.clone());
     let session = restarted
         .restore()
         .await
@@ -184,14 +184,14 @@ async fn sign_out_ends_the_session_and_forgets_the_token_and_a_restart_restores_
     let token = tokens.load().expect("load").expect("saved");
     restarted.sign_out().await.expect("signed out");
     assert_eq!(tokens.load().expect("load"), None, "the token is forgotten");
-    let old = otp_client::Client::new(&server.url).with_token(Some(token));
+    let old = otp_client::Client::new(&server.base_url).with_token(Some(token));
     let client_on_server = old.load().await.expect("load").expect("client");
     assert!(
         client_on_server.sessions.is_empty(),
         "the session ended on the server"
     );
     assert_eq!(
-        AuthClient::new(&server.url, tokens)
+        AuthClient::new(&server.base_url, tokens)
             .restore()
             .await
             .expect("restore"),
@@ -223,14 +223,14 @@ async fn a_code_the_provider_refuses_for_good_is_reported_to_the_user() {
     let refuse = axum::Router::new()
         .fallback(|| async { (axum::http::StatusCode::BAD_REQUEST, "invalid number") });
     tokio::spawn(async move { axum::serve(gateway, refuse).await });
-    let server = spawn_server_with(Arc::new(otp_server::SystemClock), |c| {
+    let server = spawn_server_with(|c| {
         c.dev = false;
         c.delivery.sms_webhook_url = Some(gateway_url);
         c.delivery.sms_webhook_secret = Some("a-secret-of-16-chars-or-more".into());
         c.delivery.delivery_poll_ms = 20;
     })
     .await;
-    let client = AuthClient::new(&server.url, MemoryTokenStore::new());
+    let client = AuthClient::new(&server.base_url, MemoryTokenStore::new());
     let mut state = AuthState::default();
     let pending = client
         .start_sign_up(PHONE, Channel::Phone)

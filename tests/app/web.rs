@@ -28,13 +28,13 @@ async fn the_web_app_signs_up_keeps_the_session_across_a_reload_and_signs_in_by_
         .expect("bind");
     let app_url = format!("http://{}", site.local_addr().expect("addr"));
     let origin = app_url.clone();
-    let server = spawn_server_with(Arc::new(SystemClock), move |c| {
+    let server = spawn_server_with(move |c| {
         c.allowed_origins = vec![origin];
     })
     .await;
 
     // A user who signed up by email elsewhere (on a native client), to sign in as on the web.
-    let native = Client::new(&server.url);
+    let native = Client::new(&server.base_url);
     native
         .sign_up()
         .create_email(EMAIL)
@@ -45,7 +45,7 @@ async fn the_web_app_signs_up_keeps_the_session_across_a_reload_and_signs_in_by_
         .prepare_verification(Strategy::EmailCode)
         .await
         .expect("prepare");
-    let code = code_for(&server.url, EMAIL).await;
+    let code = server.code_for(EMAIL).await;
     native
         .sign_up()
         .attempt_verification(Strategy::EmailCode, &code)
@@ -53,7 +53,7 @@ async fn the_web_app_signs_up_keeps_the_session_across_a_reload_and_signs_in_by_
         .expect("attempt");
 
     let public = {
-        let api = server.url.clone();
+        let api = server.base_url.clone();
         tokio::task::spawn_blocking(move || build_web(&api))
             .await
             .expect("build task")
@@ -70,7 +70,7 @@ async fn the_web_app_signs_up_keeps_the_session_across_a_reload_and_signs_in_by_
     }
 
     let shots = Path::new(ROOT).join("target/screenshots");
-    let api = server.url.clone();
+    let api = server.base_url.clone();
     let out = tokio::task::spawn_blocking(move || {
         Command::new("node")
             .arg(Path::new(ROOT).join("tests/web/app.e2e.mjs"))
@@ -93,13 +93,13 @@ async fn the_web_app_signs_up_keeps_the_session_across_a_reload_and_signs_in_by_
     );
 
     // The account the page created is in the backend: a sign-in for it finds it.
-    let sign_in = Client::new(&server.url).sign_in().create(PHONE).await;
+    let sign_in = Client::new(&server.base_url).sign_in().create(PHONE).await;
     assert!(
         sign_in.is_ok(),
         "the web sign-up left no user: {:?}",
         sign_in.err().and_then(|e| e.code().cloned())
     );
-    let unknown = Client::new(&server.url)
+    let unknown = Client::new(&server.base_url)
         .sign_in()
         .create("+12025550111")
         .await;

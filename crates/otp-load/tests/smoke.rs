@@ -1,19 +1,16 @@
 //! A two-second run against an in-process server completes flows without errors.
 
 use otp_load::{FlowKind, LoadConfig};
-use std::sync::Arc;
 
-async fn server(configure: impl FnOnce(&mut otp_server::Config)) -> (String, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("dir");
-    let mut config = otp_server::Config::for_dev(dir.path().to_path_buf());
-    config.policy.no_ip_limits = true;
-    configure(&mut config);
-    let app = otp_server::Application::build(config, Arc::new(otp_server::SystemClock))
+/// A dev-mode server (per-IP limits off, as the benchmark runs it) after `configure`.
+async fn server(configure: impl FnOnce(&mut otp_server::Config)) -> otp_testkit::TestServer {
+    otp_testkit::TestServer::builder()
+        .configure(|c| {
+            c.policy.no_ip_limits = true;
+            configure(c);
+        })
+        .spawn()
         .await
-        .expect("server");
-    let url = format!("http://{}", app.local_addr().expect("addr"));
-    tokio::spawn(app.run_until(std::future::pending()));
-    (url, dir)
 }
 
 fn config(url: String, flow: FlowKind, wrong_ratio: f64) -> LoadConfig {
@@ -30,7 +27,8 @@ fn config(url: String, flow: FlowKind, wrong_ratio: f64) -> LoadConfig {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_two_second_sign_up_run_completes_flows_without_errors() {
-    let (url, _dir) = server(|_| {}).await;
+    let server = server(|_| {}).await;
+    let url = server.base_url.clone();
     let report = otp_load::run(&config(url, FlowKind::SignUp, 0.25))
         .await
         .expect("run");
@@ -44,7 +42,8 @@ async fn a_two_second_sign_up_run_completes_flows_without_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_flows_run_against_a_server_allowing_back_to_back_codes() {
-    let (url, _dir) = server(|c| c.policy.send_interval_secs = 0).await;
+    let server = server(|c| c.policy.send_interval_secs = 0).await;
+    let url = server.base_url.clone();
     let report = otp_load::run(&LoadConfig {
         max_flows: Some(20),
         ..config(url, FlowKind::SignIn, 0.0)
