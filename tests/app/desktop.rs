@@ -8,8 +8,7 @@ use otp_app::auth::{KeychainTokenStore, TokenStore};
 use otp_server::{Clock, SystemClock};
 use std::path::PathBuf;
 use std::process::{Child, Command};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const TITLE: &str = "Passwordless sign-in";
 
@@ -146,11 +145,10 @@ fn retry<T>(what: &str, mut attempt: impl FnMut() -> Option<T>) -> T {
         .unwrap_or_else(|| panic!("gave up waiting for {what}"))
 }
 
-/// Polls `f` for at most `timeout`.
-#[allow(clippy::disallowed_methods)] // waiting on a real window and a real server takes real time
+/// Polls `f` for at most `timeout` (of real time: a real window and a real server).
 fn try_wait<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
-    let start = Instant::now();
-    while start.elapsed() < timeout {
+    let deadline = SystemClock.now_ms() + i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX);
+    while SystemClock.now_ms() < deadline {
         if let Some(v) = f() {
             return Some(v);
         }

@@ -4,7 +4,6 @@
 use crate::helpers::*;
 use otp_app::auth::*;
 use otp_server::ManualClock;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The app's time in these tests: the state machine is given it, as the store gives it its clock.

@@ -5,10 +5,8 @@
 
 use crate::helpers::*;
 use otp_client::{Client, ErrorCode, Strategy};
-use otp_server::SystemClock;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 use tower_http::services::{ServeDir, ServeFile};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");

@@ -4,7 +4,7 @@
 //! needs a few commits.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Small write transactions per second, SQLite called directly on one blocking thread, measured
 /// for `duration` on a database in `dir`.
@@ -18,7 +18,7 @@ pub async fn measure(dir: &Path, duration: Duration) -> anyhow::Result<f64> {
             "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, at INTEGER NOT NULL)",
             [],
         )?;
-        let start = Instant::now();
+        let start = crate::system::now();
         let mut commits = 0u64;
         while start.elapsed() < duration {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;

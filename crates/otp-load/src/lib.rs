@@ -7,19 +7,18 @@
 //! - [`report`]: the report, its percentiles, its text and JSON forms.
 //! - [`commit_rate`]: this machine's SQLite commit rate with the server's settings, the physical
 //!   bound of an embedded-database server.
-
-// A load tool measures wall-clock latency: the reason it exists (the server's logic takes a Clock).
-#![allow(clippy::disallowed_methods)]
+//! - [`system`]: the wall clock and the OS random source (the only module that reads them).
 
 pub mod commit_rate;
 pub mod report;
+pub mod system;
 
 use anyhow::Context;
 use otp_client::{Client, Strategy};
 use report::{Recorder, Report};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Which flow each virtual user repeats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -66,10 +65,10 @@ pub async fn run(config: &LoadConfig) -> anyhow::Result<Report> {
         .pool_max_idle_per_host(config.concurrency.max(1))
         .timeout(Duration::from_secs(30))
         .build()?;
-    let run_id = random_tag()?;
-    let deadline = Instant::now() + Duration::from_secs_f64(config.duration.max(0.0));
+    let run_id = system::random_tag()?;
+    let deadline = system::now() + Duration::from_secs_f64(config.duration.max(0.0));
     let started = Arc::new(AtomicU64::new(0));
-    let start = Instant::now();
+    let start = system::now();
     let users: Vec<_> = (0..config.concurrency.max(1))
         .map(|vu| {
             let (config, http, run_id, started) = (
@@ -81,7 +80,7 @@ pub async fn run(config: &LoadConfig) -> anyhow::Result<Report> {
             tokio::spawn(async move {
                 let mut recorder = Recorder::default();
                 let mut seq = 0u64;
-                while Instant::now() < deadline {
+                while system::now() < deadline {
                     if let Some(max) = config.max_flows
                         && started.fetch_add(1, Ordering::SeqCst) >= max
                     {
@@ -89,8 +88,8 @@ pub async fn run(config: &LoadConfig) -> anyhow::Result<Report> {
                     }
                     seq += 1;
                     let email = format!("load-{run_id}-{vu}-{seq}@bench.test");
-                    let wrong_first = unit_random() < config.wrong_ratio;
-                    let flow_start = Instant::now();
+                    let wrong_first = system::unit_random() < config.wrong_ratio;
+                    let flow_start = system::now();
                     match flow(&config, &http, &email, wrong_first, &mut recorder).await {
                         Ok(()) => recorder.flow_done(flow_start.elapsed()),
                         Err(kind) => recorder.error(kind),
@@ -122,7 +121,7 @@ async fn flow(
         // The account to sign in to, created first and not timed.
         untimed_sign_up(config, http, email).await?;
     }
-    let t = Instant::now();
+    let t = system::now();
     let attempt_id = if sign_in {
         let s = device
             .sign_in()
@@ -139,7 +138,7 @@ async fn flow(
         s.id
     };
     rec.step("create", t.elapsed());
-    let t = Instant::now();
+    let t = system::now();
     if sign_in {
         let factor = otp_client::FirstFactor {
             strategy: Strategy::EmailCode,
@@ -158,7 +157,7 @@ async fn flow(
             .map_err(|e| kind("prepare", &e))?;
     }
     rec.step("prepare", t.elapsed());
-    let t = Instant::now();
+    let t = system::now();
     let code = device
         .dev_outbox(email)
         .await
@@ -171,7 +170,7 @@ async fn flow(
         } else {
             format!("{}0", &code[..5])
         };
-        let t = Instant::now();
+        let t = system::now();
         let refused = attempt(&device, sign_in, &attempt_id, &wrong).await;
         match refused {
             Err(e) if e.code().map(|c| c.as_str()) == Some("form_code_incorrect") => {
@@ -181,7 +180,7 @@ async fn flow(
             Ok(_) => return Err("verify_wrong:accepted".into()),
         }
     }
-    let t = Instant::now();
+    let t = system::now();
     let session_id = attempt(&device, sign_in, &attempt_id, &code)
         .await
         .map_err(|e| kind("verify", &e))?;
@@ -276,17 +275,4 @@ pub fn ensure_loopback(url: &str, allow_remote: bool) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-fn random_tag() -> anyhow::Result<String> {
-    let mut b = [0u8; 4];
-    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("random: {e}"))?;
-    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
-}
-
-fn unit_random() -> f64 {
-    let mut b = [0u8; 4];
-    getrandom::fill(&mut b).map_or(1.0, |()| {
-        f64::from(u32::from_le_bytes(b)) / (f64::from(u32::MAX) + 1.0)
-    })
 }
