@@ -5,8 +5,9 @@
 //! [`crate::rate_limit`]. A flow that checks then changes first calls [`Tx::serialize_on`] with
 //! what it counts, so concurrent requests see each other's writes.
 
+use super::rows::*;
 use super::tx::Tx;
-use super::*;
+use crate::domain::Identifier;
 use crate::otp::{self, CodeState};
 use crate::rate_limit::{self, HOUR_MS};
 

@@ -24,7 +24,7 @@ pub use sqlite::SqliteStore;
 
 use crate::domain::Identifier;
 use std::sync::Arc;
-use tx::Tx;
+use tx::{Access, Tx};
 
 /// The server's store: cheap to clone, one database behind it.
 #[derive(Debug, Clone)]
@@ -37,15 +37,6 @@ pub struct Store {
 enum Database {
     Sqlite(SqliteStore),
     Postgres(PgStore),
-}
-
-/// What a transaction does: reads only, or checks and writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
-    /// One consistent view, no writes.
-    Read,
-    /// Writes, serialized with the writers it must be (see [`tx::Tx::serialize_on`]).
-    Write,
 }
 
 /// Opens the database named by `url` (`sqlite://…` or `postgres://…`) and applies its migrations.
@@ -317,30 +308,4 @@ impl Store {
         transaction!(self, Access::Write, |tx| tx
             .insert_jwt_key(generation, pem, now))
     }
-}
-
-/// Why a store operation did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The identifier already belongs to a user.
-    #[error("the identifier already belongs to a user")]
-    IdentifierExists,
-    /// The identifier is locked after too many wrong codes.
-    #[error("the identifier is locked for {retry_after_secs} s")]
-    Locked {
-        /// Seconds left on the lock.
-        retry_after_secs: u64,
-    },
-    /// A send limit was hit.
-    #[error("send limit reached; retry in {retry_after_secs} s")]
-    TooManyRequests {
-        /// Seconds until a send would be allowed.
-        retry_after_secs: u64,
-    },
-    /// No code was prepared for this attempt.
-    #[error("no code prepared")]
-    NoCode,
-    /// Anything else: the database failed.
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
 }

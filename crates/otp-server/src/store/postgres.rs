@@ -5,8 +5,9 @@
 //! outbox workers claim messages with `FOR UPDATE SKIP LOCKED`. Reads run on a pooled connection
 //! without a transaction.
 
-use super::tx::Tx;
-use super::*;
+use super::rows::*;
+use super::tx::{Access, Tx};
+use crate::domain::Identifier;
 use crate::otp::{CodeState, StoredCode};
 use crate::rate_limit::Lockout;
 use anyhow::Context;

@@ -4,7 +4,6 @@
 use crate::domain::{Identifier, IdentifierKind};
 use crate::otp::{CodeState, Judgement};
 use crate::rate_limit::SendLimits;
-use crate::store::StoreError;
 use otp_proto::{SignInStatus, SignUpStatus, Strategy};
 
 /// A session-token signing key as stored.
@@ -441,3 +440,29 @@ pub enum CompletionKind {
 
 /// What an attempt came to, after it was recorded.
 pub type AttemptOutcome = Judgement;
+
+/// Why a store operation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The identifier already belongs to a user.
+    #[error("the identifier already belongs to a user")]
+    IdentifierExists,
+    /// The identifier is locked after too many wrong codes.
+    #[error("the identifier is locked for {retry_after_secs} s")]
+    Locked {
+        /// Seconds left on the lock.
+        retry_after_secs: u64,
+    },
+    /// A send limit was hit.
+    #[error("send limit reached; retry in {retry_after_secs} s")]
+    TooManyRequests {
+        /// Seconds until a send would be allowed.
+        retry_after_secs: u64,
+    },
+    /// No code was prepared for this attempt.
+    #[error("no code prepared")]
+    NoCode,
+    /// Anything else: the database failed.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}

@@ -12,8 +12,9 @@
 //! A commit only appends to the WAL; the checkpoint that copies the WAL into the database and
 //! syncs it runs on a thread of its own ([`checkpointer`]). Migrations stay with sqlx's migrator.
 
-use super::tx::Tx;
-use super::*;
+use super::rows::*;
+use super::tx::{Access, Tx};
+use crate::domain::Identifier;
 use crate::domain::IdentifierKind;
 use crate::otp::{CodeState, StoredCode};
 use crate::rate_limit::Lockout;

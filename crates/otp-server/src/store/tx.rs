@@ -7,9 +7,19 @@
 //! The methods are `async` because PostgreSQL answers over the network; SQLite's return at once
 //! (its flows are polled once, on the request's thread: `sqlite::now`).
 
-use super::*;
+use super::rows::*;
+use crate::domain::Identifier;
 use crate::otp::{CodeState, StoredCode};
 use crate::rate_limit::Lockout;
+
+/// What a transaction does: reads only, or checks and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// One consistent view, no writes.
+    Read,
+    /// Writes, serialized with the writers it must be (see [`Tx::serialize_on`]).
+    Write,
+}
 
 /// One transaction's primitive reads and writes. Times are ms since the Unix epoch.
 pub(crate) trait Tx {
