@@ -39,14 +39,27 @@ enum Database {
     Postgres(PgStore),
 }
 
+/// Whether `url` names a database the store can open: `sqlite:…`, `postgres://…` or
+/// `postgresql://…`.
+pub fn is_supported_url(url: &str) -> bool {
+    is_postgres(url) || url.starts_with("sqlite:")
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 /// Opens the database named by `url` (`sqlite://…` or `postgres://…`) and applies its migrations.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Store> {
-    let database = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    // The URL is not repeated in errors: it may hold a password.
+    anyhow::ensure!(
+        is_supported_url(url),
+        "unsupported database URL: use sqlite://… or postgres://…"
+    );
+    let database = if is_postgres(url) {
         Database::Postgres(PgStore::connect(url, max_connections).await?)
-    } else if url.starts_with("sqlite:") {
-        Database::Sqlite(SqliteStore::connect(url).await?)
     } else {
-        anyhow::bail!("unsupported database URL {url:?}: use sqlite://… or postgres://…")
+        Database::Sqlite(SqliteStore::connect(url).await?)
     };
     Ok(Store {
         database: Arc::new(database),

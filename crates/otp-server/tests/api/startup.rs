@@ -121,3 +121,25 @@ fn a_port_already_taken_stops_the_binary_with_one_line_and_status_1() {
     );
     assert!(stderr.contains(&format!("binding {addr}: ")), "{stderr}");
 }
+
+#[test]
+fn a_database_url_of_an_unknown_kind_is_a_bad_configuration_and_is_not_repeated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data_dir = dir.path().to_str().expect("utf-8 path");
+    let (status, stderr) = run_binary(&[
+        "--dev",
+        "--bind",
+        "127.0.0.1:0",
+        "--data-dir",
+        data_dir,
+        "--database-url",
+        "mysql://root:hunter2@127.0.0.1/otp",
+    ]);
+    assert_eq!(status, Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains("--database-url"), "{stderr}");
+    assert!(
+        !stderr.contains("hunter2"),
+        "the password is not printed: {stderr}"
+    );
+}
