@@ -4,8 +4,8 @@
 //!
 //! # Layout
 //! From the edge down: a module imports only modules listed below it, never one above, so
-//! there are no import circles (`farm-studio look crates/otp-server/src` draws them). The
-//! binary, `main.rs`, parses the command line and turns a failed start into one line on stderr.
+//! there are no import circles (the `layout` test checks it). The binary, `main.rs`, parses the
+//! command line and turns a failed start into one line on stderr.
 //!
 //! - [`startup`]: builds the [`startup::Application`] from a config and a bound listener, and
 //!   the router with its middleware.
@@ -25,7 +25,8 @@
 //! - [`secrets`]: the code HMAC key, from configuration or the database.
 //! - [`present`]: stored rows to wire objects.
 //! - [`error`]: [`error::ApiError`], the one error type at the edge, and its wire form.
-//! - [`store`]: the storage interface and its two backends (SQLite, PostgreSQL).
+//! - [`store`]: [`store::Store`]: its policy written once (`flows`) over the primitive reads and
+//!   writes each database provides (`tx`; SQLite, PostgreSQL).
 //! - [`config`]: flags and environment variables (with their parsers), the security
 //!   [`config::Policy`], and [`config::ConfigError`] for a configuration that cannot work.
 //! - [`otp`]: codes: generation, keyed hashing, judging an attempt (pure functions).

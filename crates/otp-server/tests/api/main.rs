@@ -8,6 +8,7 @@ mod delivery;
 mod errors;
 mod helpers;
 mod instances;
+mod layout;
 mod limits;
 mod logs;
 mod openapi;
