@@ -62,10 +62,8 @@ fn every_module_uses_only_the_modules_below_it() {
     for (module, texts) in &files {
         let own = rank(module).unwrap_or_else(|| panic!("{module} is not in lib.rs's layout"));
         for used in texts.iter().flat_map(|t| uses(t)) {
-            if let Some(theirs) = rank(&used) {
-                if theirs < own {
-                    upward.push(format!("{module} uses {used}"));
-                }
+            if rank(&used).is_some_and(|theirs| theirs < own) {
+                upward.push(format!("{module} uses {used}"));
             }
         }
     }
