@@ -83,17 +83,11 @@ impl Application {
                 })
             })
             .transpose()?;
-        let database_url = config.database_url();
-        if !crate::store::is_supported_url(&database_url) {
-            return Err(ConfigError::new(
-                "--database-url (OTP_DATABASE_URL) must start with sqlite:, postgres:// or postgresql://",
-            )
-            .into());
-        }
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!("creating the data directory {}", config.data_dir.display())
         })?;
-        let store = crate::store::connect(&database_url, config.database_max_connections).await?;
+        let store =
+            crate::store::connect(&config.database_url(), config.database_max_connections).await?;
         let hmac_key = crate::secrets::hmac_key(
             &store,
             &config.data_dir,

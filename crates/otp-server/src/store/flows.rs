@@ -3,7 +3,7 @@
 //! PostgreSQL. Every decision about codes, attempts, send limits, lock-outs, sessions and the
 //! outbox is here; the rules themselves are the pure functions of [`crate::otp`] and
 //! [`crate::rate_limit`]. A flow that checks then changes first calls [`Tx::serialize_on`] with
-//! what it counts, so concurrent requests see each other's writes.
+//! what it counts or changes, so concurrent requests see each other's writes.
 
 use super::rows::*;
 use super::tx::Tx;
@@ -18,6 +18,11 @@ fn code_keys(identifier: &Identifier, owner_id: &str) -> [String; 2] {
         format!("id:{}", identifier.as_str()),
         format!("owner:{owner_id}"),
     ]
+}
+
+/// The name a flow that changes a client's chosen session serializes on.
+fn client_key(client_id: &str) -> String {
+    format!("client:{client_id}")
 }
 
 /// Stores a new client unless it is stored already.
@@ -66,7 +71,9 @@ pub(super) async fn client_state(
     })
 }
 
-/// See [`super::Store::create_sign_up`].
+/// See [`super::Store::create_sign_up`]. The check that nobody has the identifier needs no
+/// serialization: it only spares a code to an identifier already taken, and the unique index
+/// decides between two sign-ups that both pass it ([`Tx::insert_identifier`]).
 pub(super) async fn create_sign_up(
     tx: &mut impl Tx,
     id: &str,
@@ -167,8 +174,13 @@ pub(super) async fn attempt_code(
     a: &AttemptCode<'_>,
     matches: &(dyn for<'m> Fn(&'m [u8]) -> bool + Send + Sync),
 ) -> Result<AttemptOutcome, StoreError> {
-    tx.serialize_on(&code_keys(a.identifier, a.owner_id))
-        .await?;
+    let [identifier_key, owner_key] = code_keys(a.identifier, a.owner_id);
+    tx.serialize_on(&[
+        identifier_key,
+        owner_key,
+        client_key(&a.completion.client_id),
+    ])
+    .await?;
     let lockout = tx.lockout(a.identifier.as_str()).await?;
     if let Some(retry_after_secs) = lockout.remaining_secs(a.now) {
         return Err(StoreError::Locked { retry_after_secs });
@@ -228,17 +240,12 @@ async fn complete(tx: &mut impl Tx, a: &AttemptCode<'_>) -> Result<(), StoreErro
         &c.session_id,
         &c.client_id,
         user_id,
-        c.session_abandon_at,
         a.now,
+        c.session_abandon_at,
     )
     .await?;
-    tx.set_client_session(
-        &c.client_id,
-        Some(&c.session_id),
-        Some(&c.new_token_hash),
-        a.now,
-    )
-    .await
+    tx.rotate_client(&c.client_id, &c.session_id, &c.new_token_hash, a.now)
+        .await
 }
 
 /// See [`super::Store::touch_session`].
@@ -249,26 +256,36 @@ pub(super) async fn touch_session(
     now: i64,
     make_last_active: bool,
 ) -> Result<(), StoreError> {
+    if make_last_active {
+        // Before any row lock, as every flow takes its keys (no two wait on each other).
+        tx.serialize_on(&[client_key(client_id)]).await?;
+    }
     tx.touch_session(client_id, session_id, now).await?;
     if make_last_active {
-        tx.set_client_session(client_id, Some(session_id), None, now)
-            .await?;
+        tx.set_client_session(client_id, session_id, now).await?;
     }
     Ok(())
 }
 
-/// See [`super::Store::end_sessions`]: the client's chosen session moves to its newest
-/// remaining one (none when it has none left).
+/// See [`super::Store::end_sessions`]: when the client's chosen session ends (or all of them
+/// do), the client moves to its newest remaining one (none when it has none left); ending
+/// another of its sessions leaves its choice alone.
 pub(super) async fn end_sessions(
     tx: &mut impl Tx,
     client_id: &str,
     session_id: Option<&str>,
     now: i64,
 ) -> Result<(), StoreError> {
+    tx.serialize_on(&[client_key(client_id)]).await?;
+    let chosen = tx
+        .client(client_id)
+        .await?
+        .and_then(|c| c.last_active_session_id);
     tx.end_sessions(client_id, session_id, now).await?;
-    let newest = tx.newest_active_session(client_id).await?;
-    tx.set_client_session(client_id, newest.as_deref(), None, now)
-        .await
+    if session_id.is_none() || chosen.as_deref() == session_id {
+        tx.choose_newest_session(client_id, now).await?;
+    }
+    Ok(())
 }
 
 /// See [`super::Store::hmac_key`]: the first instance to store a key wins; every other one

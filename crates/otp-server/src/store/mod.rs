@@ -1,11 +1,11 @@
 //! Persistence: [`Store`], everything the server keeps, as atomic operations.
 //!
 //! # Layout
-//! - [`rows`]: what the store takes and returns (rows, operation arguments), and the mapping of
+//! - `rows.rs`: what the store takes and returns (rows, operation arguments), and the mapping of
 //!   stored strings shared by both databases.
-//! - [`flows`]: the policy, written once: each operation as a flow of primitive reads and writes
+//! - `flows.rs`: the policy, written once: each operation as a flow of primitive reads and writes
 //!   inside one transaction (codes, attempts, send limits, lock-outs, sessions, the outbox).
-//! - [`tx`]: [`tx::Tx`], the primitive reads and writes a database provides.
+//! - `tx.rs`: `Tx`, the primitive reads and writes a database provides.
 //! - `sqlite.rs` (embedded, the default) and `postgres.rs` (several instances on one database):
 //!   each holds its SQL, its row mapping and its own way of serializing the transactions that
 //!   check then change (SQLite: one writer at a time, `BEGIN IMMEDIATE`; PostgreSQL:
@@ -14,14 +14,15 @@
 
 mod flows;
 mod postgres;
-pub mod rows;
+mod rows;
 mod sqlite;
-pub(crate) mod tx;
+mod tx;
 
-pub use postgres::PgStore;
+use postgres::PgStore;
 pub use rows::*;
-pub use sqlite::SqliteStore;
+use sqlite::SqliteStore;
 
+use crate::config::ConfigError;
 use crate::domain::Identifier;
 use std::sync::Arc;
 use tx::{Access, Tx};
@@ -41,7 +42,7 @@ enum Database {
 
 /// Whether `url` names a database the store can open: `sqlite:…`, `postgres://…` or
 /// `postgresql://…`.
-pub fn is_supported_url(url: &str) -> bool {
+fn is_supported_url(url: &str) -> bool {
     is_postgres(url) || url.starts_with("sqlite:")
 }
 
@@ -49,13 +50,16 @@ fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
-/// Opens the database named by `url` (`sqlite://…` or `postgres://…`) and applies its migrations.
+/// Opens the database named by `url` (`sqlite://…` or `postgres://…`) and applies its migrations;
+/// any other URL is a [`ConfigError`].
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Store> {
-    // The URL is not repeated in errors: it may hold a password.
-    anyhow::ensure!(
-        is_supported_url(url),
-        "unsupported database URL: use sqlite://… or postgres://…"
-    );
+    if !is_supported_url(url) {
+        // The URL is not repeated: it may hold a password.
+        return Err(ConfigError::new(
+            "--database-url (OTP_DATABASE_URL) must start with sqlite:, postgres:// or postgresql://",
+        )
+        .into());
+    }
     let database = if is_postgres(url) {
         Database::Postgres(PgStore::connect(url, max_connections).await?)
     } else {
@@ -66,14 +70,16 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Store> {
     })
 }
 
-/// Runs `$flow`, an expression over `$tx: &mut impl Tx` (usually a flow of [`flows`]), in one
+/// Runs `$flow`, an expression over `$tx: &mut impl Tx` (usually a flow of `flows.rs`), in one
 /// transaction of the store's database, committed if it succeeds and rolled back otherwise.
-/// SQLite runs it on the calling thread under its writer lock (its primitives never wait);
-/// PostgreSQL awaits it on a pooled connection.
+/// `|tx|` only names the transaction (it is not a closure): the flow is written once and
+/// compiled once per database. SQLite runs it on the calling thread under its writer lock (its
+/// primitives never wait); PostgreSQL awaits it on a pooled connection. Used in the methods of
+/// [`Store`] below, which return what the flow returns, or its error.
 macro_rules! transaction {
     ($store:expr, $access:expr, |$tx:ident| $flow:expr) => {
         match &*$store.database {
-            Database::Sqlite(db) => db.transaction($access, |$tx| sqlite::now($flow)),
+            Database::Sqlite(db) => db.transaction($access, |$tx| sqlite::run_ready($flow)),
             Database::Postgres(db) => {
                 let mut open = db.begin($access).await?;
                 let out = {

@@ -3,7 +3,7 @@
 //! what it counts (an identifier, an owner, a send scope: [`Tx::serialize_on`]), so concurrent
 //! requests to any instance are serialized exactly where the policy needs it, and nowhere else;
 //! outbox workers claim messages with `FOR UPDATE SKIP LOCKED`. Reads run on a pooled connection
-//! without a transaction.
+//! without a transaction, each statement its own snapshot.
 
 use super::rows::*;
 use super::tx::{Access, Tx};
@@ -106,19 +106,21 @@ fn to_u32(v: i64) -> u32 {
 }
 
 impl Tx for PgTx {
-    /// Transaction-scoped advisory locks, taken in sorted order so that two transactions never
-    /// wait on each other in a cycle.
+    /// Transaction-scoped advisory locks, all in one statement, taken in sorted order so that
+    /// two transactions never wait on each other in a cycle.
     async fn serialize_on(&mut self, keys: &[String]) -> Result<(), StoreError> {
-        let mut keys: Vec<&String> = keys.iter().collect();
-        keys.sort();
-        keys.dedup();
-        for key in keys {
-            self.execute(
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(key),
-            )
-            .await?;
+        if matches!(self, Self::Read(_)) {
+            // Outside a transaction the locks would end with the statement: nothing serialized.
+            return Err(anyhow::anyhow!("serialize_on outside a write transaction").into());
         }
-        Ok(())
+        self.execute(
+            sqlx::query(
+                "SELECT pg_advisory_xact_lock(hashtextextended(k, 0))
+                 FROM (SELECT DISTINCT k FROM unnest($1::text[]) AS k ORDER BY k) AS keys",
+            )
+            .bind(keys),
+        )
+        .await
     }
 
     // ---- clients ----
@@ -196,14 +198,44 @@ impl Tx for PgTx {
     async fn set_client_session(
         &mut self,
         client_id: &str,
-        session_id: Option<&str>,
-        token_hash: Option<&[u8]>,
+        session_id: &str,
         now: i64,
     ) -> Result<(), StoreError> {
         self.execute(
             sqlx::query(
-                "UPDATE clients SET last_active_session_id = $1, token_hash = COALESCE($2, token_hash),
-                   updated_at = $3
+                "UPDATE clients SET last_active_session_id = $1, updated_at = $2 WHERE id = $3",
+            )
+            .bind(session_id)
+            .bind(now)
+            .bind(client_id),
+        )
+        .await
+    }
+
+    async fn choose_newest_session(&mut self, client_id: &str, now: i64) -> Result<(), StoreError> {
+        self.execute(
+            sqlx::query(
+                "UPDATE clients SET updated_at = $1, last_active_session_id =
+                   (SELECT id FROM sessions WHERE client_id = $2 AND status = 'active'
+                    ORDER BY created_at DESC LIMIT 1)
+                 WHERE id = $2",
+            )
+            .bind(now)
+            .bind(client_id),
+        )
+        .await
+    }
+
+    async fn rotate_client(
+        &mut self,
+        client_id: &str,
+        session_id: &str,
+        token_hash: &[u8],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            sqlx::query(
+                "UPDATE clients SET last_active_session_id = $1, token_hash = $2, updated_at = $3
                  WHERE id = $4",
             )
             .bind(session_id)
@@ -287,7 +319,8 @@ impl Tx for PgTx {
         let kind = identifier.kind();
         let inserted = sqlx::query(
             "INSERT INTO user_identifiers (id, user_id, kind, value, verified_strategy, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+             VALUES ($1, $2, $3, $4, $5, $6, $6)
+             ON CONFLICT (value) DO NOTHING",
         )
         .bind(id)
         .bind(user_id)
@@ -296,13 +329,11 @@ impl Tx for PgTx {
         .bind(kind.strategy().as_str())
         .bind(now)
         .execute(self.conn())
-        .await;
-        match inserted {
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                Err(StoreError::IdentifierExists)
-            }
-            other => Ok(other.map(drop)?),
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::IdentifierExists);
         }
+        Ok(())
     }
 
     async fn set_user_signed_in(&mut self, user_id: &str, now: i64) -> Result<(), StoreError> {
@@ -571,8 +602,8 @@ impl Tx for PgTx {
         id: &str,
         client_id: &str,
         user_id: &str,
-        abandon_at: i64,
         now: i64,
+        abandon_at: i64,
     ) -> Result<(), StoreError> {
         self.execute(
             sqlx::query(
@@ -612,19 +643,6 @@ impl Tx for PgTx {
         .fetch_all(self.conn())
         .await?;
         rows.iter().map(session_row).collect()
-    }
-
-    async fn newest_active_session(
-        &mut self,
-        client_id: &str,
-    ) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM sessions WHERE client_id = $1 AND status = 'active'
-             ORDER BY created_at DESC LIMIT 1",
-        )
-        .bind(client_id)
-        .fetch_optional(self.conn())
-        .await?)
     }
 
     async fn touch_session(

@@ -93,13 +93,6 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-/// Whether `e` is a UNIQUE (or primary key) constraint refusing a second row.
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
-    use rusqlite::ffi::{SQLITE_CONSTRAINT_PRIMARYKEY, SQLITE_CONSTRAINT_UNIQUE};
-    matches!(e, rusqlite::Error::SqliteFailure(f, _)
-        if f.extended_code == SQLITE_CONSTRAINT_UNIQUE || f.extended_code == SQLITE_CONSTRAINT_PRIMARYKEY)
-}
-
 impl SqliteStore {
     /// Opens (creating if needed) the database at `url` and applies the migrations.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
@@ -229,7 +222,9 @@ impl SqliteStore {
 
 /// Runs a flow to its end on this thread. SQLite's primitives never wait (they are calls into
 /// the library), so a flow over them ends at its first poll; one that did not would be a bug.
-pub(super) fn now<T>(flow: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
+pub(super) fn run_ready<T>(
+    flow: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
     match std::pin::pin!(flow).poll(&mut TaskContext::from_waker(Waker::noop())) {
         Poll::Ready(out) => out,
         Poll::Pending => Err(anyhow::anyhow!("a SQLite flow waited").into()),
@@ -317,14 +312,34 @@ impl Tx for SqliteTx<'_> {
     async fn set_client_session(
         &mut self,
         client_id: &str,
-        session_id: Option<&str>,
-        token_hash: Option<&[u8]>,
+        session_id: &str,
         now: i64,
     ) -> Result<(), StoreError> {
         self.execute(
-            "UPDATE clients SET last_active_session_id = ?, token_hash = COALESCE(?, token_hash),
-               updated_at = ?
-             WHERE id = ?",
+            "UPDATE clients SET last_active_session_id = ?, updated_at = ? WHERE id = ?",
+            params![session_id, now, client_id],
+        )
+    }
+
+    async fn choose_newest_session(&mut self, client_id: &str, now: i64) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE clients SET updated_at = ?1, last_active_session_id =
+               (SELECT id FROM sessions WHERE client_id = ?2 AND status = 'active'
+                ORDER BY created_at DESC LIMIT 1)
+             WHERE id = ?2",
+            params![now, client_id],
+        )
+    }
+
+    async fn rotate_client(
+        &mut self,
+        client_id: &str,
+        session_id: &str,
+        token_hash: &[u8],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE clients SET last_active_session_id = ?, token_hash = ?, updated_at = ? WHERE id = ?",
             params![session_id, token_hash, now, client_id],
         )
     }
@@ -397,7 +412,8 @@ impl Tx for SqliteTx<'_> {
             .0
             .prepare_cached(
                 "INSERT INTO user_identifiers (id, user_id, kind, value, verified_strategy, created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 VALUES (?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (value) DO NOTHING",
             )?
             .execute(params![
                 id,
@@ -407,11 +423,11 @@ impl Tx for SqliteTx<'_> {
                 kind.strategy().as_str(),
                 now,
                 now
-            ]);
-        match inserted {
-            Err(e) if is_unique_violation(&e) => Err(StoreError::IdentifierExists),
-            other => Ok(other.map(drop)?),
+            ])?;
+        if inserted == 0 {
+            return Err(StoreError::IdentifierExists);
         }
+        Ok(())
     }
 
     async fn set_user_signed_in(&mut self, user_id: &str, now: i64) -> Result<(), StoreError> {
@@ -652,8 +668,8 @@ impl Tx for SqliteTx<'_> {
         id: &str,
         client_id: &str,
         user_id: &str,
-        abandon_at: i64,
         now: i64,
+        abandon_at: i64,
     ) -> Result<(), StoreError> {
         self.execute(
             "INSERT INTO sessions (id, client_id, user_id, status, last_active_at, abandon_at, created_at, updated_at)
@@ -685,20 +701,6 @@ impl Tx for SqliteTx<'_> {
             ))?
             .query_map([client_id], session_row)?
             .collect::<Result<Vec<_>, _>>()?)
-    }
-
-    async fn newest_active_session(
-        &mut self,
-        client_id: &str,
-    ) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .0
-            .prepare_cached(
-                "SELECT id FROM sessions WHERE client_id = ? AND status = 'active'
-                 ORDER BY created_at DESC LIMIT 1",
-            )?
-            .query_row([client_id], |r| r.get(0))
-            .optional()?)
     }
 
     async fn touch_session(

@@ -5,7 +5,7 @@
 //! that count the same things.
 //!
 //! The methods are `async` because PostgreSQL answers over the network; SQLite's return at once
-//! (its flows are polled once, on the request's thread: `sqlite::now`).
+//! (its flows are polled once, on the request's thread: `sqlite::run_ready`).
 
 use super::rows::*;
 use crate::domain::Identifier;
@@ -15,7 +15,8 @@ use crate::rate_limit::Lockout;
 /// What a transaction does: reads only, or checks and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Access {
-    /// One consistent view, no writes.
+    /// Reads only. SQLite: one snapshot; PostgreSQL: a pooled connection, each statement
+    /// its own snapshot (as `client_state` has always been read there).
     Read,
     /// Writes, serialized with the writers it must be (see [`Tx::serialize_on`]).
     Write,
@@ -23,8 +24,9 @@ pub(crate) enum Access {
 
 /// One transaction's primitive reads and writes. Times are ms since the Unix epoch.
 pub(crate) trait Tx {
-    /// Waits until no other transaction holds any of `keys` (names of what a flow counts: an
-    /// identifier, an owner, a send scope), and holds them until this one ends.
+    /// Waits until no other transaction holds any of `keys` (names of what a flow counts or
+    /// changes: an identifier, an owner, a send scope, a client), and holds them until this one
+    /// ends. Only in a write transaction.
     async fn serialize_on(&mut self, keys: &[String]) -> Result<(), StoreError>;
 
     // ---- clients ----
@@ -55,12 +57,22 @@ pub(crate) trait Tx {
         sign_in_id: &str,
         now: i64,
     ) -> Result<(), StoreError>;
-    /// Sets the client's chosen session, and with `token_hash` its new token.
+    /// Sets the client's chosen session.
     async fn set_client_session(
         &mut self,
         client_id: &str,
-        session_id: Option<&str>,
-        token_hash: Option<&[u8]>,
+        session_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Makes the client's newest session not ended or revoked its chosen one (none if it has
+    /// none left).
+    async fn choose_newest_session(&mut self, client_id: &str, now: i64) -> Result<(), StoreError>;
+    /// Sets the client's chosen session and moves it to a new token.
+    async fn rotate_client(
+        &mut self,
+        client_id: &str,
+        session_id: &str,
+        token_hash: &[u8],
         now: i64,
     ) -> Result<(), StoreError>;
 
@@ -73,7 +85,8 @@ pub(crate) trait Tx {
     /// Stores a new user.
     async fn insert_user(&mut self, id: &str, now: i64) -> Result<(), StoreError>;
     /// Stores a verified identifier of a user; [`StoreError::IdentifierExists`] if another user
-    /// has it (the database's unique index decides between concurrent sign-ups).
+    /// has it (the database's unique index decides between concurrent sign-ups). A refused
+    /// insert leaves the transaction usable on both databases (no statement fails).
     async fn insert_identifier(
         &mut self,
         id: &str,
@@ -160,8 +173,8 @@ pub(crate) trait Tx {
         id: &str,
         client_id: &str,
         user_id: &str,
-        abandon_at: i64,
         now: i64,
+        abandon_at: i64,
     ) -> Result<(), StoreError>;
     /// A session of a client (any state).
     async fn session(
@@ -171,11 +184,6 @@ pub(crate) trait Tx {
     ) -> Result<Option<SessionRow>, StoreError>;
     /// The client's sessions not ended or revoked, oldest first.
     async fn active_sessions(&mut self, client_id: &str) -> Result<Vec<SessionRow>, StoreError>;
-    /// The client's newest session not ended or revoked.
-    async fn newest_active_session(
-        &mut self,
-        client_id: &str,
-    ) -> Result<Option<String>, StoreError>;
     /// Records activity on a session.
     async fn touch_session(
         &mut self,

@@ -690,8 +690,8 @@ async fn twenty_concurrent_sends_never_pass_the_limit(store: Store) {
     assert_eq!((sent, refused), (5, 15));
 }
 
-/// Signing out of one session leaves the device on its newest other session; signing out of
-/// all leaves it on none.
+/// Signing out of the chosen session leaves the device on its newest other session; signing
+/// out of another one leaves the choice alone; signing out of all leaves it on none.
 async fn ending_a_session_moves_the_client_to_its_newest_other_one(store: Store) {
     let c = client(&store, 1).await;
     for (n, at) in [(1u8, NOW), (2, NOW + 10), (3, NOW + 20)] {
@@ -733,12 +733,17 @@ async fn ending_a_session_moves_the_client_to_its_newest_other_one(store: Store)
     };
     assert_eq!(last_active(&store).await.as_deref(), Some("sess_sua_3_0"));
     store
+        .end_sessions(&c.id, Some("sess_sua_1_0"), NOW + 25)
+        .await
+        .expect("end another");
+    assert_eq!(last_active(&store).await.as_deref(), Some("sess_sua_3_0"));
+    store
         .end_sessions(&c.id, Some("sess_sua_3_0"), NOW + 30)
         .await
-        .expect("end one");
+        .expect("end the chosen one");
     assert_eq!(last_active(&store).await.as_deref(), Some("sess_sua_2_0"));
     let state = store.client_state(&c.id).await.expect("state");
-    assert_eq!(state.sessions.len(), 2);
+    assert_eq!(state.sessions.len(), 1);
     store
         .end_sessions(&c.id, None, NOW + 40)
         .await
