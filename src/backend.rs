@@ -1,8 +1,10 @@
 //! Which OTP backend the app talks to: `OTP_API_URL` (at run time on desktop, at build time on
 //! every platform); otherwise, with the `dev-backend` feature (on by default, desktop only), an
 //! `otp-server` embedded in dev mode, with its database in the platform's data directory, so the
-//! app works with no setup. A build without it (the production desktop build, mobile, the web)
-//! and without `OTP_API_URL` falls back to [`DEFAULT_URL`], and says so in the log and a banner.
+//! app works with no setup. A debug build without it (mobile, the web, the production desktop
+//! build while it is developed) and without `OTP_API_URL` falls back to [`DEFAULT_URL`], and
+//! says so in the log and a banner; a release build without a backend talks to none (what a user
+//! types must not go over plain HTTP to whatever listens on a local port) and says so.
 
 /// The backend, as the screens see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +22,9 @@ pub struct Backend {
 
 /// The URL of a separately run `otp-server --dev`.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:8787";
+
+/// Where a release build with no backend configured sends nothing (`.invalid` never resolves).
+pub const UNCONFIGURED_URL: &str = "http://no-backend-configured.invalid";
 
 /// Chooses (and with `dev-backend`, starts) the backend, and logs which one.
 pub fn start() -> Backend {
@@ -47,12 +52,17 @@ pub fn start() -> Backend {
     }
     #[cfg(not(feature = "dev-backend"))]
     {
+        let url = if cfg!(debug_assertions) {
+            DEFAULT_URL
+        } else {
+            UNCONFIGURED_URL
+        };
         tracing::warn!(
             "backend: none configured (OTP_API_URL is unset at run time and was at build time), \
-             so the app talks to {DEFAULT_URL}, where only a local `otp-server --dev` listens"
+             so the app talks to {url}"
         );
         Backend {
-            url: DEFAULT_URL.to_owned(),
+            url: url.to_owned(),
             embedded: false,
             error: None,
             fallback: true,

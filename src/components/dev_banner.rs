@@ -45,7 +45,11 @@ pub fn DevBanner() -> Element {
         }
         if let Some(url) = fallback {
             aside { class: "banner warning", role: "alert",
-                "No backend is configured (OTP_API_URL), so the app tries {url}, where only a dev server on this device answers."
+                if url == crate::backend::UNCONFIGURED_URL {
+                    "This build has no sign-in server configured (OTP_API_URL), so signing in cannot work. Build it with OTP_API_URL=https://… or start it with OTP_API_URL set."
+                } else {
+                    "No backend is configured (OTP_API_URL), so the app tries {url}, where only a dev server on this device answers."
+                }
             }
         }
         if let Some(warning) = warning {

@@ -8,7 +8,7 @@ use dioxus::prelude::*;
 use dioxus::router::components::HistoryProvider;
 use otp_app::Shell;
 use otp_app::auth::*;
-use otp_app::backend::{Backend, DEFAULT_URL};
+use otp_app::backend::{Backend, DEFAULT_URL, UNCONFIGURED_URL};
 use otp_app::clock::ManualClock;
 use otp_client::{ApiError, Error, ErrorCode};
 use std::rc::Rc;
@@ -216,6 +216,30 @@ fn an_app_built_with_no_backend_configured_says_which_one_it_tries() {
     assert!(
         !render("/sign-up", signed_out(Flow::SignUp)).contains("No backend is configured"),
         "not when one is"
+    );
+}
+
+#[test]
+fn a_release_build_with_no_backend_configured_says_signing_in_cannot_work() {
+    let mut dom = VirtualDom::new_with_props(
+        Root,
+        RootProps {
+            path: "/sign-up".into(),
+            state: signed_out(Flow::SignUp),
+        },
+    )
+    .with_root_context(ManualClock::new(NOW))
+    .with_root_context(Backend {
+        url: UNCONFIGURED_URL.into(),
+        embedded: false,
+        error: None,
+        fallback: true,
+    });
+    dom.rebuild_in_place();
+    let page = html(&dom);
+    assert!(
+        page.contains("This build has no sign-in server configured (OTP_API_URL)"),
+        "{page}"
     );
 }
 

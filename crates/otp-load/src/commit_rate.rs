@@ -20,14 +20,14 @@ pub async fn measure(dir: &Path, duration: Duration) -> anyhow::Result<f64> {
         )?;
         let start = crate::system::now();
         let mut commits = 0u64;
-        while start.elapsed() < duration {
+        while crate::system::elapsed(start) < duration {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             tx.prepare_cached("INSERT INTO t (scope, at) VALUES (?, ?)")?
                 .execute(rusqlite::params!["to:x", commits as i64])?;
             tx.commit()?;
             commits += 1;
         }
-        Ok(commits as f64 / start.elapsed().as_secs_f64())
+        Ok(commits as f64 / crate::system::elapsed(start).as_secs_f64())
     })
     .await?
 }

@@ -91,7 +91,7 @@ pub async fn run(config: &LoadConfig) -> anyhow::Result<Report> {
                     let wrong_first = system::unit_random() < config.wrong_ratio;
                     let flow_start = system::now();
                     match flow(&config, &http, &email, wrong_first, &mut recorder).await {
-                        Ok(()) => recorder.flow_done(flow_start.elapsed()),
+                        Ok(()) => recorder.flow_done(system::elapsed(flow_start)),
                         Err(kind) => recorder.error(kind),
                     }
                 }
@@ -103,7 +103,7 @@ pub async fn run(config: &LoadConfig) -> anyhow::Result<Report> {
     for user in users {
         total.merge(user.await.context("a virtual user panicked")?);
     }
-    Ok(total.report(config, start.elapsed()))
+    Ok(total.report(config, system::elapsed(start)))
 }
 
 /// One flow; an error is named `step:code` (or `step:transport`).
@@ -137,7 +137,7 @@ async fn flow(
             .map_err(|e| kind("create", &e))?;
         s.id
     };
-    rec.step("create", t.elapsed());
+    rec.step("create", system::elapsed(t));
     let t = system::now();
     if sign_in {
         let factor = otp_client::FirstFactor {
@@ -156,14 +156,14 @@ async fn flow(
             .await
             .map_err(|e| kind("prepare", &e))?;
     }
-    rec.step("prepare", t.elapsed());
+    rec.step("prepare", system::elapsed(t));
     let t = system::now();
     let code = device
         .dev_outbox(email)
         .await
         .map_err(|e| kind("fetch_code", &e))?
         .code;
-    rec.step("fetch_code", t.elapsed());
+    rec.step("fetch_code", system::elapsed(t));
     if wrong_first {
         let wrong = if code.ends_with('0') {
             format!("{}1", &code[..5])
@@ -174,7 +174,7 @@ async fn flow(
         let refused = attempt(&device, sign_in, &attempt_id, &wrong).await;
         match refused {
             Err(e) if e.code().map(|c| c.as_str()) == Some("form_code_incorrect") => {
-                rec.step("verify_wrong", t.elapsed())
+                rec.step("verify_wrong", system::elapsed(t))
             }
             Err(e) => return Err(kind("verify_wrong", &e)),
             Ok(_) => return Err("verify_wrong:accepted".into()),
@@ -184,7 +184,7 @@ async fn flow(
     let session_id = attempt(&device, sign_in, &attempt_id, &code)
         .await
         .map_err(|e| kind("verify", &e))?;
-    rec.step("verify", t.elapsed());
+    rec.step("verify", system::elapsed(t));
     let active = device.state().is_some_and(|c| {
         c.sessions
             .iter()

@@ -3,11 +3,16 @@
 //! from. Everything else of the tool asks this module.
 #![allow(clippy::disallowed_methods)]
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Now, on the monotonic clock.
 pub fn now() -> Instant {
     Instant::now()
+}
+
+/// The time since `start`.
+pub fn elapsed(start: Instant) -> Duration {
+    start.elapsed()
 }
 
 /// Eight random hex digits, to tell this run's identifiers from another run's.

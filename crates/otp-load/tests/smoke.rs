@@ -2,9 +2,11 @@
 
 use otp_load::{FlowKind, LoadConfig};
 
-/// A dev-mode server (per-IP limits off, as the benchmark runs it) after `configure`.
+/// A dev-mode server (per-IP limits off, as the benchmark runs it) after `configure`, on the
+/// wall clock the load tool measures with.
 async fn server(configure: impl FnOnce(&mut otp_server::Config)) -> otp_testkit::TestServer {
     otp_testkit::TestServer::builder()
+        .system_clock()
         .configure(|c| {
             c.policy.no_ip_limits = true;
             configure(c);

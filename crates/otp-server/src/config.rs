@@ -42,7 +42,7 @@ pub struct Config {
     #[arg(long, env = "OTP_DATA_DIR", default_value = "./otp-data")]
     pub data_dir: PathBuf,
     /// Database URL; defaults to `sqlite://<data-dir>/otp.db` (WAL mode).
-    #[arg(long, env = "OTP_DATABASE_URL")]
+    #[arg(long, env = "OTP_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// Connections to the database per instance (PostgreSQL); SQLite uses a small fixed pool.
     #[arg(long, env = "OTP_DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
@@ -209,9 +209,19 @@ impl Config {
             .unwrap_or_else(|| format!("http://{}", self.bind))
     }
 
-    /// A configuration for tests and embedding: dev mode, data in `data_dir`, default policy.
+    /// A configuration for tests and embedding: dev mode, data in `data_dir`, default policy,
+    /// whatever `OTP_*` variables the environment holds.
     pub fn for_dev(data_dir: PathBuf) -> Self {
-        let mut config = Cli::parse_from(["otp-server", "--dev"]).config;
+        use clap::{CommandFactory, FromArgMatches};
+        // The defaults only: an `OTP_*` variable of the caller's environment (a real SMTP
+        // server, a production database) must not reach an embedded or test server.
+        let matches = Cli::command()
+            .mut_args(|arg| arg.env(None))
+            .get_matches_from(["otp-server", "--dev"]);
+        let mut config = match Cli::from_arg_matches(&matches) {
+            Ok(cli) => cli.config,
+            Err(e) => e.exit(),
+        };
         config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
         config.data_dir = data_dir;
         config

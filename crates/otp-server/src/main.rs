@@ -26,10 +26,16 @@ async fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            // clap's first line names the flag and the problem; the usage that follows is
-            // what `--help` shows.
+            // What clap says before the usage (the flag, the problem, the arguments missing, a
+            // similar flag) on one line; the usage is what `--help` shows.
             let rendered = e.to_string();
-            eprintln!("{}", rendered.lines().next().unwrap_or_default());
+            let said: Vec<&str> = rendered
+                .lines()
+                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            eprintln!("{}", said.join(" "));
             return ExitCode::from(CONFIG_STATUS);
         }
     };

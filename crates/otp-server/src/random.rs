@@ -27,11 +27,18 @@ impl Random {
     }
 
     /// A deterministic stream (ChaCha20) from `seed`, for tests: the same seed draws the same
-    /// codes, ids and tokens. Never for a real server, whose secrets it would make guessable.
+    /// codes, ids and tokens in the same order of draws (requests one after another; the
+    /// delivery worker's jitter and concurrent requests interleave). Never for a real server,
+    /// whose secrets it would make guessable: the server refuses it outside dev mode.
     pub fn seeded(seed: u64) -> Self {
         Self(Source::Seeded(Arc::new(Mutex::new(
             ChaCha20Rng::seed_from_u64(seed),
         ))))
+    }
+
+    /// Whether this is a [`Random::seeded`] stream.
+    pub fn is_seeded(&self) -> bool {
+        matches!(self.0, Source::Seeded(_))
     }
 
     /// Fills `dest` with random bytes.

@@ -59,6 +59,12 @@ impl Application {
     /// Checks the configuration (a [`ConfigError`] before any I/O), opens the database, loads or
     /// creates the secrets, and binds the configured address.
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        if config.random.is_seeded() && !config.dev {
+            return Err(ConfigError::new(
+                "a seeded random source makes codes and keys guessable: it is for dev mode only",
+            )
+            .into());
+        }
         let delivery = Delivery::from_config(&config)?;
         let default_region = Some(
             config
@@ -76,10 +82,9 @@ impl Application {
             .hmac_key
             .as_ref()
             .map(|key| {
-                crate::secrets::decode_key(key.expose()).map_err(|e| {
-                    ConfigError::new(format!(
-                        "--hmac-key (OTP_HMAC_KEY) must be 32 bytes in base64: {e:#}"
-                    ))
+                // Not the decoder's error: base64's errors quote a character of the key.
+                crate::secrets::decode_key(key.expose()).map_err(|_| {
+                    ConfigError::new("--hmac-key (OTP_HMAC_KEY) must be 32 bytes in base64")
                 })
             })
             .transpose()?;

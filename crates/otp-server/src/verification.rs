@@ -1,6 +1,7 @@
 //! Verification: sending a code and checking the one typed, the part of sign-up and sign-in that
 //! is the same for both. The handlers of `routes/sign_up.rs` and `routes/sign_in.rs` parse the
-//! request, call [`send`] or [`check`], and present the result; nothing here knows HTTP.
+//! request, call [`send`] or [`check`], and present the result; nothing here reads a request or
+//! writes a response (errors are [`ApiError`]s, which the handlers return as they are).
 
 use crate::delivery::Message;
 use crate::delivery::worker::SealedPayload;

@@ -18,8 +18,11 @@ pub const START_MS: i64 = 1_800_000_000_000;
 pub struct TestServer {
     /// `http://127.0.0.1:<port>`.
     pub base_url: String,
-    /// The server's clock, when it runs on a manual one (see [`TestServerBuilder::system_clock`]).
+    /// The server's clock, when it runs on a manual one (the default; see
+    /// [`TestServerBuilder::system_clock`]).
     pub clock: ManualClock,
+    /// Whether it reads the wall clock instead.
+    on_wall_clock: bool,
     /// What it was started with (its bind address is the port it got).
     config: Config,
     /// The clock it reads.
@@ -38,6 +41,7 @@ pub struct TestServerBuilder {
     dir: Arc<TempDir>,
     clock: ManualClock,
     reads: Arc<dyn Clock>,
+    on_wall_clock: bool,
 }
 
 impl TestServer {
@@ -58,6 +62,7 @@ impl TestServer {
             reads: Arc::new(clock.clone()),
             clock,
             dir,
+            on_wall_clock: false,
         }
     }
 
@@ -67,7 +72,14 @@ impl TestServer {
     }
 
     /// Moves the server's manual clock forward.
+    ///
+    /// # Panics
+    /// On a server started on the wall clock, which nothing can move.
     pub fn advance(&self, by: Duration) {
+        assert!(
+            !self.on_wall_clock,
+            "this test server runs on the wall clock: advance() would not move it"
+        );
         self.clock.advance(by);
     }
 
@@ -84,15 +96,20 @@ impl TestServer {
     /// Stops the server and starts it again on the same port, database and data directory.
     pub async fn restart(mut self) -> Self {
         self.stop();
-        if let Some(server) = self.server.take() {
-            let _ = server.await;
+        if let Some(server) = self.server.take()
+            && let Err(e) = server.await
+            && e.is_panic()
+        {
+            std::panic::resume_unwind(e.into_panic());
         }
-        start(
-            self.config.clone(),
-            self.clock.clone(),
-            self.reads.clone(),
-            self.dir.clone(),
-        )
+        TestServerBuilder {
+            config: self.config.clone(),
+            dir: self.dir.clone(),
+            clock: self.clock.clone(),
+            reads: self.reads.clone(),
+            on_wall_clock: self.on_wall_clock,
+        }
+        .spawn()
         .await
     }
 
@@ -223,6 +240,7 @@ impl TestServerBuilder {
     /// with the server on the time.
     pub fn system_clock(mut self) -> Self {
         self.reads = Arc::new(SystemClock);
+        self.on_wall_clock = true;
         self
     }
 
@@ -239,38 +257,42 @@ impl TestServerBuilder {
     }
 
     /// Starts the server.
+    ///
+    /// # Panics
+    /// If it does not start.
     pub async fn spawn(self) -> TestServer {
-        start(self.config, self.clock, self.reads, self.dir).await
-    }
-}
-
-async fn start(
-    config: Config,
-    clock: ManualClock,
-    reads: Arc<dyn Clock>,
-    dir: Arc<TempDir>,
-) -> TestServer {
-    let app = Application::build(config.clone(), reads.clone())
-        .await
-        .expect("the test server starts");
-    let addr = app.local_addr().expect("bound");
-    let (tx, rx) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        app.run_until(async {
-            let _ = rx.await;
-        })
-        .await
-        .expect("the test server runs");
-    });
-    let mut config = config;
-    config.bind = addr;
-    TestServer {
-        base_url: format!("http://{addr}"),
-        clock,
-        config,
-        reads,
-        dir,
-        shutdown: Some(tx),
-        server: Some(server),
+        let Self {
+            mut config,
+            dir,
+            clock,
+            reads,
+            on_wall_clock,
+        } = self;
+        let app = Application::build(config.clone(), reads.clone())
+            .await
+            .expect("the test server starts");
+        let addr = app.local_addr().expect("bound");
+        let (tx, rx) = oneshot::channel::<()>();
+        // The server's task keeps the data directory until it has stopped using it.
+        let keep = dir.clone();
+        let server = tokio::spawn(async move {
+            app.run_until(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("the test server runs");
+            drop(keep);
+        });
+        config.bind = addr;
+        TestServer {
+            base_url: format!("http://{addr}"),
+            clock,
+            on_wall_clock,
+            config,
+            reads,
+            dir,
+            shutdown: Some(tx),
+            server: Some(server),
+        }
     }
 }

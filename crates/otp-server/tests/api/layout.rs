@@ -36,16 +36,41 @@ fn files_by_module(dir: &Path, module: Option<&str>, out: &mut BTreeMap<String, 
     }
 }
 
-/// The top-level modules a file names as `crate::<module>`.
+/// The top-level modules a file names as `crate::<module>` or in `crate::{<module>, …}`.
 fn uses(text: &str) -> Vec<String> {
-    text.match_indices("crate::")
-        .map(|(i, _)| {
-            text[i + 7..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect()
-        })
-        .collect()
+    let ident = |s: &str| -> String {
+        s.trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut used = Vec::new();
+    for (i, _) in text.match_indices("crate::") {
+        let rest = &text[i + 7..];
+        match rest.strip_prefix('{') {
+            Some(group) => {
+                // Top-level names of the group: after `{` and after each `,` at depth 0.
+                let (mut depth, mut start) = (0, 0);
+                for (j, c) in group.char_indices() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' if depth == 0 => {
+                            used.push(ident(&group[start..j]));
+                            break;
+                        }
+                        '}' => depth -= 1,
+                        ',' if depth == 0 => {
+                            used.push(ident(&group[start..j]));
+                            start = j + 1;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            None => used.push(ident(rest)),
+        }
+    }
+    used
 }
 
 #[test]
