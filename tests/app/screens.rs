@@ -189,8 +189,8 @@ fn the_home_screen_says_who_is_signed_in_and_since_when() {
     assert!(page.contains("Sign out"));
 }
 
-#[test]
-fn an_app_built_with_no_backend_configured_says_which_one_it_tries() {
+/// The sign-up screen of an app built with no backend configured, whose fallback is `url`.
+fn render_unconfigured(url: &str) -> String {
     let mut dom = VirtualDom::new_with_props(
         Root,
         RootProps {
@@ -200,13 +200,18 @@ fn an_app_built_with_no_backend_configured_says_which_one_it_tries() {
     )
     .with_root_context(ManualClock::new(NOW))
     .with_root_context(Backend {
-        url: DEFAULT_URL.into(),
+        url: url.into(),
         embedded: false,
         error: None,
         fallback: true,
     });
     dom.rebuild_in_place();
-    let page = html(&dom);
+    html(&dom)
+}
+
+#[test]
+fn an_app_built_with_no_backend_configured_says_which_one_it_tries() {
+    let page = render_unconfigured(DEFAULT_URL);
     assert!(
         page.contains(
             "No backend is configured (OTP_API_URL), so the app tries http://127.0.0.1:8787"
@@ -221,22 +226,7 @@ fn an_app_built_with_no_backend_configured_says_which_one_it_tries() {
 
 #[test]
 fn a_release_build_with_no_backend_configured_says_signing_in_cannot_work() {
-    let mut dom = VirtualDom::new_with_props(
-        Root,
-        RootProps {
-            path: "/sign-up".into(),
-            state: signed_out(Flow::SignUp),
-        },
-    )
-    .with_root_context(ManualClock::new(NOW))
-    .with_root_context(Backend {
-        url: UNCONFIGURED_URL.into(),
-        embedded: false,
-        error: None,
-        fallback: true,
-    });
-    dom.rebuild_in_place();
-    let page = html(&dom);
+    let page = render_unconfigured(UNCONFIGURED_URL);
     assert!(
         page.contains("This build has no sign-in server configured (OTP_API_URL)"),
         "{page}"
