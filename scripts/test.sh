@@ -37,9 +37,10 @@ lint() { # TARGET FEATURES: clippy on the app as built for TARGET ("host": this 
 lint host desktop
 lint x86_64-pc-windows-gnu desktop
 DOCS_RS=1 lint aarch64-apple-darwin desktop
-lint wasm32-unknown-unknown web
-lint aarch64-linux-android mobile
-DOCS_RS=1 lint aarch64-apple-ios mobile
+# As `dx` builds them: it drops `desktop` from the default features and keeps `dev-backend`.
+lint wasm32-unknown-unknown web,dev-backend
+lint aarch64-linux-android mobile,dev-backend
+DOCS_RS=1 lint aarch64-apple-ios mobile,dev-backend
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

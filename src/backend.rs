@@ -41,7 +41,7 @@ pub fn start() -> Backend {
             fallback: false,
         };
     }
-    #[cfg(feature = "dev-backend")]
+    #[cfg(all(feature = "dev-backend", feature = "desktop"))]
     {
         let backend = embedded::start();
         match &backend.error {
@@ -50,7 +50,7 @@ pub fn start() -> Backend {
         }
         backend
     }
-    #[cfg(not(feature = "dev-backend"))]
+    #[cfg(not(all(feature = "dev-backend", feature = "desktop")))]
     {
         let url = if cfg!(debug_assertions) {
             DEFAULT_URL
@@ -70,7 +70,7 @@ pub fn start() -> Backend {
     }
 }
 
-#[cfg(feature = "dev-backend")]
+#[cfg(all(feature = "dev-backend", feature = "desktop"))]
 mod embedded {
     use super::{Backend, DEFAULT_URL};
     use std::sync::Arc;
