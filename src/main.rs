@@ -5,8 +5,9 @@ use dioxus::prelude::*;
 use otp_app::{App, backend};
 
 fn main() {
-    // Before launch, so that the choice of backend is logged.
-    dioxus::logger::initialize_default();
+    // Before launch, so that the choice of backend is logged. INFO, not the debug build's DEBUG:
+    // the embedded server's libraries would print every SQL statement.
+    let _ = dioxus::logger::init(dioxus::logger::tracing::Level::INFO);
     let backend = backend::start();
     let builder = LaunchBuilder::new().with_context(backend);
     #[cfg(feature = "desktop")]
