@@ -43,7 +43,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Database URL; defaults to `sqlite://<data-dir>/otp.db` (WAL mode).
     #[arg(long, env = "OTP_DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
+    pub database_url: Option<Secret>,
     /// Connections to the database per instance (PostgreSQL); SQLite uses a small fixed pool.
     #[arg(long, env = "OTP_DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
     pub database_max_connections: u32,
@@ -197,9 +197,10 @@ impl DeliveryConfig {
 impl Config {
     /// The database URL, defaulted from the data directory.
     pub fn database_url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("otp.db").display()))
+        self.database_url.as_ref().map_or_else(
+            || format!("sqlite://{}", self.data_dir.join("otp.db").display()),
+            |url| url.expose().to_owned(),
+        )
     }
 
     /// The `iss` claim of session tokens.
@@ -412,8 +413,10 @@ mod tests {
         config.delivery.smtp_url = Some("smtp://user:hunter2@smtp.example:587".into());
         config.delivery.twilio_auth_token = Some("twilio-token-123".into());
         config.delivery.sms_webhook_secret = Some("webhook-secret-456".into());
+        config.database_url = Some("postgres://otp:db-password-789@db.example/otp".into());
         let printed = format!("{config:?}");
         for secret in [
+            "db-password-789",
             "aGVsbG8tc2VjcmV0LWtleQ==",
             "hunter2",
             "twilio-token-123",

@@ -252,7 +252,7 @@ impl TestServerBuilder {
 
     /// Uses this database (`postgres://…`) instead of a SQLite file in the data directory.
     pub fn database_url(mut self, url: &str) -> Self {
-        self.config.database_url = Some(url.to_owned());
+        self.config.database_url = Some(url.into());
         self
     }
 
