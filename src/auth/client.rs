@@ -189,10 +189,12 @@ impl AuthClient {
         result.map_err(|e| describe(&e, Context::Verify))
     }
 
-    /// Whether the server gave up delivering the attempt's current code.
+    /// Whether the server gave up delivering the attempt's current code: a sign-up's
+    /// verification says it, and for a sign-in the client does (Clerk's sign-in allows no field
+    /// of ours).
     pub async fn delivery_failed(&self, pending: &Pending) -> Result<bool, FormError> {
         use otp_client::proto::DeliveryStatus;
-        let verification = match pending.flow {
+        let status = match pending.flow {
             Flow::SignUp => self
                 .client
                 .sign_up()
@@ -202,17 +204,18 @@ impl AuthClient {
                     s.verifications
                         .phone_number
                         .or(s.verifications.email_address)
+                        .and_then(|v| v.delivery_status)
                 }),
             Flow::SignIn => self
                 .client
                 .sign_in()
                 .get(&pending.attempt_id)
                 .await
-                .map(|s| s.first_factor_verification),
+                .map(|_| self.client.state().and_then(|c| c.sign_in_delivery_status)),
         };
         self.persist();
-        let verification = verification.map_err(|e| describe(&e, Context::Verify))?;
-        Ok(verification.and_then(|v| v.delivery_status) == Some(DeliveryStatus::Failed))
+        let status = status.map_err(|e| describe(&e, Context::Verify))?;
+        Ok(status == Some(DeliveryStatus::Failed))
     }
 
     /// Ends the device's sessions on the server and forgets the token here.

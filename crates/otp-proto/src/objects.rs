@@ -56,6 +56,11 @@ pub struct Client {
     pub cookie_expires_at: Option<i64>,
     /// Captcha is not used by this server.
     pub captcha_bypass: bool,
+    /// Where the message carrying the current sign-in's code stands (an addition to Clerk's
+    /// shape), null before the first prepare. It lives here because Clerk's `Client.SignIn` and
+    /// its `Stubs.Verification.OTP` allow no extra field, and `Client.Client` does.
+    #[serde(default)]
+    pub sign_in_delivery_status: Option<DeliveryStatus>,
     /// Creation time (ms).
     pub created_at: i64,
     /// Last change (ms).
@@ -175,16 +180,19 @@ pub enum NextAction {
 }
 
 /// A one-time-code verification (`Stubs.Verification.OTP`), merged with the sign-up fields
-/// `next_action` and `supported_strategies` as Clerk sends them.
+/// `next_action` and `supported_strategies` as Clerk sends them (`Stubs.SignUpVerification`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Verification {
+    /// Always `"verification_otp"`.
+    pub object: String,
     /// Where it stands.
     pub status: VerificationStatus,
     /// The strategy of the code sent; null before the first prepare.
     pub strategy: Option<Strategy>,
     /// Wrong codes tried against the current code; null before the first prepare.
     pub attempts: Option<u32>,
-    /// When the current code expires (ms); null before the first prepare.
+    /// When the current code expires (ms); null before the first prepare. For a user's verified
+    /// phone number or email, the time it was verified (its code can no longer be used).
     pub expire_at: Option<i64>,
     /// Sign-ups only: what to call next.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -192,8 +200,10 @@ pub struct Verification {
     /// Sign-ups only: the strategies that can verify this identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supported_strategies: Option<Vec<Strategy>>,
-    /// Where the message carrying the current code stands (an addition to Clerk's shape):
-    /// `failed` means it will not arrive, and a new code should be asked for.
+    /// Sign-ups only: where the message carrying the current code stands (an addition to
+    /// Clerk's shape, which `Stubs.SignUpVerification` allows): `failed` means it will not
+    /// arrive, and a new code should be asked for. A sign-in's is the client's
+    /// [`Client::sign_in_delivery_status`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_status: Option<DeliveryStatus>,
 }

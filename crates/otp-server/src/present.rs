@@ -11,6 +11,9 @@ use crate::store::{
 use otp_proto::*;
 use serde_json::json;
 
+/// The `object` of every verification here: all are one-time codes.
+const VERIFICATION_OTP: &str = "verification_otp";
+
 /// The whole client: active sessions only.
 pub fn client(state: &ClientState, now: i64, policy: &Policy) -> Client {
     let idle = policy.session_idle_ms();
@@ -35,12 +38,24 @@ pub fn client(state: &ClientState, now: i64, policy: &Policy) -> Client {
         last_active_session_id,
         cookie_expires_at: None,
         captcha_bypass: false,
+        sign_in_delivery_status: state
+            .sign_in
+            .as_ref()
+            .and_then(|s| s.code.as_ref())
+            .map(delivery_status),
         created_at: state.client.created_at,
         updated_at: state.client.updated_at,
     }
 }
 
-/// A code's verification as the client sees it.
+/// Where the message carrying a code stands.
+fn delivery_status(code: &CodeRow) -> DeliveryStatus {
+    // Without an outbox row the code went to the dev console, synchronously.
+    code.delivery.unwrap_or(DeliveryStatus::Sent)
+}
+
+/// A code's verification as the client sees it (Clerk's `Stubs.Verification.OTP`, which allows
+/// no other field: a sign-up adds its own).
 fn verification(code: Option<&CodeRow>, now: i64) -> Option<Verification> {
     let code = code?;
     let status = match code.state {
@@ -51,14 +66,14 @@ fn verification(code: Option<&CodeRow>, now: i64) -> Option<Verification> {
         CodeState::Expired => VerificationStatus::Expired,
     };
     Some(Verification {
+        object: VERIFICATION_OTP.into(),
         status,
         strategy: Some(code.strategy),
         attempts: Some(code.attempts),
         expire_at: Some(code.expire_at),
         next_action: None,
         supported_strategies: None,
-        // Without an outbox row the code went to the dev console, synchronously.
-        delivery_status: Some(code.delivery.unwrap_or(DeliveryStatus::Sent)),
+        delivery_status: None,
     })
 }
 
@@ -67,6 +82,7 @@ pub fn sign_up(row: &SignUpRow, now: i64) -> SignUp {
     let kind = row.identifier.kind();
     let strategy = kind.strategy();
     let mut v = verification(row.code.as_ref(), now).unwrap_or(Verification {
+        object: VERIFICATION_OTP.into(),
         status: VerificationStatus::Unverified,
         strategy: None,
         attempts: None,
@@ -81,6 +97,8 @@ pub fn sign_up(row: &SignUpRow, now: i64) -> SignUp {
         _ => NextAction::NeedsPrepare,
     });
     v.supported_strategies = Some(vec![strategy]);
+    // Clerk's `Stubs.SignUpVerification` allows fields of our own.
+    v.delivery_status = row.code.as_ref().map(delivery_status);
     let complete = row.status == SignUpStatus::Complete;
     let status = if !complete && now >= row.abandon_at {
         SignUpStatus::Abandoned
@@ -208,10 +226,13 @@ pub fn session(row: &SessionRow, user_row: &UserRow, now: i64, policy: &Policy) 
 /// A user.
 pub fn user(row: &UserRow, now: i64) -> User {
     let verified = |id: &IdentifierRow| Verification {
+        object: VERIFICATION_OTP.into(),
         status: VerificationStatus::Verified,
         strategy: Some(id.kind.strategy()),
         attempts: None,
-        expire_at: None,
+        // Clerk's `Stubs.Verification.OTP` requires a time: the code that verified it was
+        // consumed when the identifier was created, and cannot be used after that.
+        expire_at: Some(id.created_at),
         next_action: None,
         supported_strategies: None,
         delivery_status: None,

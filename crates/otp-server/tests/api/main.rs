@@ -4,6 +4,7 @@
 mod browser;
 mod clerk_js;
 mod concurrency;
+mod conformance;
 mod delivery;
 mod errors;
 mod helpers;
