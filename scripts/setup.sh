@@ -7,7 +7,8 @@
 #   scripts/setup.sh test   all of the above, and what the tests need: a headless desktop, a
 #                           keychain, an SMTP server, a running PostgreSQL on 127.0.0.1:5432,
 #                           Chromium and playwright-core, the mobile, Windows and macOS targets
-#                           (and MinGW's C compiler) for `cargo check`
+#                           (and MinGW's C compiler) for `cargo check`, and schemathesis (pinned,
+#                           in the git-ignored venv tools/venv) for the fuzz run
 # The web tools go to ~/.cargo/bin (dx, wasm-bindgen) and tools/node_modules (npm); put
 # `tools/node_modules/.bin` on PATH and set NO_DOWNLOADS=1 when running dx (scripts/web.sh does).
 set -euo pipefail
@@ -31,6 +32,8 @@ if [[ "${1:-}" == test ]]; then
     chromium
     # The Windows desktop check: rustls's aws-lc-sys compiles C for the target.
     gcc-mingw-w64-x86-64
+    # The fuzz run (scripts/fuzz.sh): schemathesis from PyPI in a virtual environment.
+    python3-venv
   )
 fi
 if [[ "${1:-}" == test || "${1:-}" == web ]]; then
@@ -106,4 +109,15 @@ if [[ "${1:-}" == test || "${1:-}" == web ]]; then
   for d in "${npm_dirs[@]}"; do
     (cd "$d" && npm ls --silent >/dev/null 2>&1) || (cd "$d" && npm ci --no-audit --no-fund)
   done
+fi
+
+if [[ "${1:-}" == test ]]; then
+  # The fuzz run's schemathesis, pinned, in tools/venv (Debian's python3, whatever else is on PATH).
+  schemathesis_version=4.32.5
+  cd "$(dirname "$0")/.."
+  if [[ "$(tools/venv/bin/schemathesis --version 2>/dev/null)" != *" $schemathesis_version" ]]; then
+    echo "setup: installing schemathesis $schemathesis_version into tools/venv"
+    /usr/bin/python3 -m venv tools/venv
+    tools/venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
+  fi
 fi

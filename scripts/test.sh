@@ -2,8 +2,10 @@
 # The test command: installs what the tests need, checks formatting and lints (clippy, warnings
 # as errors) the workspace and the app's production desktop (Linux, Windows, macOS), web and
 # mobile builds, then runs every test of the workspace inside a
-# headless desktop session (Xvfb, D-Bus, an unlocked keyring: scripts/with-desktop.sh) and closes
-# with one summary line over all test binaries ("N passed, N failed").
+# headless desktop session (Xvfb, D-Bus, an unlocked keyring: scripts/with-desktop.sh), then a
+# bounded fuzz run from the OpenAPI document (scripts/fuzz.sh, about 10 s after the build; its
+# "fuzz:" line says how it went), and closes with one summary line over all test binaries and
+# the fuzz run ("N passed, N failed"). A failure of either makes it exit non-zero.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
@@ -46,6 +48,10 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 scripts/with-desktop.sh cargo test --workspace --locked "$@" 2>&1 | tee "$log" || status=$?
-awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     END { printf "%d passed, %d failed\n", p, f }' "$log"
-exit "$status"
+# After the tests, whatever they said: the fuzz run counts as one more test.
+fuzz=0
+scripts/fuzz.sh || fuzz=$?
+awk -v fuzz="$fuzz" '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { if (fuzz == 0) p += 1; else f += 1; printf "%d passed, %d failed\n", p, f }' "$log"
+((status == 0)) || exit "$status"
+exit "$fuzz"
