@@ -661,3 +661,60 @@ async fn the_validator_catches_the_drift_clerk_js_would_see() {
         "a field Client.Environment does not have"
     );
 }
+
+/// A sign-in's delivery status lives in the client (Clerk's sign-in allows no field of ours),
+/// and an answer that carries `failed` still conforms.
+#[tokio::test]
+async fn a_sign_ins_failed_delivery_is_in_the_client_and_conforms() {
+    let sms = crate::providers::SmsServer::start().await;
+    let app = spawn_app_with(|c| {
+        c.dev = false;
+        c.delivery.sms_webhook_url = Some(format!("{}/sms", sms.url));
+        c.delivery.sms_webhook_secret = Some("whsec-0123456789abcdef".into());
+        c.delivery.sms_domain = Some("app.example".into());
+        c.delivery.delivery_poll_ms = 20;
+        c.policy.send_interval_secs = 0;
+    })
+    .await;
+    let device = app.client();
+    sign_up_without_outbox(&device, PHONE, &sms, 1).await;
+    assert_eq!(
+        device.state().expect("client").sign_in_delivery_status,
+        None,
+        "no sign-in yet"
+    );
+    sms.fail_next(400, "{}");
+    let sign_in = app.start_sign_in(&device, PHONE).await;
+    assert!(sign_in.first_factor_verification.is_some());
+    let mut status = None;
+    for _ in 0..100 {
+        device.sign_in().get(&sign_in.id).await.expect("get");
+        status = device.state().expect("client").sign_in_delivery_status;
+        if status == Some(otp_client::proto::DeliveryStatus::Failed) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, Some(otp_client::proto::DeliveryStatus::Failed));
+
+    let res = reqwest::Client::new()
+        .get(format!(
+            "{}/v1/client/sign_ins/{}",
+            app.base_url, sign_in.id
+        ))
+        .header(AUTHORIZATION, device.token().expect("token"))
+        .send()
+        .await
+        .expect("sent");
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["client"]["sign_in_delivery_status"], "failed");
+    assert!(
+        body["response"]["first_factor_verification"]
+            .get("delivery_status")
+            .is_none()
+    );
+    let violations = clerk()
+        .violations("get", "/v1/client/sign_ins/{id}", 200, &body)
+        .expect("mapped");
+    assert_eq!(violations, Vec::<String>::new());
+}
