@@ -4,6 +4,7 @@
 mod browser;
 mod clerk_js;
 mod concurrency;
+mod connections;
 mod delivery;
 mod errors;
 mod helpers;
@@ -13,6 +14,8 @@ mod limits;
 mod logs;
 mod openapi;
 mod providers;
+mod proxies;
+mod secrets;
 mod sessions;
 mod sign_in;
 mod sign_up;
