@@ -224,7 +224,7 @@ async fn a_code_the_provider_refuses_for_good_is_reported_to_the_user() {
     tokio::spawn(async move { axum::serve(gateway, refuse).await });
     let server = spawn_server_with(|c| {
         c.dev = false;
-        c.delivery.sms_webhook_url = Some(gateway_url);
+        c.delivery.sms_webhook_url = Some(gateway_url.into());
         c.delivery.sms_webhook_secret = Some("a-secret-of-16-chars-or-more".into());
         c.delivery.delivery_poll_ms = 20;
     })

@@ -41,6 +41,11 @@ pub enum ErrorCode {
     /// 403: a browser request (the client in a cookie) from an origin the server does not allow
     /// (`--allowed-origin`), or a state-changing one without an `Origin` header.
     OriginInvalid,
+    /// 405: the path exists but not with this method (the `Allow` header lists the methods).
+    MethodNotAllowed,
+    /// 408: the request's body did not arrive in time (`--body-timeout-secs`); the connection
+    /// is closed.
+    RequestTimeout,
     /// 500: something failed on the server; it is logged there.
     InternalClerkError,
     /// A code this version of the protocol does not know (a newer server).
@@ -66,13 +71,15 @@ impl ErrorCode {
             Self::AuthenticationInvalid => "authentication_invalid",
             Self::RequestBodyTooLarge => "request_body_too_large",
             Self::OriginInvalid => "origin_invalid",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::RequestTimeout => "request_timeout",
             Self::InternalClerkError => "internal_clerk_error",
             Self::Other(s) => s,
         }
     }
 
     /// Every code the protocol defines (not [`ErrorCode::Other`]), for documentation and tests.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 18] = [
         Self::FormParamMissing,
         Self::FormParamFormatInvalid,
         Self::FormIdentifierExists,
@@ -88,6 +95,8 @@ impl ErrorCode {
         Self::AuthenticationInvalid,
         Self::RequestBodyTooLarge,
         Self::OriginInvalid,
+        Self::MethodNotAllowed,
+        Self::RequestTimeout,
         Self::InternalClerkError,
     ];
 
@@ -99,6 +108,8 @@ impl ErrorCode {
             Self::ResourceNotFound => 404,
             Self::AuthenticationInvalid => 401,
             Self::RequestBodyTooLarge => 413,
+            Self::MethodNotAllowed => 405,
+            Self::RequestTimeout => 408,
             Self::InternalClerkError | Self::Other(_) => 500,
             _ => 422,
         }

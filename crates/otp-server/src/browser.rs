@@ -11,23 +11,22 @@
 //! Browsers send `Origin` with every state-changing request and every cross-origin one, so
 //! [`guard_origin`] lets a cookie be used only by pages of the allowed origins
 //! (`--allowed-origin`): a forged cross-site request, or any request from another site's page, is
-//! refused with 403 `origin_invalid`. [`cors`] lets exactly those origins call with credentials.
+//! refused with 403 `origin_invalid` (with no CORS headers: the origin is never echoed). [`cors`]
+//! lets exactly those origins call with credentials.
 //! [`tunnel_method`] turns clerk-js's `POST ?_method=PATCH|PUT|DELETE` back into that method.
 
+use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tokens::ClientToken;
 use axum::extract::{Request, State};
-use axum::http::header::{
-    ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_ORIGIN, AUTHORIZATION, CONTENT_TYPE,
-    COOKIE, HOST, ORIGIN, SET_COOKIE, VARY,
-};
-use axum::http::{HeaderMap, HeaderValue, Method, Uri};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, ORIGIN, SET_COOKIE};
+use axum::http::{Extensions, HeaderMap, HeaderValue, Method, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
 use std::time::Duration;
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::cors::{AllowCredentials, AllowOrigin, CorsLayer};
 
 /// The cookie that holds a browser's client token (Clerk's name for it).
 pub const CLIENT_COOKIE: &str = "__client";
@@ -40,7 +39,8 @@ const COOKIE_MAX_AGE_DAYS: i64 = 400;
 pub enum Transport {
     /// In the `Authorization` header, both ways.
     Native,
-    /// In the HttpOnly `__client` cookie; `Secure` unless the server is reached on loopback.
+    /// In the HttpOnly `__client` cookie; `Secure` as `--cookie-secure` decides (see
+    /// [`Caller`]), never by the `Host` header.
     Browser {
         /// Whether the cookie gets the `Secure` attribute.
         secure: bool,
@@ -48,13 +48,16 @@ pub enum Transport {
 }
 
 impl Transport {
-    /// The transport a request uses (see the module documentation).
-    pub fn of(headers: &HeaderMap, uri: &Uri) -> Self {
+    /// The transport a request uses (see the module documentation); the cookie's `Secure` is
+    /// the request's [`Caller`] decision (`--cookie-secure`), and Secure when there is none.
+    pub fn of(headers: &HeaderMap, uri: &Uri, extensions: &Extensions) -> Self {
         if headers.contains_key(AUTHORIZATION) || asks_native(uri) {
             Self::Native
         } else if headers.contains_key(ORIGIN) || cookie_token(headers).is_some() {
             Self::Browser {
-                secure: !is_loopback(headers),
+                secure: extensions
+                    .get::<Caller>()
+                    .is_none_or(|caller| caller.secure_cookie),
             }
         } else {
             Self::Native
@@ -134,25 +137,10 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
         .map(|c| c.value().to_owned())
 }
 
-/// Whether the server was reached on a loopback host (no TLS there, so no `Secure` cookie).
-fn is_loopback(headers: &HeaderMap) -> bool {
-    let Some(host) = headers.get(HOST).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    let host = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 /// Refuses browser requests from origins that are not allowed (whatever the method), and
 /// state-changing browser requests that name no origin (CSRF defence).
 pub async fn guard_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if Transport::of(req.headers(), req.uri()) != Transport::Native
+    if Transport::of(req.headers(), req.uri(), req.extensions()) != Transport::Native
         && req.method() != Method::OPTIONS
     {
         let origin = req.headers().get(ORIGIN);
@@ -164,19 +152,9 @@ pub async fn guard_origin(State(state): State<AppState>, req: Request, next: Nex
             None => !matches!(*req.method(), Method::GET | Method::HEAD),
         };
         if refused {
-            let mut res = ApiError::OriginNotAllowed.into_response();
-            // The refusal is readable by the page that caused it (it reveals nothing), so the
-            // app can say what to configure instead of "cannot reach the server".
-            if let Some(origin) = origin {
-                let headers = res.headers_mut();
-                headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-                headers.insert(
-                    ACCESS_CONTROL_ALLOW_CREDENTIALS,
-                    HeaderValue::from_static("true"),
-                );
-                headers.insert(VARY, HeaderValue::from_static("origin"));
-            }
-            return res;
+            // No CORS headers: the origin is not echoed (not even `null`) and nothing is
+            // granted with credentials, so the refusal gives another site's page nothing to read.
+            return ApiError::OriginNotAllowed.into_response();
         }
     }
     next.run(req).await
@@ -189,9 +167,14 @@ pub fn cors(origins: &[String]) -> Option<CorsLayer> {
         .filter_map(|o| HeaderValue::from_str(o).ok())
         .collect();
     (!origins.is_empty()).then(|| {
+        let allowed = origins.clone();
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
-            .allow_credentials(true)
+            // Granted to those origins only: any other (`null` included) gets no CORS header
+            // that lets its page read an answer with the user's cookie.
+            .allow_credentials(AllowCredentials::predicate(move |origin, _| {
+                allowed.contains(origin)
+            }))
             .allow_methods([
                 Method::GET,
                 Method::POST,
@@ -224,38 +207,47 @@ mod tests {
         let origin = ("origin", "https://app.example");
         let host = ("host", "api.example");
         let browser = Transport::Browser { secure: true };
+        let none = Extensions::new();
         assert_eq!(
-            Transport::of(&headers(&[("authorization", "")]), &uri),
+            Transport::of(&headers(&[("authorization", "")]), &uri, &none),
             Transport::Native
         );
         assert_eq!(
-            Transport::of(&headers(&[origin, host]), &native),
+            Transport::of(&headers(&[origin, host]), &native, &none),
             Transport::Native
         );
-        assert_eq!(Transport::of(&headers(&[origin, host]), &uri), browser);
         assert_eq!(
-            Transport::of(&headers(&[("cookie", "a=b; __client=x"), host]), &uri),
+            Transport::of(&headers(&[origin, host]), &uri, &none),
             browser
         );
-        assert_eq!(Transport::of(&headers(&[]), &uri), Transport::Native);
+        assert_eq!(
+            Transport::of(
+                &headers(&[("cookie", "a=b; __client=x"), host]),
+                &uri,
+                &none
+            ),
+            browser
+        );
+        assert_eq!(Transport::of(&headers(&[]), &uri, &none), Transport::Native);
     }
 
     #[test]
-    fn the_cookie_is_secure_except_on_loopback() {
+    fn the_cookie_is_secure_as_the_caller_says_whatever_the_host() {
         let uri: Uri = "/".parse().expect("uri");
-        for (host, secure) in [
-            ("127.0.0.1:8787", false),
-            ("localhost", false),
-            ("[::1]:80", false),
-            ("api.example", true),
-            ("127.0.0.1.example", true),
-        ] {
-            let h = headers(&[("origin", "http://x.example"), ("host", host)]);
-            assert_eq!(
-                Transport::of(&h, &uri),
-                Transport::Browser { secure },
-                "{host}"
-            );
+        for host in ["127.0.0.1:8787", "localhost", "api.example"] {
+            for secure in [true, false] {
+                let mut extensions = Extensions::new();
+                extensions.insert(Caller {
+                    ip: None,
+                    secure_cookie: secure,
+                });
+                let h = headers(&[("origin", "http://x.example"), ("host", host)]);
+                assert_eq!(
+                    Transport::of(&h, &uri, &extensions),
+                    Transport::Browser { secure },
+                    "{host}"
+                );
+            }
         }
     }
 

@@ -86,6 +86,9 @@ pub struct Config {
     /// How codes are delivered.
     #[command(flatten)]
     pub delivery: DeliveryConfig,
+    /// The network edge: connection limits, trusted proxies, the cookie's `Secure`.
+    #[command(flatten)]
+    pub edge: EdgeConfig,
     /// Not a flag: where codes, ids, tokens and keys are drawn from. The OS CSPRNG unless a
     /// test sets [`Random::seeded`] to make them reproducible.
     #[arg(skip)]
@@ -129,10 +132,10 @@ pub struct DeliveryConfig {
         env = "OTP_TWILIO_BASE_URL",
         default_value = "https://api.twilio.com"
     )]
-    pub twilio_base_url: String,
+    pub twilio_base_url: UrlSetting,
     /// A URL that receives each text message as a signed JSON POST (any SMS gateway).
-    #[arg(long, env = "OTP_SMS_WEBHOOK_URL")]
-    pub sms_webhook_url: Option<String>,
+    #[arg(long, env = "OTP_SMS_WEBHOOK_URL", hide_env_values = true)]
+    pub sms_webhook_url: Option<UrlSetting>,
     /// The secret that signs webhook requests (HMAC-SHA256).
     #[arg(long, env = "OTP_SMS_WEBHOOK_SECRET", hide_env_values = true)]
     pub sms_webhook_secret: Option<Secret>,
@@ -402,6 +405,142 @@ impl From<String> for Secret {
     }
 }
 
+/// The network edge: how long a client may take, how many connections are served at once, which
+/// proxies are believed about the client's address and scheme, and the cookie's `Secure`.
+#[derive(Debug, Clone, Args)]
+pub struct EdgeConfig {
+    /// Seconds a client has to send a request's headers, counted from the connection's start or
+    /// from the first byte of a later request on it. 10 s is plenty for any real client and
+    /// frees the connection of one that trickles its headers (slowloris).
+    #[arg(long, env = "OTP_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send a request's whole body once its headers arrived (bodies are
+    /// small: `--max-body-bytes`); a slower one gets 408 `request_timeout` and is disconnected.
+    #[arg(long, env = "OTP_BODY_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_secs: u64,
+    /// Seconds a keep-alive connection may wait for its next request before it is closed: long
+    /// enough for an app's next call to reuse it, short enough that idle sockets do not pile up.
+    #[arg(long, env = "OTP_IDLE_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout_secs: u64,
+    /// Connections served at once; more wait in the listen queue until one closes. Keep it under
+    /// the process's open-file limit (`ulimit -n`) less the database pool, so that running out of
+    /// file descriptors cannot stop the server from accepting.
+    #[arg(long, env = "OTP_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Proxies (load balancers) whose forwarding headers are believed: addresses or CIDR ranges
+    /// (`10.0.0.0/8,192.0.2.7`). None by default, since any client can send those headers: the
+    /// caller is then the connection's peer.
+    #[arg(long, env = "OTP_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_trusted_proxy)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Which header the trusted proxies set: `x-forwarded-for` (with `X-Forwarded-Proto`, what
+    /// most load balancers send) or `forwarded` (RFC 7239). Only one is read, since a client can
+    /// send the other and a proxy would pass it on untouched.
+    #[arg(long, env = "OTP_FORWARDED_HEADER", value_enum, default_value_t = ForwardedHeader::XForwardedFor)]
+    pub forwarded_header: ForwardedHeader,
+    /// `Secure` on the browser's `__client` cookie: `always`, `never`, or `auto` (the default):
+    /// Secure unless the request is plain HTTP from loopback (a loopback peer with no trusted
+    /// proxy, or a trusted proxy saying a loopback client came over http). Never decided by the
+    /// `Host` header.
+    #[arg(long, env = "OTP_COOKIE_SECURE", value_enum, default_value_t = CookieSecure::Auto)]
+    pub cookie_secure: CookieSecure,
+}
+
+/// The forwarding header trusted proxies set ([`EdgeConfig::forwarded_header`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For` for the address, `X-Forwarded-Proto` for the scheme.
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=…;proto=…`.
+    Forwarded,
+}
+
+/// When the browser's cookie gets `Secure` ([`EdgeConfig::cookie_secure`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CookieSecure {
+    /// Secure unless the request is plain HTTP from loopback.
+    Auto,
+    /// Always Secure.
+    Always,
+    /// Never Secure (plain HTTP on a private network).
+    Never,
+}
+
+/// Parses a `--trusted-proxies` entry: a CIDR range, or one address.
+pub fn parse_trusted_proxy(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map(|net| net.trunc())
+        .map_err(|_| format!("{s:?} is not an address or a CIDR range such as 10.0.0.0/8"))
+}
+
+/// A configured URL that may carry a secret in its user info or its query string
+/// (`https://user:pass@gw.example/sms?api_key=…`): it is printed (`Debug`, `Display`) as
+/// [`redact_url`] shows it; [`UrlSetting::expose`] is for the one place that calls it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UrlSetting(String);
+
+impl UrlSetting {
+    /// The whole URL.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for UrlSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", redact_url(&self.0))
+    }
+}
+
+impl std::fmt::Display for UrlSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact_url(&self.0))
+    }
+}
+
+impl std::str::FromStr for UrlSetting {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl From<String> for UrlSetting {
+    fn from(s: String) -> Self {
+        Self(s)
+    }
+}
+
+impl From<&str> for UrlSetting {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+}
+
+/// A URL as it may be logged or stored: scheme, host, port and path, without user info, query
+/// string or fragment (where secrets travel). Whatever does not parse as a URL is cut at the
+/// first `?` or `#` and loses anything up to an `@`.
+pub fn redact_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(parsed) if parsed.has_host() => {
+            let port = parsed.port().map(|p| format!(":{p}")).unwrap_or_default();
+            format!(
+                "{}://{}{port}{}",
+                parsed.scheme(),
+                parsed.host_str().unwrap_or_default(),
+                parsed.path()
+            )
+        }
+        _ => {
+            let cut = url.split(['?', '#']).next().unwrap_or_default();
+            cut.rsplit_once('@')
+                .map_or(cut, |(_, rest)| rest)
+                .to_owned()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -423,6 +562,56 @@ mod tests {
             "webhook-secret-456",
         ] {
             assert!(!printed.contains(secret), "{secret} leaked");
+        }
+    }
+
+    #[test]
+    fn configured_urls_print_without_user_info_query_or_fragment() {
+        for (url, shown) in [
+            (
+                "https://user:pass@gw.example:8443/sms/send?api_key=SECRET#x",
+                "https://gw.example:8443/sms/send",
+            ),
+            (
+                "http://127.0.0.1:9/hook?token=SECRET",
+                "http://127.0.0.1:9/hook",
+            ),
+            (
+                "smtp://me:SECRET@mail.example:587?tls=required",
+                "smtp://mail.example:587",
+            ),
+            ("not a url?key=SECRET", "not a url"),
+            ("weird:me:SECRET@host/x?k=SECRET", "host/x"),
+        ] {
+            assert_eq!(redact_url(url), shown);
+            let setting = UrlSetting::from(url);
+            assert!(
+                !format!("{setting:?} {setting}").contains("SECRET"),
+                "{url}"
+            );
+        }
+        let mut config = Config::for_dev(std::path::PathBuf::from("/tmp/x"));
+        config.delivery.sms_webhook_url = Some("https://u:SECRET@gw.example/sms?k=SECRET".into());
+        config.delivery.twilio_base_url = "https://sid:SECRET@api.twilio.example".into();
+        assert!(!format!("{config:?}").contains("SECRET"));
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges() {
+        assert_eq!(
+            parse_trusted_proxy("10.1.2.3/8").map(|n| n.to_string()),
+            Ok("10.0.0.0/8".into())
+        );
+        assert_eq!(
+            parse_trusted_proxy(" 192.0.2.7 ").map(|n| n.to_string()),
+            Ok("192.0.2.7/32".into())
+        );
+        assert_eq!(
+            parse_trusted_proxy("2001:db8::/32").map(|n| n.to_string()),
+            Ok("2001:db8::/32".into())
+        );
+        for bad in ["", "10.0.0.0/33", "proxy.internal", "*"] {
+            assert!(parse_trusted_proxy(bad).is_err(), "{bad}");
         }
     }
 

@@ -80,6 +80,12 @@ pub enum ApiError {
     /// state, from no origin).
     #[error("origin not allowed")]
     OriginNotAllowed,
+    /// 405 `method_not_allowed`: the path exists, not with this method (`Allow` lists those it has).
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 408 `request_timeout`: the body did not arrive within `--body-timeout-secs`.
+    #[error("request timeout")]
+    RequestTimeout,
     /// 500 `internal_clerk_error`: logged, never shown.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
@@ -217,6 +223,18 @@ impl ApiError {
                 ErrorCode::OriginInvalid,
                 "Origin not allowed",
                 "This server does not accept requests from this web page's origin. Add it with --allowed-origin.".into(),
+                meta,
+            ),
+            Self::MethodNotAllowed => (
+                ErrorCode::MethodNotAllowed,
+                "Method not allowed",
+                "This path does not accept this HTTP method; the Allow header lists the ones it accepts.".into(),
+                meta,
+            ),
+            Self::RequestTimeout => (
+                ErrorCode::RequestTimeout,
+                "Request timeout",
+                "The request body did not arrive in time. Check the connection and try again.".into(),
                 meta,
             ),
             Self::Unexpected(_) => (

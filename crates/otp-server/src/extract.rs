@@ -1,7 +1,9 @@
-//! Extractors: request bodies in either encoding, the caller's client, the caller's address.
+//! Extractors: request bodies in either encoding, the caller's client, the caller's address
+//! (from [`Caller`], which `caller::identify` sets).
 //! Their rejections use our error format, never axum's plain-text ones.
 
 use crate::browser::Transport;
+use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::ids::new_id;
 use crate::state::AppState;
@@ -9,11 +11,10 @@ use crate::store::{ClientKey, ClientRow};
 use crate::tokens::ClientToken;
 use crate::verification::SendContext;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_TYPE};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
-use std::net::SocketAddr;
 
 /// A request body, as `application/json` or `application/x-www-form-urlencoded` (the default
 /// when no content type is given, as Clerk's SDKs send).
@@ -102,7 +103,7 @@ impl FromRequestParts<AppState> for ClientAuth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let transport = Transport::of(&parts.headers, &parts.uri);
+        let transport = Transport::of(&parts.headers, &parts.uri, &parts.extensions);
         let Some(token) = transport.token(&parts.headers) else {
             return Ok(Self(None, transport));
         };
@@ -164,7 +165,8 @@ impl ClientAuth {
     }
 }
 
-/// The caller's IP address (the peer of the connection) and language (`Accept-Language`).
+/// The caller's IP address (the connection's peer, or the client a trusted proxy names: see
+/// [`Caller`]) and language (`Accept-Language`).
 impl<S: Send + Sync> FromRequestParts<S> for SendContext {
     type Rejection = std::convert::Infallible;
 
@@ -172,8 +174,9 @@ impl<S: Send + Sync> FromRequestParts<S> for SendContext {
         Ok(Self {
             ip: parts
                 .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string()),
+                .get::<Caller>()
+                .and_then(|caller| caller.ip)
+                .map(|ip| ip.to_string()),
             locale: parts
                 .headers
                 .get(ACCEPT_LANGUAGE)

@@ -18,6 +18,8 @@
 //!   (the service the handlers call; it knows no HTTP).
 //! - [`browser`]: browser mode: the client in an HttpOnly cookie, allowed origins, CORS, and
 //!   clerk-js's `_method` tunnelling.
+//! - [`caller`]: who is calling: the connection's peer, or through trusted proxies the client
+//!   address and scheme they forwarded; whether the cookie gets `Secure`.
 //! - [`state`]: the [`state::AppState`] every handler receives.
 //! - [`delivery`]: how codes leave the server: the outbox worker, SMTP, Twilio, the SMS
 //!   webhook, the message templates, and dev mode's console.
@@ -39,6 +41,7 @@
 //!   stream for tests); the only module that reads the OS random source.
 
 pub mod browser;
+pub mod caller;
 pub mod clock;
 pub mod config;
 pub mod delivery;

@@ -1,20 +1,31 @@
 //! Building the application from a configuration and an already-bound listener, so tests can bind
-//! `127.0.0.1:0` and read the port back.
+//! `127.0.0.1:0` and read the port back; serving it with limits on slow and idle connections
+//! (`connections`).
+
+mod connections;
 
 use crate::browser;
+use crate::caller;
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::delivery::Delivery;
 use crate::delivery::worker::Worker;
 use crate::domain::IdentifierKind;
+use crate::error::ApiError;
 use crate::otp::CodeHasher;
 use crate::routes;
 use crate::sealed::Sealer;
 use crate::state::AppState;
 use crate::tokens::JwtIssuer;
 use anyhow::Context;
-use axum::extract::DefaultBodyLimit;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::HeaderValue;
+use axum::http::header::CONNECTION;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::{Router, middleware};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,6 +40,8 @@ use tower_http::trace::TraceLayer;
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// Connection limits.
+    limits: connections::Limits,
     /// The delivery worker, when a provider is configured.
     worker: Option<Worker>,
     /// Rotates and reloads the signing keys.
@@ -150,6 +163,18 @@ impl Application {
             poll: Duration::from_millis(config.delivery.delivery_poll_ms.max(10)),
             random: config.random.clone(),
         });
+        let limits = connections::Limits {
+            header_timeout: Duration::from_secs(config.edge.header_timeout_secs),
+            idle_timeout: Duration::from_secs(config.edge.idle_timeout_secs),
+            max_connections: config.edge.max_connections,
+        };
+        if !config.edge.trusted_proxies.is_empty() {
+            tracing::info!(
+                proxies = ?config.edge.trusted_proxies,
+                header = ?config.edge.forwarded_header,
+                "forwarding headers are read from these trusted proxies"
+            );
+        }
         let state = AppState {
             random: config.random.clone(),
             config: Arc::new(config),
@@ -164,6 +189,7 @@ impl Application {
         };
         Ok(Self {
             listener,
+            limits,
             router: app(state),
             worker,
             keys,
@@ -183,12 +209,7 @@ impl Application {
     ) -> std::io::Result<()> {
         let worker = self.worker.map(|w| tokio::spawn(w.run()));
         let keys = tokio::spawn(self.keys.run());
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = connections::serve(self.listener, self.router, self.limits, shutdown).await;
         if let Some(worker) = worker {
             worker.abort();
         }
@@ -198,8 +219,9 @@ impl Application {
 }
 
 /// The router with its middleware: body size limit, the browser-mode origin check, `_method`
-/// tunnelling (before routing), the `--frontend-path` prefix, CORS for the allowed origins, and
-/// request tracing.
+/// tunnelling (before routing), the `--frontend-path` prefix, the whole body read within
+/// `--body-timeout-secs`, the [`Caller`](crate::caller::Caller) (peer or trusted proxies' client),
+/// CORS for the allowed origins, and request tracing.
 pub fn app(state: AppState) -> Router {
     let config = state.config.clone();
     let api = routes::router(state.clone())
@@ -210,8 +232,53 @@ pub fn app(state: AppState) -> Router {
     if let Some(prefix) = &config.frontend_path {
         app = app.nest_service(prefix, api);
     }
+    let body = BodyLimits {
+        max_bytes: config.max_body_bytes,
+        timeout: Duration::from_secs(config.edge.body_timeout_secs),
+    };
+    app = app
+        .layer(middleware::from_fn_with_state(body, read_body_within))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(config.edge.clone()),
+            caller::identify,
+        ));
     if let Some(cors) = browser::cors(&config.allowed_origins) {
         app = app.layer(cors);
     }
     app.layer(TraceLayer::new_for_http())
+}
+
+/// How much of a body is read, and for how long.
+#[derive(Debug, Clone, Copy)]
+struct BodyLimits {
+    max_bytes: usize,
+    timeout: Duration,
+}
+
+/// Reads the whole request body before anything else runs, within `--body-timeout-secs` from
+/// the end of the headers: a client that trickles its body gets 408 `request_timeout` and its
+/// connection is closed, instead of holding it as long as it likes. Bodies are small
+/// (`--max-body-bytes`: larger ones get 413 here), so buffering them costs nothing.
+async fn read_body_within(State(limits): State<BodyLimits>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let read = Limited::new(body, limits.max_bytes).collect();
+    match tokio::time::timeout(limits.timeout, read).await {
+        Ok(Ok(collected)) => {
+            next.run(Request::from_parts(parts, Body::from(collected.to_bytes())))
+                .await
+        }
+        Ok(Err(e)) if e.is::<LengthLimitError>() => ApiError::BodyTooLarge.into_response(),
+        Ok(Err(_)) => ApiError::Invalid {
+            param: None,
+            message: "The request body could not be read.".into(),
+        }
+        .into_response(),
+        Err(_) => {
+            tracing::info!(path = %parts.uri.path(), "request body too slow; closing the connection");
+            let mut res = ApiError::RequestTimeout.into_response();
+            res.headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+            res
+        }
+    }
 }

@@ -99,7 +99,7 @@ impl Delivery {
         };
         let twilio = match (&d.twilio_account_sid, &d.twilio_auth_token) {
             (Some(sid), Some(token)) => Some(twilio::Twilio::new(
-                &d.twilio_base_url,
+                d.twilio_base_url.expose(),
                 sid,
                 token.expose(),
                 d.twilio_from.clone(),
@@ -113,7 +113,9 @@ impl Delivery {
             }
         };
         let webhook = match (&d.sms_webhook_url, &d.sms_webhook_secret) {
-            (Some(url), Some(secret)) => Some(webhook::Webhook::new(url, secret.expose())?),
+            (Some(url), Some(secret)) => {
+                Some(webhook::Webhook::new(url.expose(), secret.expose())?)
+            }
             (None, None) => None,
             _ => {
                 return Err(refuse(
@@ -210,6 +212,33 @@ impl Delivery {
             }
         }
     }
+}
+
+/// A provider's HTTP endpoint, by the host and port it may be named by in logs and in the
+/// outbox's `last_error`: never the URL, whose user info or query string may hold a secret.
+fn endpoint_host(url: &str, flag: &str) -> anyhow::Result<String> {
+    let parsed = reqwest::Url::parse(url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+        .ok_or_else(|| refuse(&format!("{flag} must be an http:// or https:// URL")))?;
+    let port = parsed.port().map(|p| format!(":{p}")).unwrap_or_default();
+    Ok(format!("{}{port}", parsed.host_str().unwrap_or_default()))
+}
+
+/// A request that got no answer, as a transient error naming the provider, its host and the
+/// cause: reqwest's own message quotes the whole URL.
+fn unreachable(provider: &str, host: &str, error: reqwest::Error) -> SendError {
+    let error = error.without_url();
+    let cause = if error.is_timeout() {
+        "timed out".to_owned()
+    } else {
+        let mut root: &dyn std::error::Error = &error;
+        while let Some(source) = root.source() {
+            root = source;
+        }
+        root.to_string()
+    };
+    SendError::Transient(format!("{provider} at {host} unreachable: {cause}"))
 }
 
 /// A configuration the delivery cannot work with (see [`ConfigError`]).

@@ -9,6 +9,8 @@ use std::time::Duration;
 pub struct Twilio {
     http: reqwest::Client,
     url: String,
+    /// The host (and port) of `url`, the only part of it errors and logs name.
+    host: String,
     account_sid: String,
     auth_token: String,
     from: Option<String>,
@@ -18,7 +20,7 @@ pub struct Twilio {
 impl std::fmt::Debug for Twilio {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Twilio")
-            .field("url", &self.url)
+            .field("url", &crate::config::redact_url(&self.url))
             .field("account_sid", &self.account_sid)
             .finish_non_exhaustive()
     }
@@ -43,6 +45,7 @@ impl Twilio {
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(15))
                 .build()?,
+            host: super::endpoint_host(base_url, "--twilio-base-url")?,
             url: format!(
                 "{}/2010-04-01/Accounts/{account_sid}/Messages.json",
                 base_url.trim_end_matches('/')
@@ -69,14 +72,15 @@ impl Twilio {
             .form(&form)
             .send()
             .await
-            .map_err(|e| SendError::Transient(format!("Twilio unreachable: {e}")))?;
+            .map_err(|e| super::unreachable("Twilio", &self.host, e))?;
         let status = response.status();
         let body: serde_json::Value = response.json().await.unwrap_or_default();
         if status.is_success() {
             return Ok(body["sid"].as_str().unwrap_or_default().to_owned());
         }
         let detail = format!(
-            "Twilio answered {status}: {} {}",
+            "Twilio at {} answered {status}: {} {}",
+            self.host,
             body["code"],
             body["message"].as_str().unwrap_or_default()
         );

@@ -12,13 +12,15 @@ use std::time::Duration;
 pub struct Webhook {
     http: reqwest::Client,
     url: String,
+    /// The host (and port) of `url`, the only part of it errors and logs name.
+    host: String,
     secret: Vec<u8>,
 }
 
 impl std::fmt::Debug for Webhook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Webhook")
-            .field("url", &self.url)
+            .field("url", &crate::config::redact_url(&self.url))
             .finish_non_exhaustive()
     }
 }
@@ -36,6 +38,7 @@ impl Webhook {
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(15))
                 .build()?,
+            host: super::endpoint_host(url, "--sms-webhook-url")?,
             url: url.to_owned(),
             secret: secret.as_bytes().to_vec(),
         })
@@ -64,14 +67,13 @@ impl Webhook {
             .body(payload)
             .send()
             .await
-            .map_err(|e| SendError::Transient(format!("webhook unreachable: {e}")))?;
+            .map_err(|e| super::unreachable("webhook", &self.host, e))?;
         let status = response.status();
+        let answered = || format!("webhook at {} answered {status}", self.host);
         match status.as_u16() {
             200..=299 => Ok(()),
-            408 | 429 | 500..=599 => {
-                Err(SendError::Transient(format!("webhook answered {status}")))
-            }
-            _ => Err(SendError::Permanent(format!("webhook answered {status}"))),
+            408 | 429 | 500..=599 => Err(SendError::Transient(answered())),
+            _ => Err(SendError::Permanent(answered())),
         }
     }
 }

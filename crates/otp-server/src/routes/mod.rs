@@ -83,14 +83,17 @@ pub fn routes(dev: bool) -> Vec<(&'static str, &'static str, MethodRouter<AppSta
     table
 }
 
-/// The router with every route of [`routes`] and a JSON 404 for anything else.
+/// The router with every route of [`routes`], a JSON 404 `resource_not_found` for any other path
+/// and a JSON 405 `method_not_allowed` (with `Allow`) for a path's other methods.
 pub fn router(state: AppState) -> Router {
     let dev = state.delivery.is_dev();
     let mut router = Router::new();
     for (_, path, handler) in routes(dev) {
         router = router.route(path, handler);
     }
+    // After the routes: it applies to those already added.
     router
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .fallback(|| async { ApiError::NotFound })
         .with_state(state)
 }

@@ -140,19 +140,24 @@ async fn a_browser_gets_its_client_in_an_httponly_cookie_and_never_in_a_header()
 }
 
 #[tokio::test]
-async fn the_cookie_is_secure_when_the_server_is_not_on_loopback() {
+async fn the_host_header_never_decides_the_cookies_secure_attribute() {
+    // Finding 7 of issue 13: `Secure` followed the Host header. Now only the peer and the trusted
+    // proxies count (tests/api/proxies.rs): from loopback with no proxy, no Host makes it Secure
+    // and none removes it.
     let app = browser_app().await;
-    let res = reqwest::Client::new()
-        .post(format!("{}/v1/client/sign_ups", app.base_url))
-        .header(HOST, "auth.app.test")
-        .header(ORIGIN, APP)
-        .form(&[("phone_number", PHONE)])
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(res.status(), StatusCode::OK);
-    let (_, header) = client_cookie(&res);
-    assert!(header.contains("; Secure"), "{header}");
+    for host in ["auth.app.test", "localhost", "127.0.0.1"] {
+        let res = reqwest::Client::new()
+            .post(format!("{}/v1/client/sign_ups", app.base_url))
+            .header(HOST, host)
+            .header(ORIGIN, APP)
+            .form(&[("phone_number", PHONE)])
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::OK);
+        let (_, header) = client_cookie(&res);
+        assert!(!header.contains("Secure"), "{host}: {header}");
+    }
 }
 
 #[tokio::test]
@@ -195,7 +200,8 @@ async fn a_browser_request_from_another_origin_is_refused_and_changes_nothing() 
         error_code(bare.await).await,
         (StatusCode::FORBIDDEN, "origin_invalid".into())
     );
-    // A new client from another origin; that page may read why (and nothing else).
+    // A new client from another origin: refused, and the answer grants that page nothing (no
+    // CORS headers, so its script cannot read it, with or without credentials).
     let create = post(
         &app,
         "/v1/client/sign_ups",
@@ -204,7 +210,13 @@ async fn a_browser_request_from_another_origin_is_refused_and_changes_nothing() 
         &[("phone_number", PHONE_2)],
     );
     let create = create.await;
-    assert_eq!(create.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], EVIL);
+    assert!(create.headers().get(ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+    assert!(
+        create
+            .headers()
+            .get(ACCESS_CONTROL_ALLOW_CREDENTIALS)
+            .is_none()
+    );
     assert!(create.headers().get(SET_COOKIE).is_none());
     assert_eq!(
         error_code(create).await,
@@ -303,4 +315,51 @@ async fn native_clients_keep_the_authorization_header_whatever_their_origin() {
         .await
         .expect("native sign-up");
     assert!(device.token().is_some());
+}
+
+#[tokio::test]
+async fn a_refused_origin_is_never_echoed_nor_granted_credentials_even_null() {
+    // Finding 7 of issue 13: the 403 echoed any Origin, `null` included (sandboxed iframes and
+    // `data:` pages send it), with `Access-Control-Allow-Credentials: true`.
+    let app = browser_app().await;
+    for origin in ["null", EVIL, "http://app.test:8080.evil.test"] {
+        for (method, path) in [
+            (Method::POST, "/v1/client/sign_ups"),
+            (Method::GET, "/v1/client"),
+            (Method::GET, "/v1/no/such/path"),
+        ] {
+            let res = reqwest::Client::new()
+                .request(method.clone(), format!("{}{path}", app.base_url))
+                .header(ORIGIN, origin)
+                .header(COOKIE, "__client=whatever")
+                .send()
+                .await
+                .expect("request");
+            let headers = res.headers().clone();
+            assert!(
+                headers.get(ACCESS_CONTROL_ALLOW_ORIGIN).is_none(),
+                "{origin} {method} {path}: {headers:?}"
+            );
+            assert!(
+                headers.get(ACCESS_CONTROL_ALLOW_CREDENTIALS).is_none(),
+                "{origin} {method} {path}: {headers:?}"
+            );
+            assert_eq!(
+                error_code(res).await,
+                (StatusCode::FORBIDDEN, "origin_invalid".into()),
+                "{origin} {method} {path}"
+            );
+        }
+    }
+    // The allowed origin still gets its CORS answer.
+    let res = post(
+        &app,
+        "/v1/client/sign_ups",
+        Some(APP),
+        None,
+        &[("phone_number", PHONE)],
+    )
+    .await;
+    assert_eq!(res.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], APP);
+    assert_eq!(res.headers()[ACCESS_CONTROL_ALLOW_CREDENTIALS], "true");
 }

@@ -17,13 +17,13 @@ fn twilio(c: &mut Config, sms: &SmsServer) {
     c.delivery.twilio_account_sid = Some(SID.into());
     c.delivery.twilio_auth_token = Some("auth-token".into());
     c.delivery.twilio_from = Some("+12025550100".into());
-    c.delivery.twilio_base_url = sms.url.clone();
+    c.delivery.twilio_base_url = sms.url.clone().into();
     c.delivery.delivery_poll_ms = 20;
 }
 
 fn webhook(c: &mut Config, url: &str) {
     c.dev = false;
-    c.delivery.sms_webhook_url = Some(format!("{url}/sms"));
+    c.delivery.sms_webhook_url = Some(format!("{url}/sms").into());
     c.delivery.sms_webhook_secret = Some(SECRET.into());
     c.delivery.sms_domain = Some("app.example".into());
     c.delivery.delivery_poll_ms = 20;

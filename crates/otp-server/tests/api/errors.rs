@@ -302,3 +302,45 @@ pub fn wrong_code(code: &str) -> String {
         "000000".into()
     }
 }
+
+#[tokio::test]
+async fn a_wrong_method_or_an_unknown_path_gets_the_json_error_envelope() {
+    // Finding 7 of issue 13: 405 answers had an empty body.
+    let app = spawn_app_with(|c| c.frontend_path = Some("/__clerk".into())).await;
+    let http = reqwest::Client::new();
+    for prefix in ["", "/__clerk"] {
+        for (method, path, allow) in [
+            (reqwest::Method::PUT, "/v1/client", "GET"),
+            (reqwest::Method::DELETE, "/v1/client/sign_ups", "POST"),
+            (
+                reqwest::Method::GET,
+                "/v1/client/sign_ups/x/prepare_verification",
+                "POST",
+            ),
+            (reqwest::Method::POST, "/healthz", "GET"),
+        ] {
+            let res = http
+                .request(method.clone(), format!("{}{prefix}{path}", app.base_url))
+                .send()
+                .await
+                .expect("sent");
+            assert_eq!(res.status(), 405, "{method} {prefix}{path}");
+            let allowed = res.headers()["allow"].to_str().expect("ascii").to_owned();
+            assert!(
+                allowed.contains(allow),
+                "{method} {prefix}{path}: Allow {allowed}"
+            );
+            let body: serde_json::Value = res.json().await.expect("a JSON body");
+            assert_eq!(body["errors"][0]["code"], "method_not_allowed");
+            assert!(body["errors"][0]["long_message"].is_string());
+        }
+        let res = http
+            .delete(format!("{}{prefix}/v1/no/such/thing", app.base_url))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(res.status(), 404);
+        let body: serde_json::Value = res.json().await.expect("a JSON body");
+        assert_eq!(body["errors"][0]["code"], "resource_not_found");
+    }
+}
