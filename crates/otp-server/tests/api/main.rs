@@ -5,6 +5,7 @@ mod browser;
 mod clerk_js;
 mod concurrency;
 mod delivery;
+mod email_identity;
 mod errors;
 mod helpers;
 mod instances;
