@@ -346,7 +346,11 @@ mod tests {
 
     #[test]
     fn casings_of_one_address_have_one_key() {
-        for same in ["Alice@Example.com", "ALICE@example.COM", "alice@EXAMPLE.com"] {
+        for same in [
+            "Alice@Example.com",
+            "ALICE@example.COM",
+            "alice@EXAMPLE.com",
+        ] {
             assert_eq!(key(same), "alice@example.com", "{same}");
         }
         assert_eq!(
@@ -371,7 +375,10 @@ mod tests {
         let composed = "jos\u{e9}@example.com";
         let decomposed = "jose\u{301}@example.com";
         assert_eq!(key(composed), key(decomposed));
-        assert_eq!(key("jos\u{e9}@ex\u{e4}mple.com"), key("jose\u{301}@exa\u{308}mple.com"));
+        assert_eq!(
+            key("jos\u{e9}@ex\u{e4}mple.com"),
+            key("jose\u{301}@exa\u{308}mple.com")
+        );
     }
 
     #[test]

@@ -24,8 +24,8 @@ use sqlite::SqliteStore;
 
 use crate::config::ConfigError;
 use crate::domain::Identifier;
-use std::sync::Arc;
 use flows::KeyedIdentifiers;
+use std::sync::Arc;
 use tx::{Access, Tx};
 
 /// The server's store: cheap to clone, one database behind it.

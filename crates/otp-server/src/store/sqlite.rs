@@ -871,7 +871,14 @@ impl Tx for SqliteTx<'_> {
         self.execute(
             "INSERT INTO dev_outbox (recipient, recipient_key, channel, code, body, sent_at)
              VALUES (?, ?, ?, ?, ?, ?)",
-            params![m.to, key, channel_name(m.channel), m.code, m.body, m.sent_at],
+            params![
+                m.to,
+                key,
+                channel_name(m.channel),
+                m.code,
+                m.body,
+                m.sent_at
+            ],
         )
     }
 

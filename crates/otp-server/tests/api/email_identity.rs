@@ -144,7 +144,11 @@ async fn send_limits_count_every_casing_of_an_address() {
             .prepare_verification(Strategy::EmailCode)
             .await,
     );
-    assert_eq!(err.code.as_str(), "too_many_requests", "the sixth in the hour");
+    assert_eq!(
+        err.code.as_str(),
+        "too_many_requests",
+        "the sixth in the hour"
+    );
 }
 
 #[tokio::test]
@@ -161,7 +165,10 @@ async fn a_unicode_domain_and_its_punycode_are_one_address() {
         "form_identifier_exists"
     );
     app.advance(Duration::from_secs(60));
-    assert_eq!(sign_in_user(&app, "alice@xn--exmple-cua.com").await, user_id);
+    assert_eq!(
+        sign_in_user(&app, "alice@xn--exmple-cua.com").await,
+        user_id
+    );
 }
 
 #[tokio::test]
@@ -233,7 +240,11 @@ fn previous_migrations(db: &str) -> tempfile::TempDir {
         .join(db);
     for entry in std::fs::read_dir(source).expect("migrations") {
         let path = entry.expect("entry").path();
-        let name = path.file_name().expect("name").to_string_lossy().into_owned();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
         if name.as_str() < "0004" {
             std::fs::copy(&path, dir.path().join(&name)).expect("copy");
         }
