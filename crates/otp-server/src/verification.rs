@@ -32,7 +32,7 @@ pub async fn send(
         return Err(ApiError::ChannelDisabled(to.kind()));
     }
     let now = state.now();
-    let mut limits = vec![(format!("to:{}", to.as_str()), policy.identifier_limits())];
+    let mut limits = vec![(format!("to:{}", to.key()), policy.identifier_limits())];
     if let (Some(ip), false) = (&request.ip, policy.no_ip_limits) {
         limits.push((format!("ip:{ip}"), policy.ip_limits()));
     }

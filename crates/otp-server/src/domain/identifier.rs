@@ -1,6 +1,8 @@
 //! Phone numbers and email addresses, parsed and normalized once at the edge.
 
 use std::fmt;
+use unicode_normalization::UnicodeNormalization;
+use unicode_security::{GeneralSecurityProfile, MixedScript};
 
 /// Why an identifier was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -56,13 +58,39 @@ impl PhoneNumber {
     }
 }
 
-/// An email address, trimmed, with its domain lowercased (the local part is kept as given:
-/// only the receiving server may decide whether it is case-sensitive).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EmailAddress(String);
+/// An email address: what the user typed, and the canonical key that stands for the mailbox.
+///
+/// Two addresses are the same identifier (one account, one set of send limits, one lock-out)
+/// when their keys are equal: the key is the address in Unicode NFC with its local part
+/// lowercased and its domain lowercased and IDNA-encoded (UTS 46), so `Alice@Example.com`,
+/// `alice@example.COM`, and `alice@exämple.com` / `alice@xn--exmple-cua.com` are one each.
+/// (RFC 5321 lets a receiving server treat `Alice` and `alice` as two mailboxes; no provider in
+/// use does, and two accounts for one person's mailbox is the worse risk.) What is refused is
+/// what a person would not type and cannot see: quoted local parts, control, invisible and
+/// format characters (anything outside UTS 39's identifier characters), and a local part or
+/// domain label that mixes scripts (a Cyrillic `а` among Latin letters). Equality compares keys.
+#[derive(Debug, Clone)]
+pub struct EmailAddress {
+    /// As typed, trimmed: what responses show and where messages go.
+    display: String,
+    /// The canonical key: what matching, limits and uniqueness use.
+    key: String,
+    /// What the server stored for this input before keys existed (the local part as typed, the
+    /// domain ASCII-lowercased): how an account kept from then under that form is found.
+    legacy: String,
+}
+
+impl PartialEq for EmailAddress {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for EmailAddress {}
 
 impl EmailAddress {
-    /// Parses and normalizes an email address.
+    /// Parses an email address and computes its canonical key; refuses what is not an address
+    /// a person types (see the type's documentation).
     pub fn parse(input: &str) -> Result<Self, IdentifierError> {
         let input = input.trim();
         if input.len() > 254 {
@@ -71,23 +99,92 @@ impl EmailAddress {
         let parsed: email_address::EmailAddress =
             input.parse().map_err(|_| IdentifierError::InvalidEmail)?;
         let (local, domain) = (parsed.local_part(), parsed.domain());
-        // Display names, IP-literal domains and dotless domains are legal in RFC 5322 but never
-        // what a person typing their address means.
-        if input.contains('<') || domain.starts_with('[') || !domain.contains('.') {
+        // Display names, IP-literal domains and quoted local parts are legal in RFC 5322 but
+        // never what a person typing their address means (a quoted `"alice"` is `alice` to
+        // most servers, a second key to us).
+        if input.contains('<') || domain.starts_with('[') || local.contains(['"', '\\']) {
             return Err(IdentifierError::InvalidEmail);
         }
-        Ok(Self(format!("{local}@{}", domain.to_ascii_lowercase())))
+        let legacy = format!("{local}@{}", domain.to_ascii_lowercase());
+        let local: String = local.nfc().collect();
+        if !visible_identifier_chars(&local) || !local.as_str().is_single_script() {
+            return Err(IdentifierError::InvalidEmail);
+        }
+        let domain: String = domain.nfc().collect();
+        if !visible_identifier_chars(&domain) {
+            return Err(IdentifierError::InvalidEmail);
+        }
+        let ascii_domain =
+            idna::domain_to_ascii_strict(&domain).map_err(|_| IdentifierError::InvalidEmail)?;
+        // A dotless domain is legal but never what a person typing their address means.
+        if !ascii_domain.contains('.') {
+            return Err(IdentifierError::InvalidEmail);
+        }
+        let (unicode_domain, decoded) = idna::domain_to_unicode(&ascii_domain);
+        if decoded.is_err()
+            || !unicode_domain
+                .split('.')
+                .all(|label| label.is_single_script())
+        {
+            return Err(IdentifierError::InvalidEmail);
+        }
+        let lower_local: String = local.to_lowercase().nfc().collect();
+        let key = format!("{lower_local}@{ascii_domain}");
+        if key.len() > 254 {
+            return Err(IdentifierError::InvalidEmail);
+        }
+        Ok(Self {
+            display: input.to_owned(),
+            key,
+            legacy,
+        })
     }
 
-    /// The normalized form.
+    /// Rebuilds a stored address (any form this type ever stored): parsed again for its key,
+    /// or, when it no longer parses (an address kept from before the refusals), kept as it is
+    /// with itself as its key.
+    fn from_stored(value: String) -> Self {
+        Self::parse(&value).unwrap_or_else(|_| Self {
+            key: value.clone(),
+            legacy: value.clone(),
+            display: value,
+        })
+    }
+
+    /// The address as the user typed it (trimmed): what responses show and where messages go.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.display
+    }
+
+    /// The canonical key: what the server matches, counts limits on, and keeps unique.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// What the server stored for this input before canonical keys (see `docs/protocol.md`,
+    /// "Email addresses"): the exact form under which a kept duplicate account is found.
+    pub fn legacy_value(&self) -> &str {
+        &self.legacy
     }
 
     /// Masked for display: `j***@example.com`.
     pub fn masked(&self) -> String {
-        otp_proto::mask::mask_identifier(&self.0)
+        otp_proto::mask::mask_identifier(&self.display)
     }
+}
+
+/// Whether every character of `s` is printable ASCII or a character UTS 39 allows in
+/// identifiers: that excludes control, format (Cf: zero-width space and joiners, bidi
+/// controls) and other default-ignorable characters, compatibility forms (full-width letters),
+/// symbols and emoji, and obsolete or limited-use scripts.
+fn visible_identifier_chars(s: &str) -> bool {
+    s.chars().all(|c| {
+        if c.is_ascii() {
+            c.is_ascii_graphic()
+        } else {
+            c.identifier_allowed()
+        }
+    })
 }
 
 /// Which kind of identifier.
@@ -147,10 +244,11 @@ impl Identifier {
         }
     }
 
-    /// Rebuilds an identifier that was normalized before it was stored.
+    /// Rebuilds an identifier that was parsed before it was stored (an email's key is
+    /// computed again: only what the user typed is stored with sign-ups, sign-ins and codes).
     pub fn from_stored(kind: &str, value: String) -> Self {
         match kind {
-            "email" => Self::Email(EmailAddress(value)),
+            "email" => Self::Email(EmailAddress::from_stored(value)),
             _ => Self::Phone(PhoneNumber(value)),
         }
     }
@@ -163,11 +261,29 @@ impl Identifier {
         }
     }
 
-    /// The normalized value.
+    /// The value to show and send to: an email as typed, a phone number in E.164.
     pub fn as_str(&self) -> &str {
         match self {
             Self::Phone(p) => p.as_str(),
             Self::Email(e) => e.as_str(),
+        }
+    }
+
+    /// The canonical key: what matching, send limits, lock-outs and uniqueness use (E.164 for
+    /// a phone number, [`EmailAddress::key`] for an email).
+    pub fn key(&self) -> &str {
+        match self {
+            Self::Phone(p) => p.as_str(),
+            Self::Email(e) => e.key(),
+        }
+    }
+
+    /// The form the server stored before canonical keys: how an account kept from then under
+    /// its exact form is found ([`EmailAddress::legacy_value`]; E.164 for a phone number).
+    pub fn legacy_value(&self) -> &str {
+        match self {
+            Self::Phone(p) => p.as_str(),
+            Self::Email(e) => e.legacy_value(),
         }
     }
 
@@ -212,29 +328,116 @@ mod tests {
         }
     }
 
-    #[test]
-    fn emails_are_trimmed_and_their_domain_lowercased() {
-        let e = EmailAddress::parse("  Jane.Doe@Example.COM ").expect("valid");
-        assert_eq!(e.as_str(), "Jane.Doe@example.com");
+    fn key(input: &str) -> String {
+        EmailAddress::parse(input)
+            .unwrap_or_else(|e| panic!("{input}: {e}"))
+            .key()
+            .to_owned()
     }
 
     #[test]
-    fn bad_emails_are_refused() {
+    fn emails_keep_what_was_typed_for_display() {
+        let e = EmailAddress::parse("  Jane.Doe@Example.COM ").expect("valid");
+        assert_eq!(e.as_str(), "Jane.Doe@Example.COM");
+        assert_eq!(e.key(), "jane.doe@example.com");
+        assert_eq!(e.legacy_value(), "Jane.Doe@example.com");
+        assert_eq!(e.masked(), "J***@Example.COM");
+    }
+
+    #[test]
+    fn casings_of_one_address_have_one_key() {
+        for same in [
+            "Alice@Example.com",
+            "ALICE@example.COM",
+            "alice@EXAMPLE.com",
+        ] {
+            assert_eq!(key(same), "alice@example.com", "{same}");
+        }
+        assert_eq!(
+            EmailAddress::parse("Alice@example.com"),
+            EmailAddress::parse("aLiCe@example.com")
+        );
+        assert_ne!(key("alice@example.com"), key("alice2@example.com"));
+        // Beyond ASCII: full lowercase, not just ASCII's.
+        assert_eq!(key("ÉLODIE@example.fr"), key("élodie@example.fr"));
+        assert_eq!(key("STRASSE@example.de"), "strasse@example.de");
+    }
+
+    #[test]
+    fn unicode_domains_and_their_punycode_are_one_key() {
+        assert_eq!(key("alice@exämple.com"), "alice@xn--exmple-cua.com");
+        assert_eq!(key("alice@xn--exmple-cua.com"), "alice@xn--exmple-cua.com");
+        assert_eq!(key("alice@EXÄMPLE.com"), "alice@xn--exmple-cua.com");
+    }
+
+    #[test]
+    fn composed_and_decomposed_forms_are_one_key() {
+        let composed = "jos\u{e9}@example.com";
+        let decomposed = "jose\u{301}@example.com";
+        assert_eq!(key(composed), key(decomposed));
+        assert_eq!(
+            key("jos\u{e9}@ex\u{e4}mple.com"),
+            key("jose\u{301}@exa\u{308}mple.com")
+        );
+    }
+
+    #[test]
+    fn single_script_local_parts_beyond_latin_are_accepted() {
+        for ok in [
+            "иван@example.ru",
+            "ИВАН@пример.рф",
+            "müller.straße@example.de",
+            "山田@example.jp",
+            "やまだ太郎@example.jp",
+            "jane+news@example.com",
+            "o'brien@example.ie",
+        ] {
+            assert!(EmailAddress::parse(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(key("ИВАН@example.ru"), key("иван@example.ru"));
+    }
+
+    #[test]
+    fn invisible_quoted_and_mixed_script_addresses_are_refused() {
         for bad in [
-            "",
-            "jane",
-            "jane@",
-            "@example.com",
-            "jane@localhost",
-            "Jane <jane@example.com>",
-            "a b@example.com",
+            "\"alice\"@example.com",
+            "\"al ice\"@example.com",
+            "al\u{200b}ice@example.com",
+            "alice\u{200d}@example.com",
+            "\u{feff}alice@example.com",
+            "al\u{ad}ice@example.com",
+            "ali\u{202e}ecod@example.com",
+            "al\u{7}ice@example.com",
+            "al\u{85}ice@example.com",
+            "\u{430}lice@example.com",
+            "p\u{430}ypal@example.com",
+            "alice@ex\u{430}mple.com",
+            "alice@ex\u{200b}ample.com",
+            "\u{ff41}lice@example.com",
+            "alice\u{1f600}@example.com",
+            "alice@xn--exmple-4nf.com",
         ] {
             assert_eq!(
                 EmailAddress::parse(bad),
                 Err(IdentifierError::InvalidEmail),
-                "{bad}"
+                "{}",
+                bad.escape_unicode()
             );
         }
+    }
+
+    #[test]
+    fn stored_addresses_get_their_key_back() {
+        let typed = EmailAddress::parse("Alice@Example.com").expect("valid");
+        let Identifier::Email(stored) = Identifier::from_stored("email", typed.as_str().to_owned())
+        else {
+            panic!("an email");
+        };
+        assert_eq!(stored.as_str(), "Alice@Example.com");
+        assert_eq!(stored.key(), "alice@example.com");
+        // A value stored before the refusals still loads, as its own key.
+        let old = Identifier::from_stored("email", "\u{430}lice@example.com".to_owned());
+        assert_eq!(old.key(), "\u{430}lice@example.com");
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub async fn dev_outbox(
     })?;
     let message = state
         .store
-        .dev_outbox_latest(to.as_str())
+        .dev_outbox_latest(&to)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(axum::Json(message).into_response())

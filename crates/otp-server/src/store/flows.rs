@@ -7,7 +7,7 @@
 
 use super::rows::*;
 use super::tx::Tx;
-use crate::domain::Identifier;
+use crate::domain::{EmailAddress, Identifier};
 use crate::otp::{self, CodeState};
 use crate::rate_limit::{self, HOUR_MS};
 
@@ -15,7 +15,7 @@ use crate::rate_limit::{self, HOUR_MS};
 /// and the sign-up or sign-in that owns the code.
 fn code_keys(identifier: &Identifier, owner_id: &str) -> [String; 2] {
     [
-        format!("id:{}", identifier.as_str()),
+        format!("id:{}", identifier.key()),
         format!("owner:{owner_id}"),
     ]
 }
@@ -83,7 +83,7 @@ pub(super) async fn create_sign_up(
     abandon_at: i64,
 ) -> Result<(), StoreError> {
     if tx
-        .user_id_by_identifier(identifier.as_str())
+        .user_id_by_identifier(identifier.key(), identifier.legacy_value())
         .await?
         .is_some()
     {
@@ -100,7 +100,10 @@ pub(super) async fn user_by_identifier(
     tx: &mut impl Tx,
     identifier: &Identifier,
 ) -> Result<Option<UserRow>, StoreError> {
-    match tx.user_id_by_identifier(identifier.as_str()).await? {
+    match tx
+        .user_id_by_identifier(identifier.key(), identifier.legacy_value())
+        .await?
+    {
         Some(id) => tx.user(&id).await,
         None => Ok(None),
     }
@@ -140,7 +143,7 @@ pub(super) async fn prepare_code(tx: &mut impl Tx, p: &PrepareCode<'_>) -> Resul
     let mut keys: Vec<String> = p.limits.iter().map(|(scope, _)| scope.clone()).collect();
     keys.extend(code_keys(p.identifier, p.owner_id));
     tx.serialize_on(&keys).await?;
-    let lockout = tx.lockout(p.identifier.as_str()).await?;
+    let lockout = tx.lockout(p.identifier.key()).await?;
     if let Some(retry_after_secs) = lockout.remaining_secs(p.now) {
         return Err(StoreError::Locked { retry_after_secs });
     }
@@ -160,7 +163,7 @@ pub(super) async fn prepare_code(tx: &mut impl Tx, p: &PrepareCode<'_>) -> Resul
         tx.insert_outbox(p.owner_id, message, p.now).await?;
     }
     if let Some(message) = p.dev_message {
-        tx.insert_dev_message(message).await?;
+        tx.insert_dev_message(message, p.identifier.key()).await?;
     }
     Ok(())
 }
@@ -181,7 +184,7 @@ pub(super) async fn attempt_code(
         client_key(&a.completion.client_id),
     ])
     .await?;
-    let lockout = tx.lockout(a.identifier.as_str()).await?;
+    let lockout = tx.lockout(a.identifier.key()).await?;
     if let Some(retry_after_secs) = lockout.remaining_secs(a.now) {
         return Err(StoreError::Locked { retry_after_secs });
     }
@@ -191,7 +194,7 @@ pub(super) async fn attempt_code(
         otp::Judgement::Correct => {
             tx.set_code(a.owner_id, CodeState::Verified, stored.attempts)
                 .await?;
-            tx.clear_lockout(a.identifier.as_str()).await?;
+            tx.clear_lockout(a.identifier.key()).await?;
             complete(tx, a).await?;
         }
         otp::Judgement::Incorrect { .. } | otp::Judgement::NowFailed => {
@@ -202,7 +205,7 @@ pub(super) async fn attempt_code(
             };
             tx.set_code(a.owner_id, state, stored.attempts + 1).await?;
             let next = lockout.after_failure(a.now, a.lockout_threshold, a.lockout_ms);
-            tx.set_lockout(a.identifier.as_str(), next).await?;
+            tx.set_lockout(a.identifier.key(), next).await?;
         }
         otp::Judgement::Expired if stored.state == CodeState::Pending => {
             tx.set_code(a.owner_id, CodeState::Expired, stored.attempts)
@@ -286,6 +289,47 @@ pub(super) async fn end_sessions(
         tx.choose_newest_session(client_id, now).await?;
     }
     Ok(())
+}
+
+/// What [`key_identifiers`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyedIdentifiers {
+    /// Identifiers that now hold their canonical key.
+    pub keyed: usize,
+    /// Older duplicates (another account holds their key): found only by their exact value.
+    pub duplicates: usize,
+    /// Emails that no longer parse (refused since they were stored): found only by their exact
+    /// value, which sign-in now refuses.
+    pub unparsable: usize,
+}
+
+/// Gives every identifier stored before canonical keys its key, oldest first (run by every
+/// instance at start, after the migrations; one instance at a time, and a second run finds
+/// nothing left to do). The oldest identifier of a key gets it; a later one with the same key
+/// (an older server kept `Alice@x.com` and `alice@x.com` apart) keeps it as `legacy_exact`:
+/// outside the uniqueness, found only by the exact value its owner typed, so both accounts stay
+/// reachable and no new duplicate can be made.
+pub(super) async fn key_identifiers(tx: &mut impl Tx) -> Result<KeyedIdentifiers, StoreError> {
+    tx.serialize_on(&["migration:identifier-keys".to_owned()])
+        .await?;
+    let mut done = KeyedIdentifiers::default();
+    for (id, kind, value) in tx.unkeyed_identifiers().await? {
+        let parses = kind != "email" || EmailAddress::parse(&value).is_ok();
+        let identifier = Identifier::from_stored(&kind, value);
+        let legacy_exact = if !parses {
+            done.unparsable += 1;
+            true
+        } else if tx.identifier_key_taken(identifier.key()).await? {
+            done.duplicates += 1;
+            true
+        } else {
+            done.keyed += 1;
+            false
+        };
+        tx.set_identifier_key(&id, identifier.key(), legacy_exact)
+            .await?;
+    }
+    Ok(done)
 }
 
 /// See [`super::Store::hmac_key`]: the first instance to store a key wins; every other one

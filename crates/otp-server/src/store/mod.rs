@@ -24,6 +24,7 @@ use sqlite::SqliteStore;
 
 use crate::config::ConfigError;
 use crate::domain::Identifier;
+use flows::KeyedIdentifiers;
 use std::sync::Arc;
 use tx::{Access, Tx};
 
@@ -65,9 +66,20 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Store> {
     } else {
         Database::Sqlite(SqliteStore::connect(url).await?)
     };
-    Ok(Store {
+    let store = Store {
         database: Arc::new(database),
-    })
+    };
+    let keyed = store.key_identifiers().await?;
+    if keyed != KeyedIdentifiers::default() {
+        tracing::info!(
+            keyed = keyed.keyed,
+            duplicates = keyed.duplicates,
+            unparsable = keyed.unparsable,
+            "identifiers stored before canonical keys now have theirs (duplicates and unparsable \
+             emails are found only by their exact address: docs/protocol.md, \"Email addresses\")"
+        );
+    }
+    Ok(store)
 }
 
 /// Runs `$flow`, an expression over `$tx: &mut impl Tx` (usually a flow of `flows.rs`), in one
@@ -95,6 +107,12 @@ macro_rules! transaction {
 }
 
 impl Store {
+    /// Keys the identifiers stored before canonical keys ([`flows::key_identifiers`]): run by
+    /// [`connect`] after the migrations, in one transaction, one instance at a time.
+    async fn key_identifiers(&self) -> Result<KeyedIdentifiers, StoreError> {
+        transaction!(self, Access::Write, |tx| flows::key_identifiers(tx))
+    }
+
     /// Whether the database answers (for `/healthz`).
     pub async fn ping(&self) -> anyhow::Result<()> {
         match &*self.database {
@@ -295,12 +313,12 @@ impl Store {
             .finish_outbox(id, now, &outcome))
     }
 
-    /// The latest dev-mode message to `to`.
+    /// The latest dev-mode message to `to`, by its canonical key (any casing of an email).
     pub async fn dev_outbox_latest(
         &self,
-        to: &str,
+        to: &Identifier,
     ) -> Result<Option<otp_proto::dev::OutboxMessage>, StoreError> {
-        transaction!(self, Access::Read, |tx| tx.dev_message(to))
+        transaction!(self, Access::Read, |tx| tx.dev_message(to.key()))
     }
 
     // ---- keys ----

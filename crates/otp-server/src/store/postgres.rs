@@ -248,13 +248,22 @@ impl Tx for PgTx {
 
     // ---- users ----
 
-    async fn user_id_by_identifier(&mut self, value: &str) -> Result<Option<String>, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT user_id FROM user_identifiers WHERE value = $1")
-                .bind(value)
-                .fetch_optional(self.conn())
-                .await?,
+    async fn user_id_by_identifier(
+        &mut self,
+        key: &str,
+        legacy_value: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT user_id FROM (
+               SELECT user_id, 0 AS rank FROM user_identifiers WHERE value = $2 AND legacy_exact
+               UNION ALL
+               SELECT user_id, 1 FROM user_identifiers WHERE canonical = $1 AND NOT legacy_exact
+             ) AS found ORDER BY rank LIMIT 1",
         )
+        .bind(key)
+        .bind(legacy_value)
+        .fetch_optional(self.conn())
+        .await?)
     }
 
     async fn user(&mut self, id: &str) -> Result<Option<UserRow>, StoreError> {
@@ -265,7 +274,7 @@ impl Tx for PgTx {
                f.locked_until
              FROM users u
                LEFT JOIN user_identifiers i ON i.user_id = u.id
-               LEFT JOIN identifier_failures f ON f.identifier = i.value
+               LEFT JOIN identifier_failures f ON f.identifier = i.canonical
              WHERE u.id = $1 ORDER BY i.created_at, i.id",
         )
         .bind(id)
@@ -318,14 +327,16 @@ impl Tx for PgTx {
     ) -> Result<(), StoreError> {
         let kind = identifier.kind();
         let inserted = sqlx::query(
-            "INSERT INTO user_identifiers (id, user_id, kind, value, verified_strategy, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $6)
-             ON CONFLICT (value) DO NOTHING",
+            "INSERT INTO user_identifiers
+               (id, user_id, kind, value, canonical, verified_strategy, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+             ON CONFLICT DO NOTHING",
         )
         .bind(id)
         .bind(user_id)
         .bind(kind.as_str())
         .bind(identifier.as_str())
+        .bind(identifier.key())
         .bind(kind.strategy().as_str())
         .bind(now)
         .execute(self.conn())
@@ -334,6 +345,41 @@ impl Tx for PgTx {
             return Err(StoreError::IdentifierExists);
         }
         Ok(())
+    }
+
+    async fn unkeyed_identifiers(&mut self) -> Result<Vec<(String, String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, kind, value FROM user_identifiers
+             WHERE canonical IS NULL ORDER BY created_at, id",
+        )
+        .fetch_all(self.conn())
+        .await?)
+    }
+
+    async fn identifier_key_taken(&mut self, key: &str) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM user_identifiers WHERE canonical = $1 AND NOT legacy_exact)",
+        )
+        .bind(key)
+        .fetch_one(self.conn())
+        .await?)
+    }
+
+    async fn set_identifier_key(
+        &mut self,
+        id: &str,
+        key: &str,
+        legacy_exact: bool,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            sqlx::query(
+                "UPDATE user_identifiers SET canonical = $1, legacy_exact = $2 WHERE id = $3",
+            )
+            .bind(key)
+            .bind(legacy_exact)
+            .bind(id),
+        )
+        .await
     }
 
     async fn set_user_signed_in(&mut self, user_id: &str, now: i64) -> Result<(), StoreError> {
@@ -794,12 +840,15 @@ impl Tx for PgTx {
     async fn insert_dev_message(
         &mut self,
         m: &otp_proto::dev::OutboxMessage,
+        key: &str,
     ) -> Result<(), StoreError> {
         self.execute(
             sqlx::query(
-                "INSERT INTO dev_outbox (recipient, channel, code, body, sent_at) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO dev_outbox (recipient, recipient_key, channel, code, body, sent_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(&m.to)
+            .bind(key)
             .bind(channel_name(m.channel))
             .bind(&m.code)
             .bind(&m.body)
@@ -810,13 +859,13 @@ impl Tx for PgTx {
 
     async fn dev_message(
         &mut self,
-        to: &str,
+        key: &str,
     ) -> Result<Option<otp_proto::dev::OutboxMessage>, StoreError> {
         let row = sqlx::query(
             "SELECT recipient, channel, code, body, sent_at FROM dev_outbox
-             WHERE recipient = $1 ORDER BY id DESC LIMIT 1",
+             WHERE recipient_key = $1 ORDER BY id DESC LIMIT 1",
         )
-        .bind(to)
+        .bind(key)
         .fetch_optional(self.conn())
         .await?;
         row.map(|r| {

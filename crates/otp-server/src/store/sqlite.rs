@@ -346,11 +346,21 @@ impl Tx for SqliteTx<'_> {
 
     // ---- users ----
 
-    async fn user_id_by_identifier(&mut self, value: &str) -> Result<Option<String>, StoreError> {
+    async fn user_id_by_identifier(
+        &mut self,
+        key: &str,
+        legacy_value: &str,
+    ) -> Result<Option<String>, StoreError> {
         Ok(self
             .0
-            .prepare_cached("SELECT user_id FROM user_identifiers WHERE value = ?")?
-            .query_row([value], |r| r.get(0))
+            .prepare_cached(
+                "SELECT user_id FROM (
+                   SELECT user_id, 0 AS rank FROM user_identifiers WHERE value = ?2 AND legacy_exact
+                   UNION ALL
+                   SELECT user_id, 1 FROM user_identifiers WHERE canonical = ?1 AND NOT legacy_exact
+                 ) ORDER BY rank LIMIT 1",
+            )?
+            .query_row([key, legacy_value], |r| r.get(0))
             .optional()?)
     }
 
@@ -362,7 +372,7 @@ impl Tx for SqliteTx<'_> {
                f.locked_until
              FROM users u
                LEFT JOIN user_identifiers i ON i.user_id = u.id
-               LEFT JOIN identifier_failures f ON f.identifier = i.value
+               LEFT JOIN identifier_failures f ON f.identifier = i.canonical
              WHERE u.id = ? ORDER BY i.created_at, i.id",
         )?;
         let mut rows = statement.query([id])?;
@@ -411,15 +421,17 @@ impl Tx for SqliteTx<'_> {
         let inserted = self
             .0
             .prepare_cached(
-                "INSERT INTO user_identifiers (id, user_id, kind, value, verified_strategy, created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (value) DO NOTHING",
+                "INSERT INTO user_identifiers
+                   (id, user_id, kind, value, canonical, verified_strategy, created_at, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT DO NOTHING",
             )?
             .execute(params![
                 id,
                 user_id,
                 kind.as_str(),
                 identifier.as_str(),
+                identifier.key(),
                 kind.strategy().as_str(),
                 now,
                 now
@@ -428,6 +440,36 @@ impl Tx for SqliteTx<'_> {
             return Err(StoreError::IdentifierExists);
         }
         Ok(())
+    }
+
+    async fn unkeyed_identifiers(&mut self) -> Result<Vec<(String, String, String)>, StoreError> {
+        let mut statement = self.0.prepare_cached(
+            "SELECT id, kind, value FROM user_identifiers
+             WHERE canonical IS NULL ORDER BY created_at, id",
+        )?;
+        let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    async fn identifier_key_taken(&mut self, key: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM user_identifiers WHERE canonical = ? AND NOT legacy_exact)",
+            )?
+            .query_row([key], |r| r.get(0))?)
+    }
+
+    async fn set_identifier_key(
+        &mut self,
+        id: &str,
+        key: &str,
+        legacy_exact: bool,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE user_identifiers SET canonical = ?, legacy_exact = ? WHERE id = ?",
+            params![key, legacy_exact, id],
+        )
     }
 
     async fn set_user_signed_in(&mut self, user_id: &str, now: i64) -> Result<(), StoreError> {
@@ -824,24 +866,33 @@ impl Tx for SqliteTx<'_> {
     async fn insert_dev_message(
         &mut self,
         m: &otp_proto::dev::OutboxMessage,
+        key: &str,
     ) -> Result<(), StoreError> {
         self.execute(
-            "INSERT INTO dev_outbox (recipient, channel, code, body, sent_at) VALUES (?, ?, ?, ?, ?)",
-            params![m.to, channel_name(m.channel), m.code, m.body, m.sent_at],
+            "INSERT INTO dev_outbox (recipient, recipient_key, channel, code, body, sent_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+            params![
+                m.to,
+                key,
+                channel_name(m.channel),
+                m.code,
+                m.body,
+                m.sent_at
+            ],
         )
     }
 
     async fn dev_message(
         &mut self,
-        to: &str,
+        key: &str,
     ) -> Result<Option<otp_proto::dev::OutboxMessage>, StoreError> {
         Ok(self
             .0
             .prepare_cached(
                 "SELECT recipient, channel, code, body, sent_at FROM dev_outbox
-                 WHERE recipient = ? ORDER BY id DESC LIMIT 1",
+                 WHERE recipient_key = ? ORDER BY id DESC LIMIT 1",
             )?
-            .query_row([to], |r| {
+            .query_row([key], |r| {
                 Ok(otp_proto::dev::OutboxMessage {
                     to: r.get("recipient")?,
                     channel: channel_of(&r.get::<_, String>("channel")?),

@@ -78,14 +78,21 @@ pub(crate) trait Tx {
 
     // ---- users ----
 
-    /// The id of the user owning a verified identifier.
-    async fn user_id_by_identifier(&mut self, value: &str) -> Result<Option<String>, StoreError>;
+    /// The id of the user owning a verified identifier: the one kept under exactly
+    /// `legacy_value` (a duplicate kept from before canonical keys, found only that way) if
+    /// any, else the one whose canonical key is `key`.
+    async fn user_id_by_identifier(
+        &mut self,
+        key: &str,
+        legacy_value: &str,
+    ) -> Result<Option<String>, StoreError>;
     /// A user with its identifiers (oldest first) and the latest lock on any of them.
     async fn user(&mut self, id: &str) -> Result<Option<UserRow>, StoreError>;
     /// Stores a new user.
     async fn insert_user(&mut self, id: &str, now: i64) -> Result<(), StoreError>;
-    /// Stores a verified identifier of a user; [`StoreError::IdentifierExists`] if another user
-    /// has it (the database's unique index decides between concurrent sign-ups). A refused
+    /// Stores a verified identifier of a user, as typed and under its canonical key;
+    /// [`StoreError::IdentifierExists`] if another user has the key (the database's unique
+    /// index decides between concurrent sign-ups). A refused
     /// insert leaves the transaction usable on both databases (no statement fails).
     async fn insert_identifier(
         &mut self,
@@ -93,6 +100,19 @@ pub(crate) trait Tx {
         user_id: &str,
         identifier: &Identifier,
         now: i64,
+    ) -> Result<(), StoreError>;
+    /// The identifiers stored without a canonical key yet (from before keys existed), oldest
+    /// first: (id, kind, value).
+    async fn unkeyed_identifiers(&mut self) -> Result<Vec<(String, String, String)>, StoreError>;
+    /// Whether an identifier holds `key` (with the uniqueness that comes with it).
+    async fn identifier_key_taken(&mut self, key: &str) -> Result<bool, StoreError>;
+    /// Sets an identifier's canonical key; with `legacy_exact`, the identifier is left out of
+    /// the key's uniqueness and found only by its exact stored value.
+    async fn set_identifier_key(
+        &mut self,
+        id: &str,
+        key: &str,
+        legacy_exact: bool,
     ) -> Result<(), StoreError>;
     /// Records a completed sign-in of the user.
     async fn set_user_signed_in(&mut self, user_id: &str, now: i64) -> Result<(), StoreError>;
@@ -231,15 +251,16 @@ pub(crate) trait Tx {
         now: i64,
         outcome: &OutboxOutcome,
     ) -> Result<(), StoreError>;
-    /// Keeps a dev-mode message.
+    /// Keeps a dev-mode message to the identifier whose canonical key is `key`.
     async fn insert_dev_message(
         &mut self,
         message: &otp_proto::dev::OutboxMessage,
+        key: &str,
     ) -> Result<(), StoreError>;
-    /// The latest dev-mode message to `to`.
+    /// The latest dev-mode message to the identifier whose canonical key is `key`.
     async fn dev_message(
         &mut self,
-        to: &str,
+        key: &str,
     ) -> Result<Option<otp_proto::dev::OutboxMessage>, StoreError>;
 
     // ---- keys ----

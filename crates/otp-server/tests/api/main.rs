@@ -7,6 +7,7 @@ mod concurrency;
 mod conformance;
 mod connections;
 mod delivery;
+mod email_identity;
 mod errors;
 mod helpers;
 mod instances;

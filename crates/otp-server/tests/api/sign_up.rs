@@ -92,7 +92,7 @@ async fn a_new_user_signs_up_with_an_email_address() {
         .expect("create");
     assert_eq!(
         sign_up.email_address.as_deref(),
-        Some("Jane.Doe@example.com")
+        Some("Jane.Doe@EXAMPLE.com")
     );
     device
         .sign_up()
@@ -112,7 +112,7 @@ async fn a_new_user_signs_up_with_an_email_address() {
         .expect("touch");
     assert_eq!(
         session.user.email_addresses[0].email_address,
-        "Jane.Doe@example.com"
+        "Jane.Doe@EXAMPLE.com"
     );
     assert_eq!(
         session.user.primary_email_address_id.as_deref(),
