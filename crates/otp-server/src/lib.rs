@@ -19,6 +19,7 @@
 //! - [`browser`]: browser mode: the client in an HttpOnly cookie, allowed origins, CORS, and
 //!   clerk-js's `_method` tunnelling.
 //! - [`state`]: the [`state::AppState`] every handler receives.
+//! - [`janitor`]: housekeeping: each instance's periodic removal of expired and abandoned rows.
 //! - [`delivery`]: how codes leave the server: the outbox worker, SMTP, Twilio, the SMS
 //!   webhook, the message templates, and dev mode's console.
 //! - [`tokens`]: client tokens, and session JWTs with their rotating key ring.
@@ -46,6 +47,7 @@ pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod ids;
+pub mod janitor;
 pub mod otp;
 pub mod present;
 pub mod random;

@@ -33,6 +33,8 @@ pub struct Application {
     worker: Option<Worker>,
     /// Rotates and reloads the signing keys.
     keys: KeyMaintenance,
+    /// Removes expired and abandoned rows.
+    janitor: crate::janitor::Janitor,
 }
 
 /// Keeps this instance's signing keys in step with the database: rotates when the newest key is
@@ -150,6 +152,7 @@ impl Application {
             poll: Duration::from_millis(config.delivery.delivery_poll_ms.max(10)),
             random: config.random.clone(),
         });
+        let janitor = crate::janitor::Janitor::new(&config, store.clone(), clock.clone());
         let state = AppState {
             random: config.random.clone(),
             config: Arc::new(config),
@@ -167,6 +170,7 @@ impl Application {
             router: app(state),
             worker,
             keys,
+            janitor,
         })
     }
 
@@ -183,6 +187,7 @@ impl Application {
     ) -> std::io::Result<()> {
         let worker = self.worker.map(|w| tokio::spawn(w.run()));
         let keys = tokio::spawn(self.keys.run());
+        let janitor = tokio::spawn(self.janitor.run());
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -193,6 +198,7 @@ impl Application {
             worker.abort();
         }
         keys.abort();
+        janitor.abort();
         served
     }
 }
