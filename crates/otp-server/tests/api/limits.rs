@@ -611,3 +611,161 @@ async fn an_attack_can_no_longer_spend_the_global_cap_for_everyone() {
         }
     );
 }
+
+// ---- housekeeping (finding 5) ----
+
+/// The tables anonymous traffic could grow.
+const TABLES: [&str; 8] = [
+    "clients",
+    "sign_ups",
+    "sign_ins",
+    "codes",
+    "sessions",
+    "send_events",
+    "dev_outbox",
+    "identifier_failures",
+];
+
+/// The number of rows of each of [`TABLES`], read straight from the server's database.
+async fn table_sizes(app: &TestApp) -> std::collections::BTreeMap<&'static str, i64> {
+    use sqlx::Connection;
+    let url = app.config().database_url();
+    let mut sizes = std::collections::BTreeMap::new();
+    if url.starts_with("postgres") {
+        let mut db = sqlx::PgConnection::connect(&url).await.expect("postgres");
+        for table in TABLES {
+            let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+                .fetch_one(&mut db)
+                .await
+                .expect("count");
+            sizes.insert(table, n);
+        }
+    } else {
+        let mut db = sqlx::SqliteConnection::connect(&url).await.expect("sqlite");
+        for table in TABLES {
+            let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+                .fetch_one(&mut db)
+                .await
+                .expect("count");
+            sizes.insert(table, n);
+        }
+    }
+    sizes
+}
+
+/// The table sizes `expected` (missing tables: empty), once the janitor got there.
+async fn wait_for_sizes(app: &TestApp, expected: &[(&str, i64)]) {
+    let want: std::collections::BTreeMap<&str, i64> = TABLES
+        .iter()
+        .map(|t| {
+            let n = expected.iter().find(|(e, _)| e == t).map_or(0, |(_, n)| *n);
+            (*t, n)
+        })
+        .collect();
+    let mut sizes = table_sizes(app).await;
+    for _ in 0..100 {
+        if sizes == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        sizes = table_sizes(app).await;
+    }
+    panic!("the janitor left {sizes:?}, expected {want:?}");
+}
+
+/// Finding 5: each anonymous `DELETE /v1/client/sessions` stored a client (201 requests: 7 →
+/// 208 rows), and nothing was ever removed. Now it stores nothing, and after rounds of
+/// anonymous traffic (sign-outs, reads, sign-in probes, sign-ups left unfinished) the janitor
+/// brings every table back to what a signed-in person needs, while that person stays signed
+/// in and a sign-up in progress can still be finished.
+async fn anonymous_traffic_leaves_the_tables_as_they_were(app: TestApp) {
+    let person = app.client();
+    app.sign_up(&person, PHONE).await;
+    let kept = [("clients", 1), ("sessions", 1)];
+    let http = reqwest::Client::new();
+    for round in 0..3 {
+        let before = table_sizes(&app).await;
+        for _ in 0..201 {
+            let res = http
+                .delete(format!("{}/v1/client/sessions", app.base_url))
+                .send()
+                .await
+                .expect("delete");
+            assert_eq!(res.status(), 200);
+            let body: serde_json::Value = res.json().await.expect("json");
+            assert_eq!(body["response"]["object"], "client");
+        }
+        assert_eq!(
+            table_sizes(&app).await["clients"],
+            before["clients"],
+            "anonymous sign-outs store no client"
+        );
+        for n in 0..20 {
+            let device = app.client();
+            device.load().await.expect("read");
+            let _ = device
+                .sign_in()
+                .create(&format!("nobody{round}_{n}@example.com"))
+                .await;
+            app.prepare_sign_up(&app.client(), &format!("left{round}_{n}@example.com"))
+                .await;
+        }
+        assert!(table_sizes(&app).await["sign_ups"] >= 20);
+        // A day and an hour on, the sign-ups are abandoned and their clients idle.
+        app.advance(Duration::from_secs(25 * 3600));
+        wait_for_sizes(&app, &kept).await;
+    }
+
+    let finishing = app.client();
+    app.prepare_sign_up(&finishing, PHONE_2).await;
+    app.advance(Duration::from_secs(2 * 3600));
+    // Once its send events are gone, the janitor has swept since the clock moved.
+    wait_for_sizes(
+        &app,
+        &[
+            ("clients", 2),
+            ("sessions", 1),
+            ("sign_ups", 1),
+            ("codes", 1),
+        ],
+    )
+    .await;
+    // Its first code expired meanwhile (ten minutes); the sign-up itself is still there.
+    finishing
+        .sign_up()
+        .prepare_verification(Strategy::PhoneCode)
+        .await
+        .expect("the sign-up in progress takes a new code after the sweep");
+    let code = app.code_for(PHONE_2).await;
+    finishing
+        .sign_up()
+        .attempt_verification(Strategy::PhoneCode, &code)
+        .await
+        .expect("and is finished");
+    person
+        .session_token()
+        .await
+        .expect("the person is still signed in");
+}
+
+/// A server whose janitor sweeps every second, keeping finished messages an hour.
+fn swept_often(c: &mut otp_server::Config) {
+    c.abuse.janitor_interval_secs = 1;
+    c.abuse.outbox_retention_secs = 3_600;
+}
+
+#[tokio::test]
+async fn anonymous_traffic_leaves_the_tables_as_they_were_on_sqlite() {
+    anonymous_traffic_leaves_the_tables_as_they_were(spawn_app_with(swept_often).await).await;
+}
+
+#[tokio::test]
+async fn anonymous_traffic_leaves_the_tables_as_they_were_on_postgres() {
+    let db = PgDb::create().await;
+    let app = TestApp::builder()
+        .configure(swept_often)
+        .database_url(&db.url)
+        .spawn()
+        .await;
+    anonymous_traffic_leaves_the_tables_as_they_were(app).await;
+}
