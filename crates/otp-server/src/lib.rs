@@ -34,7 +34,8 @@
 //! - [`sealed`]: encryption of the codes the outbox keeps until they are sent.
 //! - [`ids`]: prefixed random object ids.
 //! - [`domain`]: validated phone numbers and email addresses.
-//! - [`rate_limit`]: send limits and lock-outs (pure functions).
+//! - [`rate_limit`]: send limits, lock-outs, per-IP-prefix keys and SMS-pumping judgement (pure
+//!   functions).
 //! - [`clock`]: time as a parameter ([`clock::SystemClock`], [`clock::ManualClock`] for tests).
 //! - [`random`]: randomness as a parameter ([`random::Random`]: the OS CSPRNG, or a seeded
 //!   stream for tests); the only module that reads the OS random source.

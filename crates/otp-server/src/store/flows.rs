@@ -1,9 +1,10 @@
 //! The store's policy, written once: each operation of [`super::Store`] as a flow over the
 //! primitive reads and writes of one transaction ([`Tx`]), run unchanged on SQLite and on
-//! PostgreSQL. Every decision about codes, attempts, send limits, lock-outs, sessions and the
-//! outbox is here; the rules themselves are the pure functions of [`crate::otp`] and
-//! [`crate::rate_limit`]. A flow that checks then changes first calls [`Tx::serialize_on`] with
-//! what it counts or changes, so concurrent requests see each other's writes.
+//! PostgreSQL. Every decision about codes, attempts, send limits, create limits, SMS-pumping
+//! blocks, lock-outs, sessions, the outbox and housekeeping is here; the rules themselves are
+//! the pure functions of [`crate::otp`] and [`crate::rate_limit`]. A flow that checks then
+//! changes first calls [`Tx::serialize_on`] with what it counts or changes, so concurrent
+//! requests see each other's writes.
 
 use super::rows::*;
 use super::tx::Tx;

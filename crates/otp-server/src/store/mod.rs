@@ -4,7 +4,8 @@
 //! - `rows.rs`: what the store takes and returns (rows, operation arguments), and the mapping of
 //!   stored strings shared by both databases.
 //! - `flows.rs`: the policy, written once: each operation as a flow of primitive reads and writes
-//!   inside one transaction (codes, attempts, send limits, lock-outs, sessions, the outbox).
+//!   inside one transaction (codes, attempts, send and create limits, SMS-pumping blocks,
+//!   lock-outs, sessions, the outbox, the janitor's bounded sweeps).
 //! - `tx.rs`: `Tx`, the primitive reads and writes a database provides.
 //! - `sqlite.rs` (embedded, the default) and `postgres.rs` (several instances on one database):
 //!   each holds its SQL, its row mapping and its own way of serializing the transactions that
