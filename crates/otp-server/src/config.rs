@@ -89,6 +89,10 @@ pub struct Config {
     /// The network edge: connection limits, trusted proxies, the cookie's `Secure`.
     #[command(flatten)]
     pub edge: EdgeConfig,
+    /// Abuse limits: per-IP-prefix limits on unauthenticated creates, SMS-pumping detection,
+    /// housekeeping.
+    #[command(flatten)]
+    pub abuse: AbuseConfig,
     /// Not a flag: where codes, ids, tokens and keys are drawn from. The OS CSPRNG unless a
     /// test sets [`Random::seeded`] to make them reproducible.
     #[arg(skip)]
@@ -538,6 +542,87 @@ pub fn redact_url(url: &str) -> String {
                 .map_or(cut, |(_, rest)| rest)
                 .to_owned()
         }
+    }
+/// Abuse resistance: how per-IP limits group addresses, limits on the requests that create
+/// something without any authentication, SMS-pumping detection, and the janitor that keeps
+/// the database from growing without bound.
+#[derive(Debug, Clone, Args)]
+pub struct AbuseConfig {
+    /// Per-IP limits count IPv4 callers by this prefix length (32: each address alone; 24 would
+    /// lump a whole /24 together). An IPv4-mapped IPv6 address counts as IPv4.
+    #[arg(long, env = "OTP_IP_PREFIX_V4", default_value_t = 32, value_parser = clap::value_parser!(u8).range(1..=32))]
+    pub ip_prefix_v4: u8,
+    /// Per-IP limits count IPv6 callers by this prefix length: 64, because one subscriber or
+    /// host usually gets a whole /64 and can use any address in it.
+    #[arg(long, env = "OTP_IP_PREFIX_V6", default_value_t = 64, value_parser = clap::value_parser!(u8).range(1..=128))]
+    pub ip_prefix_v6: u8,
+    /// Sign-ups created (`POST /v1/client/sign_ups`) per IP prefix in any hour. A person makes
+    /// one or two; 100 leaves room for an office or a household behind one NAT address.
+    #[arg(long, env = "OTP_SIGN_UP_CREATES_PER_HOUR", default_value_t = 100)]
+    pub sign_up_creates_per_hour: u32,
+    /// Sign-ins created (`POST /v1/client/sign_ins`) per IP prefix in any hour. Higher than
+    /// sign-ups (every device of every user signs in, a NATed office at the start of the day),
+    /// yet far below the thousands an enumeration run needs.
+    #[arg(long, env = "OTP_SIGN_IN_CREATES_PER_HOUR", default_value_t = 300)]
+    pub sign_in_creates_per_hour: u32,
+    /// New clients (devices, created by a first sign-up or sign-in) per IP prefix in any hour.
+    #[arg(long, env = "OTP_CLIENT_CREATES_PER_HOUR", default_value_t = 300)]
+    pub client_creates_per_hour: u32,
+    /// SMS-pumping detection groups destination numbers by their country calling code and this
+    /// many following digits (3: a US area code, a UK mobile range), which is how premium and
+    /// leased number ranges are allocated.
+    #[arg(long, env = "OTP_SMS_PUMPING_PREFIX_DIGITS", default_value_t = 3, value_parser = clap::value_parser!(u8).range(0..=12))]
+    pub sms_pumping_prefix_digits: u8,
+    /// A destination prefix is judged once it received this many codes in the last hour: fewer
+    /// say too little about its verification rate.
+    #[arg(long, env = "OTP_SMS_PUMPING_MIN_SENDS", default_value_t = 20)]
+    pub sms_pumping_min_sends: u32,
+    /// A judged prefix whose codes were typed back less than this percentage of the time is
+    /// blocked (people verify most codes they ask for; pumped numbers never do). 0 turns the
+    /// detection off.
+    #[arg(long, env = "OTP_SMS_PUMPING_MIN_VERIFY_PERCENT", default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub sms_pumping_min_verify_percent: u32,
+    /// How long a blocked prefix receives no text message, in seconds.
+    #[arg(long, env = "OTP_SMS_PUMPING_BLOCK_SECS", default_value_t = 3600)]
+    pub sms_pumping_block_secs: u64,
+    /// Text messages per destination prefix per hour, whatever its verification rate: the cap an
+    /// attacker who also verifies some codes still meets long before the country or global cap.
+    #[arg(long, env = "OTP_SMS_PREFIX_PER_HOUR", default_value_t = 100)]
+    pub sms_prefix_per_hour: u32,
+    /// How often each instance's janitor removes what is no longer needed, in seconds.
+    #[arg(long, env = "OTP_JANITOR_INTERVAL_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    pub janitor_interval_secs: u64,
+    /// Ended, revoked or expired sessions are kept this long (seconds) before the janitor
+    /// removes them: 30 days of sign-in history for support and audits.
+    #[arg(long, env = "OTP_ENDED_SESSION_RETENTION_SECS", default_value_t = 30 * 24 * 3600)]
+    pub ended_session_retention_secs: u64,
+    /// A client with no session and no sign-up or sign-in left, unchanged for this long
+    /// (seconds), is removed: its token then names nothing, as if it had never been used.
+    #[arg(long, env = "OTP_IDLE_CLIENT_RETENTION_SECS", default_value_t = 24 * 3600)]
+    pub idle_client_retention_secs: u64,
+    /// Delivered, failed or superseded outbox messages (their codes wiped already) are kept
+    /// this long (seconds) for diagnosing delivery, then removed.
+    #[arg(long, env = "OTP_OUTBOX_RETENTION_SECS", default_value_t = 7 * 24 * 3600)]
+    pub outbox_retention_secs: u64,
+}
+
+impl AbuseConfig {
+    /// The per-IP limit key of a caller's address ([`crate::rate_limit::ip_key`]).
+    pub fn ip_key(&self, ip: std::net::IpAddr) -> String {
+        crate::rate_limit::ip_key(ip, self.ip_prefix_v4, self.ip_prefix_v6)
+    }
+
+    /// The SMS-pumping rule.
+    pub fn pumping_rule(&self) -> crate::rate_limit::PumpingRule {
+        crate::rate_limit::PumpingRule {
+            min_sends: self.sms_pumping_min_sends,
+            min_verify_percent: self.sms_pumping_min_verify_percent,
+        }
+    }
+
+    /// How long a blocked prefix stays blocked, in ms.
+    pub fn pumping_block_ms(&self) -> i64 {
+        ms(Duration::from_secs(self.sms_pumping_block_secs))
     }
 }
 

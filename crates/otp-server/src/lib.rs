@@ -21,6 +21,7 @@
 //! - [`caller`]: who is calling: the connection's peer, or through trusted proxies the client
 //!   address and scheme they forwarded; whether the cookie gets `Secure`.
 //! - [`state`]: the [`state::AppState`] every handler receives.
+//! - [`janitor`]: housekeeping: each instance's periodic removal of expired and abandoned rows.
 //! - [`delivery`]: how codes leave the server: the outbox worker, SMTP, Twilio, the SMS
 //!   webhook, the message templates, and dev mode's console.
 //! - [`tokens`]: client tokens, and session JWTs with their rotating key ring.
@@ -35,7 +36,8 @@
 //! - [`sealed`]: encryption of the codes the outbox keeps until they are sent.
 //! - [`ids`]: prefixed random object ids.
 //! - [`domain`]: validated phone numbers and email addresses.
-//! - [`rate_limit`]: send limits and lock-outs (pure functions).
+//! - [`rate_limit`]: send limits, lock-outs, per-IP-prefix keys and SMS-pumping judgement (pure
+//!   functions).
 //! - [`clock`]: time as a parameter ([`clock::SystemClock`], [`clock::ManualClock`] for tests).
 //! - [`random`]: randomness as a parameter ([`random::Random`]: the OS CSPRNG, or a seeded
 //!   stream for tests); the only module that reads the OS random source.
@@ -49,6 +51,7 @@ pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod ids;
+pub mod janitor;
 pub mod otp;
 pub mod present;
 pub mod random;

@@ -46,6 +46,8 @@ pub struct Application {
     worker: Option<Worker>,
     /// Rotates and reloads the signing keys.
     keys: KeyMaintenance,
+    /// Removes expired and abandoned rows.
+    janitor: crate::janitor::Janitor,
 }
 
 /// Keeps this instance's signing keys in step with the database: rotates when the newest key is
@@ -175,6 +177,7 @@ impl Application {
                 "forwarding headers are read from these trusted proxies"
             );
         }
+        let janitor = crate::janitor::Janitor::new(&config, store.clone(), clock.clone());
         let state = AppState {
             random: config.random.clone(),
             config: Arc::new(config),
@@ -193,6 +196,7 @@ impl Application {
             router: app(state),
             worker,
             keys,
+            janitor,
         })
     }
 
@@ -209,11 +213,13 @@ impl Application {
     ) -> std::io::Result<()> {
         let worker = self.worker.map(|w| tokio::spawn(w.run()));
         let keys = tokio::spawn(self.keys.run());
+        let janitor = tokio::spawn(self.janitor.run());
         let served = connections::serve(self.listener, self.router, self.limits, shutdown).await;
         if let Some(worker) = worker {
             worker.abort();
         }
         keys.abort();
+        janitor.abort();
         served
     }
 }

@@ -11,7 +11,9 @@ use crate::ids::new_id;
 use crate::otp::{Code, Judgement};
 use crate::rate_limit::SendLimits;
 use crate::state::AppState;
-use crate::store::{AttemptCode, Completion, CompletionKind, NewOutbox, PrepareCode};
+use crate::store::{
+    AttemptCode, Completion, CompletionKind, NewOutbox, PrepareCode, Prepared, PumpingGuard,
+};
 use crate::tokens::ClientToken;
 use otp_proto::Strategy;
 use otp_proto::dev::OutboxMessage;
@@ -33,12 +35,19 @@ pub async fn send(
     }
     let now = state.now();
     let mut limits = vec![(format!("to:{}", to.key()), policy.identifier_limits())];
-    if let (Some(ip), false) = (&request.ip, policy.no_ip_limits) {
+    if let Some(ip) = ip_key(state, request) {
         limits.push((format!("ip:{ip}"), policy.ip_limits()));
     }
+    let pumping = sms_prefix(state, to).map(|prefix| PumpingGuard {
+        prefix,
+        rule: state.config.abuse.pumping_rule(),
+        block_ms: state.config.abuse.pumping_block_ms(),
+        per_hour: state.config.abuse.sms_prefix_per_hour,
+    });
     if let (Identifier::Phone(phone), true) = (to, state.delivery.provider_for(to.kind())) {
-        // SMS costs money: countries outside the allowlist get nothing, and every country and
-        // all of them together have hourly caps (SMS pumping).
+        // SMS costs money: countries outside the allowlist get nothing; each destination prefix
+        // is watched for pumping and capped (with `pumping`), each country is capped, and all
+        // of them together have a last-resort cap on the cost.
         let cc = phone.calling_code();
         if !delivery_config.sms_allowed_countries.is_empty()
             && !delivery_config.sms_allowed_countries.contains(&cc)
@@ -108,7 +117,7 @@ pub async fn send(
     });
     let dev_message = dev_message.transpose()?;
     let queued = outbox.is_some();
-    state
+    let prepared = state
         .store
         .prepare_code(PrepareCode {
             owner_id,
@@ -121,8 +130,26 @@ pub async fn send(
             limits,
             outbox,
             dev_message: dev_message.as_ref(),
+            pumping,
         })
         .await?;
+    if let Prepared::FraudBlocked {
+        retry_after_secs,
+        new_block,
+    } = prepared
+    {
+        if let Some(block) = new_block {
+            // The prefix only: never the number, never a code.
+            tracing::warn!(
+                prefix = %block.prefix,
+                sends = block.sends,
+                verified = block.verified,
+                blocked_secs = retry_after_secs,
+                "fraud block: text messages to this destination prefix look like SMS pumping"
+            );
+        }
+        return Err(ApiError::TooManyRequests { retry_after_secs });
+    }
     if let Some(message) = &dev_message {
         state.delivery.print_dev(message);
     }
@@ -147,6 +174,73 @@ fn hourly(per_hour: u32) -> SendLimits {
         min_interval_ms: 0,
         per_hour,
     }
+}
+
+/// The caller's address as per-IP limits count it (masked to its prefix), unless per-IP limits
+/// are off or the address is unknown.
+fn ip_key(state: &AppState, request: &SendContext) -> Option<String> {
+    if state.config.policy.no_ip_limits {
+        return None;
+    }
+    let ip: std::net::IpAddr = request.ip.as_deref()?.trim().parse().ok()?;
+    Some(state.config.abuse.ip_key(ip))
+}
+
+/// The destination prefix of a text message sent through a provider (SMS-pumping detection
+/// watches those: they cost money), `None` for anything else.
+fn sms_prefix(state: &AppState, to: &Identifier) -> Option<String> {
+    match to {
+        Identifier::Phone(phone) if state.delivery.provider_for(to.kind()) => {
+            Some(crate::rate_limit::sms_prefix(
+                phone.as_str(),
+                phone.calling_code(),
+                usize::from(state.config.abuse.sms_pumping_prefix_digits),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// What an unauthenticated request creates, for its per-IP-prefix limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Create {
+    /// `POST /v1/client/sign_ups`.
+    SignUp,
+    /// `POST /v1/client/sign_ins`.
+    SignIn,
+}
+
+/// Counts a create against the caller's IP prefix (and, when the caller has no client yet, the
+/// client it will create), or refuses it with 429 `too_many_requests` and `Retry-After` once a
+/// limit of the last hour is reached. Called first, before anything is looked up, so every
+/// create counts whatever it answers (that is what stops enumeration runs).
+pub async fn admit_create(
+    state: &AppState,
+    request: &SendContext,
+    what: Create,
+    new_client: bool,
+) -> Result<(), ApiError> {
+    let Some(ip) = ip_key(state, request) else {
+        return Ok(());
+    };
+    let abuse = &state.config.abuse;
+    let mut limits = vec![match what {
+        Create::SignUp => (
+            format!("create:sign_up:{ip}"),
+            hourly(abuse.sign_up_creates_per_hour),
+        ),
+        Create::SignIn => (
+            format!("create:sign_in:{ip}"),
+            hourly(abuse.sign_in_creates_per_hour),
+        ),
+    }];
+    if new_client {
+        limits.push((
+            format!("create:client:{ip}"),
+            hourly(abuse.client_creates_per_hour),
+        ));
+    }
+    Ok(state.store.admit(&limits, state.now()).await?)
 }
 
 /// Checks a code typed for `owner_id`. When it is right, creates the session (and for a
@@ -184,6 +278,7 @@ pub async fn check(
                     new_token_hash: new_token.hash(),
                     kind,
                 },
+                sms_prefix: sms_prefix(state, identifier),
             },
             &|stored: &[u8]| state.hasher.verify(owner_id, &code, stored),
         )

@@ -45,11 +45,23 @@ pub async fn end_session(
 }
 
 /// `DELETE /v1/client/sessions`: signs out every session of this client; answers with the client.
+/// A caller without a client has nothing to sign out: it gets an empty client that is never
+/// stored (what the SDKs expect), so anonymous requests leave nothing behind in the database.
 pub async fn end_all_sessions(
     State(state): State<AppState>,
     auth: ClientAuth,
 ) -> Result<Response, ApiError> {
-    let ctx = auth.or_create(&state).await?;
+    let ctx = auth.or_new(&state)?;
+    if ctx.key().new_token_hash.is_some() {
+        let empty = crate::store::ClientState {
+            client: ctx.client.clone(),
+            sessions: Vec::new(),
+            sign_up: None,
+            sign_in: None,
+        };
+        let client = super::present_client(&state, &empty)?;
+        return super::reply_with(&state, &ctx, &empty, client);
+    }
     state
         .store
         .end_sessions(&ctx.client.id, None, state.now())

@@ -9,7 +9,7 @@ use crate::ids::new_id;
 use crate::present;
 use crate::state::AppState;
 use crate::store::{CompletionKind, SignInRow};
-use crate::verification::{self, SendContext};
+use crate::verification::{self, Create, SendContext};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use otp_proto::{AttemptVerification, CreateSignIn, PrepareFirstFactor, SignInStatus, Strategy};
@@ -18,8 +18,10 @@ use otp_proto::{AttemptVerification, CreateSignIn, PrepareFirstFactor, SignInSta
 pub async fn create_sign_in(
     State(state): State<AppState>,
     auth: ClientAuth,
+    request: SendContext,
     Body(req): Body<CreateSignIn>,
 ) -> Result<Response, ApiError> {
+    verification::admit_create(&state, &request, Create::SignIn, auth.0.is_none()).await?;
     let raw = required(&req.identifier, "identifier")?;
     let identifier =
         Identifier::parse_any(raw, state.default_region).map_err(|e| ApiError::Invalid {

@@ -9,7 +9,7 @@ use crate::ids::new_id;
 use crate::present;
 use crate::state::AppState;
 use crate::store::{CompletionKind, SignUpRow};
-use crate::verification::{self, SendContext};
+use crate::verification::{self, Create, SendContext};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use otp_proto::{AttemptVerification, CreateSignUp, PrepareVerification, SignUpStatus};
@@ -18,8 +18,10 @@ use otp_proto::{AttemptVerification, CreateSignUp, PrepareVerification, SignUpSt
 pub async fn create_sign_up(
     State(state): State<AppState>,
     auth: ClientAuth,
+    request: SendContext,
     Body(req): Body<CreateSignUp>,
 ) -> Result<Response, ApiError> {
+    verification::admit_create(&state, &request, Create::SignUp, auth.0.is_none()).await?;
     let identifier = match (non_empty(&req.phone_number), non_empty(&req.email_address)) {
         (Some(phone), None) => PhoneNumber::parse(phone, state.default_region)
             .map(Identifier::Phone)

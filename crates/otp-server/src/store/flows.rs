@@ -1,15 +1,16 @@
 //! The store's policy, written once: each operation of [`super::Store`] as a flow over the
 //! primitive reads and writes of one transaction ([`Tx`]), run unchanged on SQLite and on
-//! PostgreSQL. Every decision about codes, attempts, send limits, lock-outs, sessions and the
-//! outbox is here; the rules themselves are the pure functions of [`crate::otp`] and
-//! [`crate::rate_limit`]. A flow that checks then changes first calls [`Tx::serialize_on`] with
-//! what it counts or changes, so concurrent requests see each other's writes.
+//! PostgreSQL. Every decision about codes, attempts, send limits, create limits, SMS-pumping
+//! blocks, lock-outs, sessions, the outbox and housekeeping is here; the rules themselves are
+//! the pure functions of [`crate::otp`] and [`crate::rate_limit`]. A flow that checks then
+//! changes first calls [`Tx::serialize_on`] with what it counts or changes, so concurrent
+//! requests see each other's writes.
 
 use super::rows::*;
 use super::tx::Tx;
 use crate::domain::{EmailAddress, Identifier};
 use crate::otp::{self, CodeState};
-use crate::rate_limit::{self, HOUR_MS};
+use crate::rate_limit::{self, HOUR_MS, SendLimits};
 
 /// The names a flow serializes on: the identifier a code goes to (its lock-out and its limit),
 /// and the sign-up or sign-in that owns the code.
@@ -136,26 +137,91 @@ pub(super) async fn sign_in(tx: &mut impl Tx, id: &str) -> Result<Option<SignInR
     Ok(Some(row))
 }
 
-/// See [`super::Store::prepare_code`]: the lock-out first, then every send limit (counted over
-/// the last hour), and only if all allow it the send is counted, the code replaced, and its
-/// message queued; nothing is written when a check refuses.
-pub(super) async fn prepare_code(tx: &mut impl Tx, p: &PrepareCode<'_>) -> Result<(), StoreError> {
-    let mut keys: Vec<String> = p.limits.iter().map(|(scope, _)| scope.clone()).collect();
+/// The send scope counting the text messages to a destination prefix (its per-hour cap, and
+/// the sends of SMS-pumping detection).
+fn sms_sent_scope(prefix: &str) -> String {
+    format!("sms:pfx:{prefix}")
+}
+
+/// The scope counting the codes to a destination prefix that were typed back.
+fn sms_verified_scope(prefix: &str) -> String {
+    format!("sms:ok:{prefix}")
+}
+
+/// Whether every limit allows one more event now (counted over the last hour); forgets the
+/// events of each scope that left the window.
+async fn check_limits(
+    tx: &mut impl Tx,
+    limits: &[(String, SendLimits)],
+    now: i64,
+) -> Result<(), StoreError> {
+    for (scope, limit) in limits {
+        tx.prune_sends(scope, now - HOUR_MS).await?;
+        let earlier = tx.send_times(scope).await?;
+        rate_limit::check_send(&earlier, now, *limit)
+            .map_err(|retry_after_secs| StoreError::TooManyRequests { retry_after_secs })?;
+    }
+    Ok(())
+}
+
+/// Counts one event against every limit.
+async fn count(
+    tx: &mut impl Tx,
+    limits: &[(String, SendLimits)],
+    now: i64,
+) -> Result<(), StoreError> {
+    for (scope, _) in limits {
+        tx.insert_send(scope, now).await?;
+    }
+    Ok(())
+}
+
+/// See [`super::Store::admit`]: every limit checked, then the request counted against each, or
+/// nothing counted when one refuses.
+pub(super) async fn admit(
+    tx: &mut impl Tx,
+    limits: &[(String, SendLimits)],
+    now: i64,
+) -> Result<(), StoreError> {
+    let keys: Vec<String> = limits.iter().map(|(scope, _)| scope.clone()).collect();
+    tx.serialize_on(&keys).await?;
+    check_limits(tx, limits, now).await?;
+    count(tx, limits, now).await
+}
+
+/// See [`super::Store::prepare_code`]: the lock-out first, then the destination prefix's
+/// SMS-pumping block (imposed here when its last hour looks pumped), then every send limit
+/// (counted over the last hour), and only if all allow it the send is counted, the code
+/// replaced, and its message queued. Nothing is written when a check refuses, except a new
+/// fraud block (returned as [`Prepared::FraudBlocked`], so that the transaction commits it).
+pub(super) async fn prepare_code(
+    tx: &mut impl Tx,
+    p: &PrepareCode<'_>,
+) -> Result<Prepared, StoreError> {
+    let mut limits = p.limits.clone();
+    if let Some(guard) = &p.pumping {
+        limits.push((
+            sms_sent_scope(&guard.prefix),
+            SendLimits {
+                min_interval_ms: 0,
+                per_hour: guard.per_hour,
+            },
+        ));
+    }
+    let mut keys: Vec<String> = limits.iter().map(|(scope, _)| scope.clone()).collect();
     keys.extend(code_keys(p.identifier, p.owner_id));
     tx.serialize_on(&keys).await?;
     let lockout = tx.lockout(p.identifier.key()).await?;
     if let Some(retry_after_secs) = lockout.remaining_secs(p.now) {
         return Err(StoreError::Locked { retry_after_secs });
     }
-    for (scope, limits) in &p.limits {
-        tx.prune_sends(scope, p.now - HOUR_MS).await?;
-        let earlier = tx.send_times(scope).await?;
-        rate_limit::check_send(&earlier, p.now, *limits)
-            .map_err(|retry_after_secs| StoreError::TooManyRequests { retry_after_secs })?;
+    if let Some(guard) = &p.pumping
+        && let Some(blocked) = judge_prefix(tx, guard, p.now).await?
+    {
+        return Ok(blocked);
     }
-    for (scope, _) in &p.limits {
-        tx.insert_send(scope, p.now).await?;
-    }
+    check_limits(tx, &limits, p.now).await?;
+    count(tx, &limits, p.now).await?;
     tx.upsert_code(p).await?;
     if let Some(message) = &p.outbox {
         // The code of an earlier message for this attempt is void: do not send it any more.
@@ -165,7 +231,49 @@ pub(super) async fn prepare_code(tx: &mut impl Tx, p: &PrepareCode<'_>) -> Resul
     if let Some(message) = p.dev_message {
         tx.insert_dev_message(message, p.identifier.key()).await?;
     }
-    Ok(())
+    Ok(Prepared::Sent)
+}
+
+/// A destination prefix's verdict: blocked already, or blocked now because its last hour of
+/// codes looks pumped ([`rate_limit::PumpingRule`]); `None` lets the send go on.
+async fn judge_prefix(
+    tx: &mut impl Tx,
+    guard: &PumpingGuard,
+    now: i64,
+) -> Result<Option<Prepared>, StoreError> {
+    if let Some(until) = tx
+        .sms_blocked_until(&guard.prefix)
+        .await?
+        .filter(|until| *until > now)
+    {
+        return Ok(Some(Prepared::FraudBlocked {
+            retry_after_secs: rate_limit::ceil_secs(until - now),
+            new_block: None,
+        }));
+    }
+    let (sent, verified) = (
+        sms_sent_scope(&guard.prefix),
+        sms_verified_scope(&guard.prefix),
+    );
+    tx.prune_sends(&sent, now - HOUR_MS).await?;
+    tx.prune_sends(&verified, now - HOUR_MS).await?;
+    let sends = tx.send_times(&sent).await?.len();
+    let verified = tx.send_times(&verified).await?.len();
+    if guard.block_ms <= 0 || !guard.rule.looks_pumped(sends, verified) {
+        return Ok(None);
+    }
+    let block = FraudBlock {
+        prefix: guard.prefix.clone(),
+        blocked_at: now,
+        blocked_until: now + guard.block_ms,
+        sends: u32::try_from(sends).unwrap_or(u32::MAX),
+        verified: u32::try_from(verified).unwrap_or(u32::MAX),
+    };
+    tx.insert_fraud_block(&block).await?;
+    Ok(Some(Prepared::FraudBlocked {
+        retry_after_secs: rate_limit::ceil_secs(guard.block_ms),
+        new_block: Some(block),
+    }))
 }
 
 /// See [`super::Store::attempt_code`]: a locked identifier is refused before the code is even
@@ -195,6 +303,9 @@ pub(super) async fn attempt_code(
             tx.set_code(a.owner_id, CodeState::Verified, stored.attempts)
                 .await?;
             tx.clear_lockout(a.identifier.key()).await?;
+            if let Some(prefix) = &a.sms_prefix {
+                tx.insert_send(&sms_verified_scope(prefix), a.now).await?;
+            }
             complete(tx, a).await?;
         }
         otp::Judgement::Incorrect { .. } | otp::Judgement::NowFailed => {
@@ -330,6 +441,46 @@ pub(super) async fn key_identifiers(tx: &mut impl Tx) -> Result<KeyedIdentifiers
             .await?;
     }
     Ok(done)
+}
+
+/// See [`super::Store::sweep`]: one bounded batch of the janitor's work, or `None` when
+/// another instance's janitor is at it. Sessions go first, then sign-ups and sign-ins (with
+/// their codes), and only then clients, which must have nothing left that refers to them.
+pub(super) async fn sweep(
+    tx: &mut impl Tx,
+    now: i64,
+    r: &Retention,
+    batch: u32,
+) -> Result<Option<Swept>, StoreError> {
+    if !tx.try_lead("janitor").await? {
+        return Ok(None);
+    }
+    let sessions = tx
+        .delete_stale_sessions(now - r.ended_sessions_ms, r.session_idle_ms, batch)
+        .await?;
+    tx.forget_session_choices(&sessions).await?;
+    let sign_ups = tx.delete_expired_sign_ups(now, batch).await?;
+    let sign_ins = tx.delete_expired_sign_ins(now, batch).await?;
+    let mut other = tx.delete_codes(&sign_ups).await?;
+    other += tx.delete_codes(&sign_ins).await?;
+    let clients = tx
+        .delete_idle_clients(now - r.idle_clients_ms, batch)
+        .await?;
+    let send_events = tx.delete_old_sends(now - HOUR_MS, batch).await?;
+    let messages = tx
+        .delete_finished_messages(now - r.outbox_ms, batch)
+        .await?;
+    other += tx.delete_spent_lockouts(now, batch).await?;
+    other += tx.delete_old_fraud_blocks(now - r.outbox_ms, batch).await?;
+    Ok(Some(Swept {
+        clients,
+        sign_ups: sign_ups.len() as u64,
+        sign_ins: sign_ins.len() as u64,
+        sessions: sessions.len() as u64,
+        send_events,
+        messages,
+        other,
+    }))
 }
 
 /// See [`super::Store::hmac_key`]: the first instance to store a key wins; every other one

@@ -4,7 +4,8 @@
 //! - `rows.rs`: what the store takes and returns (rows, operation arguments), and the mapping of
 //!   stored strings shared by both databases.
 //! - `flows.rs`: the policy, written once: each operation as a flow of primitive reads and writes
-//!   inside one transaction (codes, attempts, send limits, lock-outs, sessions, the outbox).
+//!   inside one transaction (codes, attempts, send and create limits, SMS-pumping blocks,
+//!   lock-outs, sessions, the outbox, the janitor's bounded sweeps).
 //! - `tx.rs`: `Tx`, the primitive reads and writes a database provides.
 //! - `sqlite.rs` (embedded, the default) and `postgres.rs` (several instances on one database):
 //!   each holds its SQL, its row mapping and its own way of serializing the transactions that
@@ -215,10 +216,70 @@ impl Store {
 
     // ---- codes ----
 
-    /// Checks the lock and the send limits, then stores the code (replacing any earlier one),
+    /// Checks the lock, the destination prefix's SMS-pumping block (imposing one when its
+    /// codes look pumped) and the send limits, then stores the code (replacing any earlier one),
     /// records the send, and queues its message, all in one transaction.
-    pub async fn prepare_code(&self, p: PrepareCode<'_>) -> Result<(), StoreError> {
+    pub async fn prepare_code(&self, p: PrepareCode<'_>) -> Result<Prepared, StoreError> {
         transaction!(self, Access::Write, |tx| flows::prepare_code(tx, &p))
+    }
+
+    // ---- abuse limits ----
+
+    /// Counts one request against every limit in `limits` (scope and hourly limit), or refuses
+    /// it with [`StoreError::TooManyRequests`] (counting nothing) when one of them is reached.
+    /// For the limits on requests that create something without authentication.
+    pub async fn admit(
+        &self,
+        limits: &[(String, crate::rate_limit::SendLimits)],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        transaction!(self, Access::Write, |tx| flows::admit(tx, limits, now))
+    }
+
+    /// The SMS-pumping blocks imposed at `since` or later, oldest first: the fraud-block counter
+    /// a metrics endpoint reads (blocks are kept as long as finished messages).
+    pub async fn fraud_blocks(&self, since: i64) -> Result<Vec<FraudBlock>, StoreError> {
+        transaction!(self, Access::Read, |tx| tx.fraud_blocks(since))
+    }
+
+    // ---- housekeeping ----
+
+    /// Removes what nothing needs any more ([`Retention`] says what and when), in batches of at
+    /// most `batch` rows of each kind, one transaction per batch, so neither database is held
+    /// for long; returns what was removed, or `None` when another instance's janitor was at
+    /// work (on PostgreSQL, one janitor works at a time).
+    pub async fn sweep(
+        &self,
+        now: i64,
+        retention: &Retention,
+        batch: u32,
+    ) -> Result<Option<Swept>, StoreError> {
+        let mut total = None::<Swept>;
+        // Bounded, in case the database keeps filling as fast as it is swept.
+        for _ in 0..1_000 {
+            let Some(swept) = transaction!(self, Access::Write, |tx| flows::sweep(
+                tx, now, retention, batch
+            ))?
+            else {
+                // Another janitor took over between two batches: it finishes the work.
+                break;
+            };
+            let total = total.get_or_insert_default();
+            total.add(swept);
+            let full = [
+                swept.clients,
+                swept.sign_ups,
+                swept.sign_ins,
+                swept.sessions,
+                swept.send_events,
+            ]
+            .into_iter()
+            .any(|n| n >= u64::from(batch));
+            if !full && swept.messages < u64::from(batch) * 2 && swept.other < u64::from(batch) {
+                break;
+            }
+        }
+        Ok(total)
     }
 
     /// Judges an attempt against the stored code and records the outcome: a wrong code counts

@@ -98,6 +98,14 @@ impl PgTx {
         query.execute(self.conn()).await?;
         Ok(())
     }
+
+    /// Runs a statement that removes rows; returns how many.
+    async fn deleted<'q>(
+        &mut self,
+        query: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
+    ) -> Result<u64, StoreError> {
+        Ok(query.execute(self.conn()).await?.rows_affected())
+    }
 }
 
 /// Row counts and attempt numbers are BIGINT in PostgreSQL and u32 in the code.
@@ -641,6 +649,51 @@ impl Tx for PgTx {
         .await
     }
 
+    async fn sms_blocked_until(&mut self, prefix: &str) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT MAX(blocked_until) FROM sms_fraud_blocks WHERE prefix = $1")
+                .bind(prefix)
+                .fetch_one(self.conn())
+                .await?,
+        )
+    }
+
+    async fn insert_fraud_block(&mut self, b: &FraudBlock) -> Result<(), StoreError> {
+        self.execute(
+            sqlx::query(
+                "INSERT INTO sms_fraud_blocks (prefix, blocked_at, blocked_until, sends, verified)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&b.prefix)
+            .bind(b.blocked_at)
+            .bind(b.blocked_until)
+            .bind(i64::from(b.sends))
+            .bind(i64::from(b.verified)),
+        )
+        .await
+    }
+
+    async fn fraud_blocks(&mut self, since: i64) -> Result<Vec<FraudBlock>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT prefix, blocked_at, blocked_until, sends, verified FROM sms_fraud_blocks
+             WHERE blocked_at >= $1 ORDER BY blocked_at, id",
+        )
+        .bind(since)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(FraudBlock {
+                    prefix: r.try_get("prefix")?,
+                    blocked_at: r.try_get("blocked_at")?,
+                    blocked_until: r.try_get("blocked_until")?,
+                    sends: to_u32(r.try_get("sends")?),
+                    verified: to_u32(r.try_get("verified")?),
+                })
+            })
+            .collect()
+    }
+
     // ---- sessions ----
 
     async fn insert_session(
@@ -878,6 +931,183 @@ impl Tx for PgTx {
             })
         })
         .transpose()
+    }
+
+    // ---- housekeeping ----
+
+    /// A transaction-scoped advisory lock, tried without waiting: one janitor at a time over
+    /// all the instances on this database; the others skip their round.
+    async fn try_lead(&mut self, name: &str) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(format!("lead:{name}"))
+                .fetch_one(self.conn())
+                .await?,
+        )
+    }
+
+    async fn delete_stale_sessions(
+        &mut self,
+        before: i64,
+        idle_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "DELETE FROM sessions WHERE id IN (
+               SELECT id FROM sessions
+               WHERE (status <> 'active' AND updated_at <= $1)
+                  OR (status = 'active' AND (abandon_at <= $1 OR last_active_at + $2 <= $1))
+               LIMIT $3 FOR UPDATE SKIP LOCKED)
+             RETURNING id",
+        )
+        .bind(before)
+        .bind(idle_ms)
+        .bind(i64::from(limit))
+        .fetch_all(self.conn())
+        .await?)
+    }
+
+    async fn forget_session_choices(&mut self, session_ids: &[String]) -> Result<(), StoreError> {
+        if session_ids.is_empty() {
+            return Ok(());
+        }
+        self.execute(
+            sqlx::query(
+                "UPDATE clients SET last_active_session_id = NULL
+                 WHERE last_active_session_id = ANY($1)",
+            )
+            .bind(session_ids),
+        )
+        .await
+    }
+
+    async fn delete_expired_sign_ups(
+        &mut self,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "DELETE FROM sign_ups WHERE id IN (
+               SELECT id FROM sign_ups WHERE abandon_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+             RETURNING id",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(self.conn())
+        .await?)
+    }
+
+    async fn delete_expired_sign_ins(
+        &mut self,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "DELETE FROM sign_ins WHERE id IN (
+               SELECT id FROM sign_ins WHERE abandon_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+             RETURNING id",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(self.conn())
+        .await?)
+    }
+
+    async fn delete_codes(&mut self, owner_ids: &[String]) -> Result<u64, StoreError> {
+        if owner_ids.is_empty() {
+            return Ok(0);
+        }
+        self.deleted(sqlx::query("DELETE FROM codes WHERE owner_id = ANY($1)").bind(owner_ids))
+            .await
+    }
+
+    async fn delete_idle_clients(&mut self, before: i64, limit: u32) -> Result<u64, StoreError> {
+        self.deleted(
+            sqlx::query(
+                "DELETE FROM clients WHERE id IN (
+                   SELECT c.id FROM clients c
+                   WHERE c.updated_at <= $1
+                     AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.client_id = c.id)
+                     AND NOT EXISTS (SELECT 1 FROM sign_ups u WHERE u.client_id = c.id)
+                     AND NOT EXISTS (SELECT 1 FROM sign_ins i WHERE i.client_id = c.id)
+                   LIMIT $2 FOR UPDATE SKIP LOCKED)",
+            )
+            .bind(before)
+            .bind(i64::from(limit)),
+        )
+        .await
+    }
+
+    async fn delete_old_sends(&mut self, before: i64, limit: u32) -> Result<u64, StoreError> {
+        self.deleted(
+            sqlx::query(
+                "DELETE FROM send_events WHERE ctid IN (
+                   SELECT ctid FROM send_events WHERE at <= $1 LIMIT $2)",
+            )
+            .bind(before)
+            .bind(i64::from(limit)),
+        )
+        .await
+    }
+
+    async fn delete_finished_messages(
+        &mut self,
+        before: i64,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        let outbox = self
+            .deleted(
+                sqlx::query(
+                    "DELETE FROM outbox WHERE id IN (
+                       SELECT id FROM outbox
+                       WHERE status IN ('sent', 'failed', 'superseded') AND finished_at <= $1
+                       LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                )
+                .bind(before)
+                .bind(i64::from(limit)),
+            )
+            .await?;
+        let dev = self
+            .deleted(
+                sqlx::query(
+                    "DELETE FROM dev_outbox WHERE id IN (
+                       SELECT id FROM dev_outbox WHERE sent_at <= $1 LIMIT $2)",
+                )
+                .bind(before)
+                .bind(i64::from(limit)),
+            )
+            .await?;
+        Ok(outbox + dev)
+    }
+
+    async fn delete_spent_lockouts(&mut self, now: i64, limit: u32) -> Result<u64, StoreError> {
+        self.deleted(
+            sqlx::query(
+                "DELETE FROM identifier_failures WHERE identifier IN (
+                   SELECT identifier FROM identifier_failures
+                   WHERE failures = 0 AND (locked_until IS NULL OR locked_until <= $1)
+                   LIMIT $2 FOR UPDATE SKIP LOCKED)",
+            )
+            .bind(now)
+            .bind(i64::from(limit)),
+        )
+        .await
+    }
+
+    async fn delete_old_fraud_blocks(
+        &mut self,
+        before: i64,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        self.deleted(
+            sqlx::query(
+                "DELETE FROM sms_fraud_blocks WHERE id IN (
+                   SELECT id FROM sms_fraud_blocks WHERE blocked_until <= $1 LIMIT $2)",
+            )
+            .bind(before)
+            .bind(i64::from(limit)),
+        )
+        .await
     }
 
     // ---- keys ----

@@ -3,7 +3,7 @@
 
 use crate::domain::{Identifier, IdentifierKind};
 use crate::otp::{CodeState, Judgement};
-use crate::rate_limit::SendLimits;
+use crate::rate_limit::{PumpingRule, SendLimits};
 use otp_proto::{SignInStatus, SignUpStatus, Strategy};
 
 /// A session-token signing key as stored.
@@ -333,6 +333,112 @@ pub struct PrepareCode<'a> {
     pub outbox: Option<NewOutbox>,
     /// Dev mode: the message to keep in the dev outbox, in the same transaction.
     pub dev_message: Option<&'a otp_proto::dev::OutboxMessage>,
+    /// For a text message sent through a provider: the SMS-pumping check of its destination
+    /// prefix.
+    pub pumping: Option<PumpingGuard>,
+}
+
+/// The SMS-pumping check of one text message: its destination prefix is refused while blocked,
+/// blocked when its codes of the last hour look pumped, and capped per hour.
+#[derive(Debug, Clone)]
+pub struct PumpingGuard {
+    /// The destination prefix (`+1 202`: [`crate::rate_limit::sms_prefix`]).
+    pub prefix: String,
+    /// When sends to the prefix look pumped.
+    pub rule: PumpingRule,
+    /// How long a block lasts (ms).
+    pub block_ms: i64,
+    /// Text messages to the prefix in any hour, whatever its verification rate.
+    pub per_hour: u32,
+}
+
+/// What preparing a code came to, when no limit refused it outright.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prepared {
+    /// The code is stored and its message queued.
+    Sent,
+    /// Nothing was sent: the destination prefix is blocked as SMS pumping.
+    FraudBlocked {
+        /// Seconds left on the block.
+        retry_after_secs: u64,
+        /// Set when this very send tipped the prefix into a block (which is committed, while
+        /// the send is not): the sends and verified codes that judged it, for the log.
+        new_block: Option<FraudBlock>,
+    },
+}
+
+/// A destination prefix blocked as SMS pumping (one row per block, the fraud-block counter).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FraudBlock {
+    /// The destination prefix (`+1 202`), never a whole number.
+    pub prefix: String,
+    /// When it was blocked.
+    pub blocked_at: i64,
+    /// Until when.
+    pub blocked_until: i64,
+    /// Codes sent to the prefix in the hour before.
+    pub sends: u32,
+    /// Of those, how many were typed back.
+    pub verified: u32,
+}
+
+/// What the janitor keeps, and for how long (ms). Whatever a limit still reads (the send
+/// events of the last hour) or a user still holds (a live session, an unfinished sign-up or
+/// sign-in, a message not delivered yet) is always kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// Ended, revoked or expired sessions, after they ended.
+    pub ended_sessions_ms: i64,
+    /// Clients with nothing left (no session, sign-up or sign-in), after their last change.
+    pub idle_clients_ms: i64,
+    /// Finished outbox messages (and dev-mode messages), after they finished.
+    pub outbox_ms: i64,
+    /// A session untouched this long has expired (the policy's idle timeout).
+    pub session_idle_ms: i64,
+}
+
+/// Rows the janitor removed, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// Clients with nothing left, idle past retention.
+    pub clients: u64,
+    /// Sign-ups past their abandonment time (completed or not), with their codes.
+    pub sign_ups: u64,
+    /// Sign-ins past their abandonment time, with their codes.
+    pub sign_ins: u64,
+    /// Sessions ended or expired longer ago than retention.
+    pub sessions: u64,
+    /// Send and create events older than any window that reads them.
+    pub send_events: u64,
+    /// Finished outbox and dev-outbox messages past retention.
+    pub messages: u64,
+    /// Other rows nothing reads any more: codes without their sign-up or sign-in, spent
+    /// lock-outs, fraud blocks long over.
+    pub other: u64,
+}
+
+impl Swept {
+    /// All rows removed.
+    pub fn total(&self) -> u64 {
+        self.clients
+            + self.sign_ups
+            + self.sign_ins
+            + self.sessions
+            + self.send_events
+            + self.messages
+            + self.other
+    }
+
+    /// Adds another batch's counts.
+    pub fn add(&mut self, other: Self) {
+        self.clients += other.clients;
+        self.sign_ups += other.sign_ups;
+        self.sign_ins += other.sign_ins;
+        self.sessions += other.sessions;
+        self.send_events += other.send_events;
+        self.messages += other.messages;
+        self.other += other.other;
+    }
 }
 
 /// A message for the outbox.
@@ -403,6 +509,9 @@ pub struct AttemptCode<'a> {
     pub lockout_ms: i64,
     /// What a correct code creates.
     pub completion: Completion,
+    /// For a code sent by text message through a provider: its destination prefix, which a
+    /// correct code counts as verified for SMS-pumping detection.
+    pub sms_prefix: Option<String>,
 }
 
 /// What a correct code creates: a session, and for a sign-up first the user.

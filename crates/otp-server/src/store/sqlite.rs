@@ -53,7 +53,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const CHECKPOINT_EVERY: u64 = 256;
 
 /// Distinct statements the store prepares on one connection (all of them stay prepared).
-const STATEMENT_CACHE: usize = 64;
+const STATEMENT_CACHE: usize = 96;
 
 /// The database holds the server's keys and users' identifiers: only its owner may read it (and
 /// its WAL and shared-memory files, which hold recent pages).
@@ -239,6 +239,24 @@ impl SqliteTx<'_> {
     fn execute(&self, sql: &str, params: impl rusqlite::Params) -> Result<(), StoreError> {
         self.0.prepare_cached(sql)?.execute(params)?;
         Ok(())
+    }
+
+    /// Runs a cached statement that removes rows; returns how many.
+    fn deleted(&self, sql: &str, params: impl rusqlite::Params) -> Result<u64, StoreError> {
+        Ok(self.0.prepare_cached(sql)?.execute(params)? as u64)
+    }
+
+    /// Runs a cached `DELETE … RETURNING id`; returns the ids.
+    fn deleted_ids(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(sql)?
+            .query_map(params, |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?)
     }
 }
 
@@ -703,6 +721,40 @@ impl Tx for SqliteTx<'_> {
         )
     }
 
+    async fn sms_blocked_until(&mut self, prefix: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT MAX(blocked_until) FROM sms_fraud_blocks WHERE prefix = ?")?
+            .query_row([prefix], |r| r.get(0))?)
+    }
+
+    async fn insert_fraud_block(&mut self, b: &FraudBlock) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO sms_fraud_blocks (prefix, blocked_at, blocked_until, sends, verified)
+             VALUES (?, ?, ?, ?, ?)",
+            params![b.prefix, b.blocked_at, b.blocked_until, b.sends, b.verified],
+        )
+    }
+
+    async fn fraud_blocks(&mut self, since: i64) -> Result<Vec<FraudBlock>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT prefix, blocked_at, blocked_until, sends, verified FROM sms_fraud_blocks
+                 WHERE blocked_at >= ? ORDER BY blocked_at, id",
+            )?
+            .query_map([since], |r| {
+                Ok(FraudBlock {
+                    prefix: r.get("prefix")?,
+                    blocked_at: r.get("blocked_at")?,
+                    blocked_until: r.get("blocked_until")?,
+                    sends: r.get("sends")?,
+                    verified: r.get("verified")?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?)
+    }
+
     // ---- sessions ----
 
     async fn insert_session(
@@ -902,6 +954,138 @@ impl Tx for SqliteTx<'_> {
                 })
             })
             .optional()?)
+    }
+
+    // ---- housekeeping ----
+
+    /// SQLite has one writer at a time: a write transaction is always alone.
+    async fn try_lead(&mut self, _name: &str) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+
+    async fn delete_stale_sessions(
+        &mut self,
+        before: i64,
+        idle_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        self.deleted_ids(
+            "DELETE FROM sessions WHERE id IN (
+               SELECT id FROM sessions
+               WHERE (status <> 'active' AND updated_at <= ?1)
+                  OR (status = 'active' AND (abandon_at <= ?1 OR last_active_at + ?2 <= ?1))
+               LIMIT ?3)
+             RETURNING id",
+            params![before, idle_ms, limit],
+        )
+    }
+
+    async fn forget_session_choices(&mut self, session_ids: &[String]) -> Result<(), StoreError> {
+        for id in session_ids {
+            self.execute(
+                "UPDATE clients SET last_active_session_id = NULL WHERE last_active_session_id = ?",
+                [id],
+            )?;
+        }
+        Ok(())
+    }
+
+    async fn delete_expired_sign_ups(
+        &mut self,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        self.deleted_ids(
+            "DELETE FROM sign_ups WHERE id IN (
+               SELECT id FROM sign_ups WHERE abandon_at <= ? LIMIT ?)
+             RETURNING id",
+            params![now, limit],
+        )
+    }
+
+    async fn delete_expired_sign_ins(
+        &mut self,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        self.deleted_ids(
+            "DELETE FROM sign_ins WHERE id IN (
+               SELECT id FROM sign_ins WHERE abandon_at <= ? LIMIT ?)
+             RETURNING id",
+            params![now, limit],
+        )
+    }
+
+    async fn delete_codes(&mut self, owner_ids: &[String]) -> Result<u64, StoreError> {
+        let mut deleted = 0;
+        let mut statement = self
+            .0
+            .prepare_cached("DELETE FROM codes WHERE owner_id = ?")?;
+        for id in owner_ids {
+            deleted += statement.execute([id])? as u64;
+        }
+        Ok(deleted)
+    }
+
+    async fn delete_idle_clients(&mut self, before: i64, limit: u32) -> Result<u64, StoreError> {
+        self.deleted(
+            "DELETE FROM clients WHERE id IN (
+               SELECT c.id FROM clients c
+               WHERE c.updated_at <= ?
+                 AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.client_id = c.id)
+                 AND NOT EXISTS (SELECT 1 FROM sign_ups u WHERE u.client_id = c.id)
+                 AND NOT EXISTS (SELECT 1 FROM sign_ins i WHERE i.client_id = c.id)
+               LIMIT ?)",
+            params![before, limit],
+        )
+    }
+
+    async fn delete_old_sends(&mut self, before: i64, limit: u32) -> Result<u64, StoreError> {
+        self.deleted(
+            "DELETE FROM send_events WHERE rowid IN (
+               SELECT rowid FROM send_events WHERE at <= ? LIMIT ?)",
+            params![before, limit],
+        )
+    }
+
+    async fn delete_finished_messages(
+        &mut self,
+        before: i64,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        let outbox = self.deleted(
+            "DELETE FROM outbox WHERE id IN (
+               SELECT id FROM outbox
+               WHERE status IN ('sent', 'failed', 'superseded') AND finished_at <= ? LIMIT ?)",
+            params![before, limit],
+        )?;
+        let dev = self.deleted(
+            "DELETE FROM dev_outbox WHERE id IN (
+               SELECT id FROM dev_outbox WHERE sent_at <= ? LIMIT ?)",
+            params![before, limit],
+        )?;
+        Ok(outbox + dev)
+    }
+
+    async fn delete_spent_lockouts(&mut self, now: i64, limit: u32) -> Result<u64, StoreError> {
+        self.deleted(
+            "DELETE FROM identifier_failures WHERE identifier IN (
+               SELECT identifier FROM identifier_failures
+               WHERE failures = 0 AND (locked_until IS NULL OR locked_until <= ?) LIMIT ?)",
+            params![now, limit],
+        )
+    }
+
+    async fn delete_old_fraud_blocks(
+        &mut self,
+        before: i64,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        self.deleted(
+            "DELETE FROM sms_fraud_blocks WHERE id IN (
+               SELECT id FROM sms_fraud_blocks WHERE blocked_until <= ? LIMIT ?)",
+            params![before, limit],
+        )
     }
 
     // ---- keys ----

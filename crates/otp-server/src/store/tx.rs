@@ -184,6 +184,12 @@ pub(crate) trait Tx {
     async fn set_lockout(&mut self, identifier: &str, lockout: Lockout) -> Result<(), StoreError>;
     /// Forgets the failures of an identifier.
     async fn clear_lockout(&mut self, identifier: &str) -> Result<(), StoreError>;
+    /// The end of the latest SMS-pumping block of a destination prefix, if it was ever blocked.
+    async fn sms_blocked_until(&mut self, prefix: &str) -> Result<Option<i64>, StoreError>;
+    /// Records an SMS-pumping block.
+    async fn insert_fraud_block(&mut self, block: &FraudBlock) -> Result<(), StoreError>;
+    /// The SMS-pumping blocks imposed at `since` or later, oldest first.
+    async fn fraud_blocks(&mut self, since: i64) -> Result<Vec<FraudBlock>, StoreError>;
 
     // ---- sessions ----
 
@@ -262,6 +268,53 @@ pub(crate) trait Tx {
         &mut self,
         key: &str,
     ) -> Result<Option<otp_proto::dev::OutboxMessage>, StoreError>;
+
+    // ---- housekeeping (each removes at most `limit` rows, so no statement runs long) ----
+
+    /// Whether this transaction is the one janitor working now: another instance's janitor
+    /// holding the same `name` makes it `false` at once (no waiting); released at the end of
+    /// the transaction.
+    async fn try_lead(&mut self, name: &str) -> Result<bool, StoreError>;
+    /// Removes sessions ended or revoked at `before` or earlier, and active ones expired by then
+    /// (past their absolute end, or idle for `idle_ms`); returns their ids.
+    async fn delete_stale_sessions(
+        &mut self,
+        before: i64,
+        idle_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError>;
+    /// Clears the chosen session of the clients whose chosen session is one of `session_ids`.
+    async fn forget_session_choices(&mut self, session_ids: &[String]) -> Result<(), StoreError>;
+    /// Removes sign-ups abandoned at `now` or earlier (completed or not); returns their ids.
+    async fn delete_expired_sign_ups(
+        &mut self,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError>;
+    /// Removes sign-ins abandoned at `now` or earlier (completed or not); returns their ids.
+    async fn delete_expired_sign_ins(
+        &mut self,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError>;
+    /// Removes the codes of these owners; returns how many.
+    async fn delete_codes(&mut self, owner_ids: &[String]) -> Result<u64, StoreError>;
+    /// Removes clients unchanged since `before` that no session, sign-up or sign-in refers to.
+    async fn delete_idle_clients(&mut self, before: i64, limit: u32) -> Result<u64, StoreError>;
+    /// Removes send (and create) events at `before` or earlier, of any scope.
+    async fn delete_old_sends(&mut self, before: i64, limit: u32) -> Result<u64, StoreError>;
+    /// Removes outbox messages finished (sent, failed, superseded) at `before` or earlier, and
+    /// dev-mode messages sent by then.
+    async fn delete_finished_messages(
+        &mut self,
+        before: i64,
+        limit: u32,
+    ) -> Result<u64, StoreError>;
+    /// Removes lock-out rows that hold nothing any more: no failures counted, lock over at `now`.
+    async fn delete_spent_lockouts(&mut self, now: i64, limit: u32) -> Result<u64, StoreError>;
+    /// Removes SMS-pumping blocks that ended at `before` or earlier.
+    async fn delete_old_fraud_blocks(&mut self, before: i64, limit: u32)
+    -> Result<u64, StoreError>;
 
     // ---- keys ----
 

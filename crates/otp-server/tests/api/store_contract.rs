@@ -45,6 +45,10 @@ contract!(
     a_new_client_is_stored_with_what_it_creates_or_not_at_all,
     twenty_concurrent_sends_never_pass_the_limit,
     ending_a_session_moves_the_client_to_its_newest_other_one,
+    creates_count_per_scope_and_stop_at_the_limit,
+    a_destination_prefix_whose_codes_are_never_verified_is_blocked,
+    the_janitor_removes_what_is_abandoned_and_keeps_what_is_live,
+    concurrent_janitors_remove_each_row_once,
 );
 
 fn phone() -> Identifier {
@@ -97,8 +101,10 @@ async fn prepare(store: &Store, owner: &str, now: i64) -> Result<(), StoreError>
             limits: limits(1_000),
             outbox: None,
             dev_message: None,
+            pumping: None,
         })
         .await
+        .map(|_| ())
 }
 
 fn attempt<'a>(
@@ -125,6 +131,7 @@ fn attempt<'a>(
                 identifier_id: format!("idn_{owner}_{n}"),
             },
         },
+        sms_prefix: None,
     }
 }
 
@@ -333,6 +340,7 @@ async fn send_limits_count_per_scope(store: Store) {
                     limits: limits(per_hour),
                     outbox: None,
                     dev_message: None,
+                    pumping: None,
                 })
                 .await
         }
@@ -510,6 +518,7 @@ async fn each_outbox_message_goes_to_one_worker(store: Store) {
                 deadline_at: NOW + 600_000,
             }),
             dev_message: None,
+            pumping: None,
         })
         .await
         .expect("prepare");
@@ -674,6 +683,7 @@ async fn twenty_concurrent_sends_never_pass_the_limit(store: Store) {
                         limits: limits(5),
                         outbox: None,
                         dev_message: None,
+                        pumping: None,
                     })
                     .await
             })
@@ -682,7 +692,7 @@ async fn twenty_concurrent_sends_never_pass_the_limit(store: Store) {
     let (mut sent, mut refused) = (0, 0);
     for send in sends {
         match send.await.expect("task") {
-            Ok(()) => sent += 1,
+            Ok(_) => sent += 1,
             Err(StoreError::TooManyRequests { .. }) => refused += 1,
             Err(e) => panic!("unexpected {e:?}"),
         }
@@ -714,6 +724,7 @@ async fn ending_a_session_moves_the_client_to_its_newest_other_one(store: Store)
                 limits: Vec::new(),
                 outbox: None,
                 dev_message: None,
+                pumping: None,
             })
             .await
             .expect("prepare");
@@ -757,4 +768,349 @@ async fn ending_a_session_moves_the_client_to_its_newest_other_one(store: Store)
             .sessions
             .is_empty()
     );
+}
+
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
+
+fn hourly(scope: &str, per_hour: u32) -> (String, SendLimits) {
+    (
+        scope.to_owned(),
+        SendLimits {
+            min_interval_ms: 0,
+            per_hour,
+        },
+    )
+}
+
+/// Creates are counted per scope in the database; the one past the limit is refused with the
+/// wait until the oldest leaves the hour, and counts nothing; another scope is unaffected.
+async fn creates_count_per_scope_and_stop_at_the_limit(store: Store) {
+    let a = [hourly("create:sign_in:203.0.113.7/32", 3)];
+    let b = [hourly("create:sign_in:203.0.113.8/32", 3)];
+    for n in 0..3 {
+        store
+            .admit(&a, NOW + n * 1_000)
+            .await
+            .expect("within the limit");
+    }
+    match store.admit(&a, NOW + 10_000).await {
+        Err(StoreError::TooManyRequests { retry_after_secs }) => {
+            assert_eq!(retry_after_secs, 3_590)
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    store.admit(&b, NOW + 10_000).await.expect("another scope");
+    store
+        .admit(&a, NOW + HOUR)
+        .await
+        .expect("the first left the hour");
+    assert!(
+        store.admit(&a, NOW + HOUR + 1).await.is_err(),
+        "the refused one was not counted, the one just admitted was"
+    );
+}
+
+fn us(n: u32) -> Identifier {
+    Identifier::Phone(PhoneNumber::parse(&format!("+120255501{n:02}"), None).expect("phone"))
+}
+
+fn uk(n: u32) -> Identifier {
+    Identifier::Phone(PhoneNumber::parse(&format!("+4474001234{n:02}"), None).expect("phone"))
+}
+
+fn guard(prefix: &str) -> PumpingGuard {
+    PumpingGuard {
+        prefix: prefix.into(),
+        rule: otp_server::rate_limit::PumpingRule {
+            min_sends: 5,
+            min_verify_percent: 20,
+        },
+        block_ms: HOUR,
+        per_hour: 1_000,
+    }
+}
+
+/// A sign-up for `to` on a new client, with a code sent under `guard`.
+async fn text(
+    store: &Store,
+    n: u32,
+    to: &Identifier,
+    guard: PumpingGuard,
+    now: i64,
+) -> Result<Prepared, StoreError> {
+    let owner = format!("sua_{n}");
+    let client = format!("client_{n}");
+    let token = [n.to_le_bytes(), [7; 4]].concat();
+    store
+        .create_sign_up(
+            &owner,
+            ClientKey {
+                id: &client,
+                new_token_hash: Some(&token),
+            },
+            to,
+            now,
+            now + DAY,
+        )
+        .await
+        .expect("sign-up");
+    store
+        .prepare_code(PrepareCode {
+            owner_id: &owner,
+            strategy: otp_proto::Strategy::PhoneCode,
+            identifier: to,
+            identifier_id: None,
+            mac: MAC.to_vec(),
+            expire_at: now + 600_000,
+            now,
+            limits: Vec::new(),
+            outbox: None,
+            dev_message: None,
+            pumping: Some(guard),
+        })
+        .await
+}
+
+/// Codes to one prefix that nobody types back block it once there are enough of them (the
+/// block is committed though the send is refused, and counted); a prefix whose codes are
+/// verified keeps receiving them.
+async fn a_destination_prefix_whose_codes_are_never_verified_is_blocked(store: Store) {
+    for n in 0..5 {
+        let at = NOW + i64::from(n) * 1_000;
+        assert_eq!(
+            text(&store, n, &us(n), guard("+1 202"), at)
+                .await
+                .expect("sent"),
+            Prepared::Sent
+        );
+        let to = uk(n);
+        text(&store, 100 + n, &to, guard("+44 740"), at)
+            .await
+            .expect("sent");
+        let owner = format!("sua_{}", 100 + n);
+        let client = format!("client_{}", 100 + n);
+        let mut verify = attempt(&owner, &to, &client, n, at);
+        verify.sms_prefix = Some("+44 740".into());
+        assert_eq!(
+            store.attempt_code(verify, &right).await.expect("attempt"),
+            Judgement::Correct
+        );
+    }
+    let at = NOW + 10_000;
+    match text(&store, 5, &us(5), guard("+1 202"), at)
+        .await
+        .expect("judged")
+    {
+        Prepared::FraudBlocked {
+            retry_after_secs,
+            new_block: Some(block),
+        } => {
+            assert_eq!(retry_after_secs, 3_600);
+            assert_eq!(
+                (block.prefix.as_str(), block.sends, block.verified),
+                ("+1 202", 5, 0)
+            );
+        }
+        other => panic!("expected a new block, got {other:?}"),
+    }
+    match text(&store, 6, &us(6), guard("+1 202"), at + 600_000)
+        .await
+        .expect("judged")
+    {
+        Prepared::FraudBlocked {
+            retry_after_secs,
+            new_block: None,
+        } => assert_eq!(retry_after_secs, 3_000),
+        other => panic!("expected the block to hold, got {other:?}"),
+    }
+    assert_eq!(
+        text(&store, 105, &uk(5), guard("+44 740"), at)
+            .await
+            .expect("sent"),
+        Prepared::Sent,
+        "the verified prefix is not blocked"
+    );
+    let blocks = store.fraud_blocks(0).await.expect("blocks");
+    assert_eq!(blocks.len(), 1, "one block, counted once");
+    assert_eq!(blocks[0].blocked_until, at + HOUR);
+    assert_eq!(
+        text(&store, 7, &us(7), guard("+1 202"), at + HOUR)
+            .await
+            .expect("sent"),
+        Prepared::Sent,
+        "once the block is over and its sends left the hour"
+    );
+}
+
+fn retention() -> Retention {
+    Retention {
+        ended_sessions_ms: 30 * DAY,
+        idle_clients_ms: DAY,
+        outbox_ms: 7 * DAY,
+        session_idle_ms: 7 * DAY,
+    }
+}
+
+/// Signs up `to` on a new client `n` at `at`: a live session.
+async fn signed_up(store: &Store, n: u32, to: &Identifier, at: i64) {
+    let owner = format!("sua_{n}");
+    let client = format!("client_{n}");
+    text(store, n, to, guard("+1 202"), at).await.expect("sent");
+    let mut verify = attempt(&owner, to, &client, n, at);
+    verify.completion.session_abandon_at = at + 60 * DAY;
+    assert_eq!(
+        store.attempt_code(verify, &right).await.expect("attempt"),
+        Judgement::Correct
+    );
+}
+
+/// The janitor removes idle empty clients, expired sign-ups and sign-ins with their codes,
+/// sessions ended longer ago than retention, old send events and finished messages; it keeps
+/// a live session and its client, an unfinished sign-up and its code, and an ended session
+/// within retention. A second sweep finds nothing.
+async fn the_janitor_removes_what_is_abandoned_and_keeps_what_is_live(store: Store) {
+    let live = us(1);
+    signed_up(&store, 1, &live, NOW).await;
+    signed_up(&store, 2, &us(2), NOW).await;
+    store
+        .end_sessions("client_2", None, NOW + HOUR)
+        .await
+        .expect("sign out");
+    let empty = client(&store, 3).await;
+    store
+        .admit(&[hourly("create:client:x", 10)], NOW)
+        .await
+        .expect("counted");
+    let r = retention();
+
+    // Two days on: client 1 uses its session; client 4 starts a sign-up.
+    let later = NOW + 2 * DAY;
+    store
+        .touch_session("client_1", "sess_sua_1_1", later, true)
+        .await
+        .expect("touch");
+    text(&store, 4, &us(4), guard("+1 203"), later)
+        .await
+        .expect("sent");
+    let swept = store
+        .sweep(later, &r, 500)
+        .await
+        .expect("sweep")
+        .expect("alone");
+    assert_eq!(swept.clients, 1, "the empty client: {swept:?}");
+    assert_eq!(
+        swept.sign_ups, 2,
+        "the completed sign-ups past their end: {swept:?}"
+    );
+    assert!(
+        swept.send_events >= 3,
+        "the sends and the create: {swept:?}"
+    );
+    assert!(
+        store
+            .client_by_token(&[3; 32])
+            .await
+            .expect("read")
+            .is_none()
+    );
+    let _ = empty;
+    let live_state = store.client_state("client_1").await.expect("kept");
+    assert_eq!(live_state.sessions.len(), 1, "the live session is kept");
+    assert_eq!(
+        live_state.client.last_active_session_id.as_deref(),
+        Some("sess_sua_1_1")
+    );
+    let sign_up = store.sign_up("sua_4").await.expect("read").expect("kept");
+    assert!(
+        sign_up.code.is_some(),
+        "the unfinished sign-up keeps its code"
+    );
+    assert!(
+        store
+            .session("client_2", "sess_sua_2_2")
+            .await
+            .expect("read")
+            .is_some(),
+        "an ended session is kept within retention"
+    );
+    assert_eq!(
+        store
+            .sweep(later, &r, 500)
+            .await
+            .expect("sweep")
+            .expect("alone")
+            .total(),
+        0,
+        "nothing left to remove"
+    );
+
+    // Thirty-one days on: the ended session and then its client go; the expired sign-up too.
+    let much_later = NOW + 31 * DAY;
+    store
+        .touch_session("client_1", "sess_sua_1_1", much_later - DAY, false)
+        .await
+        .expect("touch");
+    let swept = store
+        .sweep(much_later, &r, 500)
+        .await
+        .expect("sweep")
+        .expect("alone");
+    assert_eq!((swept.sessions, swept.sign_ups), (1, 1), "{swept:?}");
+    assert!(
+        store
+            .session("client_2", "sess_sua_2_2")
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert!(store.sign_up("sua_4").await.expect("read").is_none());
+    assert_eq!(
+        swept.clients, 2,
+        "client 2 (signed out) and 4 (abandoned): {swept:?}"
+    );
+    assert_eq!(
+        store
+            .client_state("client_1")
+            .await
+            .expect("kept")
+            .sessions
+            .len(),
+        1,
+        "a session in use is kept however old"
+    );
+    assert!(
+        store
+            .user_by_identifier(&live)
+            .await
+            .expect("read")
+            .is_some()
+    );
+}
+
+/// Several janitors at once (instances on one database): each row is removed once, none fails,
+/// and nothing is left.
+async fn concurrent_janitors_remove_each_row_once(store: Store) {
+    for n in 0..40u8 {
+        client(&store, n).await;
+    }
+    let r = retention();
+    let later = NOW + 2 * DAY;
+    let sweeps: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.sweep(later, &r, 7).await.expect("sweep") })
+        })
+        .collect();
+    let mut removed = 0;
+    for sweep in sweeps {
+        removed += sweep.await.expect("task").map_or(0, |s| s.clients);
+    }
+    let rest = store
+        .sweep(later, &r, 7)
+        .await
+        .expect("sweep")
+        .expect("alone")
+        .clients;
+    assert_eq!(removed + rest, 40);
 }
