@@ -5,6 +5,7 @@ mod browser;
 mod clerk_js;
 mod concurrency;
 mod delivery;
+mod enumeration;
 mod errors;
 mod helpers;
 mod instances;
