@@ -19,3 +19,4 @@ mod sign_in;
 mod sign_up;
 mod startup;
 mod store_contract;
+mod test_identifiers;
