@@ -40,9 +40,9 @@ impl Random {
     /// the same each time yet look drawn like the others (a decoy sign-in's factor id, derived
     /// from the server key and the identifier). Never for secrets.
     pub fn derived(seed: [u8; 32]) -> Self {
-        Self(Source::Seeded(Arc::new(Mutex::new(ChaCha20Rng::from_seed(
-            seed,
-        )))))
+        Self(Source::Seeded(Arc::new(Mutex::new(
+            ChaCha20Rng::from_seed(seed),
+        ))))
     }
 
     /// Whether this is a [`Random::seeded`] stream.

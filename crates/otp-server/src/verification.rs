@@ -3,8 +3,8 @@
 //! request, call [`send`] or [`check`], and present the result; nothing here reads a request or
 //! writes a response (errors are [`ApiError`]s, which the handlers return as they are).
 
-use crate::delivery::{Message, MessageKind};
 use crate::delivery::worker::SealedPayload;
+use crate::delivery::{Message, MessageKind};
 use crate::domain::Identifier;
 use crate::error::ApiError;
 use crate::ids::new_id;
@@ -180,15 +180,12 @@ pub fn is_test_identifier(to: &Identifier) -> bool {
                 && &digits[5..8] == b"555"
                 && &digits[8..10] == b"01"
         }
-        Identifier::Email(email) => email
-            .as_str()
-            .rsplit_once('@')
-            .is_some_and(|(local, _)| {
-                local
-                    .split('+')
-                    .skip(1)
-                    .any(|tag| tag.eq_ignore_ascii_case("otp_test"))
-            }),
+        Identifier::Email(email) => email.as_str().rsplit_once('@').is_some_and(|(local, _)| {
+            local
+                .split('+')
+                .skip(1)
+                .any(|tag| tag.eq_ignore_ascii_case("otp_test"))
+        }),
     }
 }
 
@@ -294,7 +291,12 @@ mod tests {
         for yes in ["+1 201 555 0100", "+1 (415) 555-0199", "+12125550142"] {
             assert!(is_test_identifier(&phone(yes)), "{yes}");
         }
-        for no in ["+1 201 555 0200", "+1 201 555 0099", "+1 201 556 0100", "+44 20 7946 0100"] {
+        for no in [
+            "+1 201 555 0200",
+            "+1 201 555 0099",
+            "+1 201 556 0100",
+            "+44 20 7946 0100",
+        ] {
             assert!(!is_test_identifier(&phone(no)), "{no}");
         }
         for yes in ["jane+otp_test@example.com", "jane+x+OTP_TEST@example.com"] {

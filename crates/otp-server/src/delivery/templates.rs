@@ -219,7 +219,10 @@ mod tests {
                 ..message(Some(lang))
             };
             let (subject, text, html) = texts.email(&notice).expect("render");
-            assert!(subject.contains("Acme") && text.starts_with(phrase), "{lang}: {text}");
+            assert!(
+                subject.contains("Acme") && text.starts_with(phrase),
+                "{lang}: {text}"
+            );
             assert!(html.contains(phrase.split('\'').next().unwrap_or(phrase)));
             let sms = texts
                 .sms(&Message {
@@ -227,7 +230,10 @@ mod tests {
                     ..notice
                 })
                 .expect("render");
-            assert!(sms.starts_with(phrase) && !sms.contains('#'), "{lang}: {sms}");
+            assert!(
+                sms.starts_with(phrase) && !sms.contains('#'),
+                "{lang}: {sms}"
+            );
         }
     }
 

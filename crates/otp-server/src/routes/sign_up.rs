@@ -165,11 +165,7 @@ async fn owned(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<SignUpRow,
 
 /// The sign-up if it is the caller's and can still take a code, and whether its identifier has
 /// an account (then only with enumeration protection).
-async fn open(
-    state: &AppState,
-    ctx: &ClientCtx,
-    id: &str,
-) -> Result<(SignUpRow, bool), ApiError> {
+async fn open(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<(SignUpRow, bool), ApiError> {
     let sign_up = owned(state, ctx, id).await?;
     if sign_up.status == SignUpStatus::Complete {
         return Err(ApiError::VerificationAlreadyVerified);

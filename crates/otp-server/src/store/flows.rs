@@ -237,9 +237,7 @@ pub(super) async fn attempt_code(
     let (mac, stored) = tx.code(a.owner_id).await?.ok_or(StoreError::NoCode)?;
     // A decoy's code is compared all the same (the same work), and never right.
     let decoy = matches!(a.completion.kind, CompletionKind::Decoy);
-    let judgement = otp::judge(stored, a.now, a.max_attempts, || {
-        matches(&mac) & !decoy
-    });
+    let judgement = otp::judge(stored, a.now, a.max_attempts, || matches(&mac) & !decoy);
     match judgement {
         otp::Judgement::Correct => {
             tx.set_code(a.owner_id, CodeState::Verified, stored.attempts)

@@ -6,8 +6,8 @@
 
 use crate::errors::wrong_code;
 use crate::helpers::*;
-use otp_client::proto::mask::mask_identifier;
 use otp_client::Strategy;
+use otp_client::proto::mask::mask_identifier;
 use otp_server::{Config, ManualClock};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -41,7 +41,7 @@ async fn sign_up_known(app: &TestApp, n: usize) -> Vec<String> {
 
 /// Identifiers nobody has, of both kinds.
 fn unknown(i: usize) -> String {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         format!("+1202555{:04}", 3000 + i)
     } else {
         format!("nobody{i}@example.com")
@@ -200,7 +200,10 @@ async fn sign_in_with_wrong_codes(
                 Err(_) => "000000".to_owned(),
             };
             seen.push(outcome(
-                device.sign_in().attempt_first_factor(strategy, &wrong).await,
+                device
+                    .sign_in()
+                    .attempt_first_factor(strategy, &wrong)
+                    .await,
             ));
         }
         app.advance(Duration::from_secs(31));
@@ -219,7 +222,10 @@ async fn the_flow_of_an_unknown_identifier_ends_like_a_known_ones(app: &TestApp)
         // Three wrong codes void a code, five lock the identifier: both reached the lock-out.
         assert_eq!(real[1].1, "form_code_incorrect");
         assert_eq!(real[3].1, "verification_failed");
-        assert!(real.last().is_some_and(|last| last.0 >= 400 && last.3.is_some()));
+        assert!(
+            real.last()
+                .is_some_and(|last| last.0 >= 400 && last.3.is_some())
+        );
         // Nothing was ever sent to the unknown identifier.
         assert!(app.client().dev_outbox(&unknown).await.is_err());
     }
@@ -249,7 +255,12 @@ async fn a_decoy_shows_the_same_factor_id_at_every_sign_in_as_a_real_identifier_
     for identifier in [known, unknown(0)] {
         let mut ids = vec![];
         for _ in 0..2 {
-            let sign_in = app.client().sign_in().create(&identifier).await.expect("create");
+            let sign_in = app
+                .client()
+                .sign_in()
+                .create(&identifier)
+                .await
+                .expect("create");
             let factor = sign_in.supported_first_factors.expect("factors").remove(0);
             ids.push(factor.phone_number_id.expect("a phone number id"));
         }

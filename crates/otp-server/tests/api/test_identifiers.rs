@@ -18,7 +18,11 @@ fn on(c: &mut Config) {
 
 async fn create_and_prepare(device: &Client, identifier: &str) -> Strategy {
     if identifier.contains('@') {
-        device.sign_up().create_email(identifier).await.expect("create");
+        device
+            .sign_up()
+            .create_email(identifier)
+            .await
+            .expect("create");
         device
             .sign_up()
             .prepare_verification(Strategy::EmailCode)
@@ -26,7 +30,11 @@ async fn create_and_prepare(device: &Client, identifier: &str) -> Strategy {
             .expect("prepare");
         Strategy::EmailCode
     } else {
-        device.sign_up().create_phone(identifier).await.expect("create");
+        device
+            .sign_up()
+            .create_phone(identifier)
+            .await
+            .expect("create");
         device
             .sign_up()
             .prepare_verification(Strategy::PhoneCode)
@@ -58,7 +66,10 @@ async fn test_identifiers_sign_up_and_sign_in_with_424242_and_nothing_is_deliver
             .await
             .expect("424242 signs in");
         assert!(sign_in.created_session_id.is_some());
-        let err = device.dev_outbox(identifier).await.expect_err("nothing sent");
+        let err = device
+            .dev_outbox(identifier)
+            .await
+            .expect_err("nothing sent");
         assert!(matches!(err, otp_client::Error::Api(e) if e.status == 404));
     }
 }
@@ -69,16 +80,31 @@ async fn a_wrong_code_for_a_test_identifier_still_counts_and_limits_still_apply(
     let device = app.client();
     let strategy = create_and_prepare(&device, PHONE).await;
     for remaining in [2, 1] {
-        let err = code_of(device.sign_up().attempt_verification(strategy, "000000").await);
+        let err = code_of(
+            device
+                .sign_up()
+                .attempt_verification(strategy, "000000")
+                .await,
+        );
         assert_eq!(
             (err.code.as_str(), err.remaining_attempts),
             ("form_code_incorrect", Some(remaining))
         );
     }
-    let err = code_of(device.sign_up().attempt_verification(strategy, "000000").await);
+    let err = code_of(
+        device
+            .sign_up()
+            .attempt_verification(strategy, "000000")
+            .await,
+    );
     assert_eq!(err.code.as_str(), "verification_failed");
     // The code is void now, the fixed one included.
-    let err = code_of(device.sign_up().attempt_verification(strategy, TEST_CODE).await);
+    let err = code_of(
+        device
+            .sign_up()
+            .attempt_verification(strategy, TEST_CODE)
+            .await,
+    );
     assert_eq!(err.code.as_str(), "verification_failed");
     // And a new one waits for the minimum interval, as any send does.
     let err = code_of(device.sign_up().prepare_verification(strategy).await);
@@ -92,7 +118,12 @@ async fn without_the_flag_424242_does_not_work_and_the_code_is_sent() {
         let device = app.client();
         let strategy = create_and_prepare(&device, identifier).await;
         let real = app.code_for(identifier).await;
-        let err = code_of(device.sign_up().attempt_verification(strategy, TEST_CODE).await);
+        let err = code_of(
+            device
+                .sign_up()
+                .attempt_verification(strategy, TEST_CODE)
+                .await,
+        );
         if real != TEST_CODE {
             assert_eq!(err.code.as_str(), "form_code_incorrect");
         }
