@@ -93,6 +93,9 @@ pub struct Config {
     /// housekeeping.
     #[command(flatten)]
     pub abuse: AbuseConfig,
+    /// Enumeration protection and test identifiers.
+    #[command(flatten)]
+    pub protection: ProtectionConfig,
     /// Not a flag: where codes, ids, tokens and keys are drawn from. The OS CSPRNG unless a
     /// test sets [`Random::seeded`] to make them reproducible.
     #[arg(skip)]
@@ -543,6 +546,8 @@ pub fn redact_url(url: &str) -> String {
                 .to_owned()
         }
     }
+}
+
 /// Abuse resistance: how per-IP limits group addresses, limits on the requests that create
 /// something without any authentication, SMS-pumping detection, and the janitor that keeps
 /// the database from growing without bound.
@@ -624,6 +629,28 @@ impl AbuseConfig {
     pub fn pumping_block_ms(&self) -> i64 {
         ms(Duration::from_secs(self.sms_pumping_block_secs))
     }
+}
+
+/// What an unauthenticated caller may learn about who has an account, and the fixed-code
+/// identifiers of reviewers and end-to-end tests.
+#[derive(Debug, Clone, Args)]
+pub struct ProtectionConfig {
+    /// Answer a sign-in of an unknown identifier, and a sign-up of a taken one, exactly as the
+    /// other case (status, shape, the database work it does), so nobody can find out whether an
+    /// address or number has an account; the owner of a taken identifier is told that someone
+    /// tried to sign up with it. On by default, as Clerk's `attack_protection`, because account
+    /// enumeration is what credential stuffing and targeted phishing start with;
+    /// `--enumeration-protection=false` restores Clerk's explicit `form_identifier_not_found`
+    /// and `form_identifier_exists`.
+    #[arg(long, env = "OTP_ENUMERATION_PROTECTION", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = true, num_args = 0..=1, default_missing_value = "true")]
+    pub enumeration_protection: bool,
+    /// Test identifiers: phone numbers `+1 XXX 555-0100` to `555-0199` and emails with the
+    /// `+otp_test` subaddress (`jane+otp_test@example.com`) accept the fixed code `424242` and
+    /// are never sent anything; attempts, limits and lock-outs still apply. For app-store
+    /// reviewers and end-to-end tests; off by default since anyone who knows the rule can sign in
+    /// as such an account (the server warns at start when it is on outside dev mode).
+    #[arg(long, env = "OTP_TEST_IDENTIFIERS", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
+    pub test_identifiers: bool,
 }
 
 #[cfg(test)]

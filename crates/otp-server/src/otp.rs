@@ -77,6 +77,19 @@ impl CodeHasher {
         self.mac(owner_id, code).finalize().into_bytes().to_vec()
     }
 
+    /// A value derived from the server key for `label` and `value`: the same on every call and
+    /// every instance, unknowable without the key (a decoy sign-in's factor id is drawn from it).
+    /// No owner id contains a NUL, so it never equals a code's hash.
+    pub fn derive(&self, label: &str, value: &str) -> [u8; 32] {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(b"\0derive\0");
+        mac.update(label.as_bytes());
+        mac.update(b"\0");
+        mac.update(value.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// Whether `code` is the one stored for `owner_id`, compared in constant time.
     pub fn verify(&self, owner_id: &str, code: &Code, stored: &[u8]) -> bool {
         self.mac(owner_id, code).verify_slice(stored).is_ok()

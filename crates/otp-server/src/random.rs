@@ -36,6 +36,15 @@ impl Random {
         ))))
     }
 
+    /// A deterministic ChaCha20 stream from a secret 32-byte seed, for values that must come out
+    /// the same each time yet look drawn like the others (a decoy sign-in's factor id, derived
+    /// from the server key and the identifier). Never for secrets.
+    pub fn derived(seed: [u8; 32]) -> Self {
+        Self(Source::Seeded(Arc::new(Mutex::new(
+            ChaCha20Rng::from_seed(seed),
+        ))))
+    }
+
     /// Whether this is a [`Random::seeded`] stream.
     pub fn is_seeded(&self) -> bool {
         matches!(self.0, Source::Seeded(_))

@@ -147,6 +147,11 @@ impl Application {
                 "--no-ip-limits: the per-IP send cap is off (load testing only); per-identifier limits stay on"
             );
         }
+        if config.protection.test_identifiers && !delivery.is_dev() {
+            tracing::warn!(
+                "--test-identifiers: phone numbers +1 XXX 555-0100 to 555-0199 and emails with the +otp_test subaddress sign in with the fixed code 424242; anyone who knows this can use such an account"
+            );
+        }
         if delivery.is_dev() {
             tracing::warn!(
                 "dev mode: codes are printed to the console and served at /v1/dev/outbox; never use it in production"

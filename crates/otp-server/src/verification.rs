@@ -3,8 +3,8 @@
 //! request, call [`send`] or [`check`], and present the result; nothing here reads a request or
 //! writes a response (errors are [`ApiError`]s, which the handlers return as they are).
 
-use crate::delivery::Message;
 use crate::delivery::worker::SealedPayload;
+use crate::delivery::{Message, MessageKind};
 use crate::domain::Identifier;
 use crate::error::ApiError;
 use crate::ids::new_id;
@@ -20,6 +20,8 @@ use otp_proto::dev::OutboxMessage;
 
 /// Generates a code for `owner_id`, stores its hash and its message within the send limits (one
 /// transaction), and hands the message to the delivery worker (and, in dev mode, the console).
+/// A decoy or a notice ([`Purpose`]) goes through the same steps, its code never sent; a test
+/// identifier ([`is_test_identifier`]) gets [`TEST_CODE`] and no message at all.
 pub async fn send(
     state: &AppState,
     owner_id: &str,
@@ -27,6 +29,7 @@ pub async fn send(
     to: &Identifier,
     identifier_id: Option<&str>,
     request: &SendContext,
+    purpose: Purpose,
 ) -> Result<(), ApiError> {
     let policy = &state.config.policy;
     let delivery_config = &state.config.delivery;
@@ -63,14 +66,26 @@ pub async fn send(
             hourly(delivery_config.sms_global_per_hour),
         ));
     }
-    let code = Code::generate(&state.random)?;
+    let test = state.config.protection.test_identifiers && is_test_identifier(to);
+    let code = match Code::parse(TEST_CODE) {
+        Some(fixed) if test && purpose == Purpose::Code => fixed,
+        _ => Code::generate(&state.random)?,
+    };
+    // What the message carries: the code, or for a notice none (the code stored for it is
+    // never sent, and never judged right).
+    let (kind, sent_code) = match purpose {
+        Purpose::Code => (MessageKind::Code, code.expose().to_owned()),
+        Purpose::SignUpNotice => (MessageKind::SignUpAttempt, String::new()),
+        Purpose::Decoy => (MessageKind::Decoy, String::new()),
+    };
     let expire_at = now + policy.code_ttl_ms();
     let minutes = policy.code_ttl_secs.div_ceil(60);
-    let outbox = if state.delivery.provider_for(to.kind()) {
+    let outbox = if state.delivery.provider_for(to.kind()) && !test {
         let payload = SealedPayload {
-            code: code.expose().to_owned(),
+            code: sent_code.clone(),
             expires_at: expire_at,
             minutes,
+            kind,
         };
         let sealed = state.sealer.seal(
             &state.random,
@@ -90,14 +105,17 @@ pub async fn send(
     } else {
         None
     };
-    let dev_message = state.delivery.is_dev().then(|| {
+    // Dev mode keeps what would be sent: nothing for a decoy or a test identifier.
+    let dev_shown = state.delivery.is_dev() && !test && kind != MessageKind::Decoy;
+    let dev_message = dev_shown.then(|| {
         let message = Message {
             channel: crate::delivery::channel_of(to),
             to: to.as_str().to_owned(),
-            code: code.expose().to_owned(),
+            code: sent_code,
             expires_at: expire_at,
             minutes,
             locale: request.locale.clone(),
+            kind,
         };
         let body = match message.channel {
             otp_proto::dev::Channel::Sms => state.delivery.texts().sms(&message),
@@ -153,10 +171,57 @@ pub async fn send(
     if let Some(message) = &dev_message {
         state.delivery.print_dev(message);
     }
-    if queued {
+    // A decoy's row waits for the worker's next round: finished at once, it would read `sent`
+    // sooner than a real message can be.
+    if queued && kind != MessageKind::Decoy {
         state.wake.notify_one();
     }
     Ok(())
+}
+
+/// What [`send`] sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A code to the identifier.
+    Code,
+    /// Enumeration protection, a sign-in of an identifier nobody has: everything a code takes,
+    /// and nothing sent.
+    Decoy,
+    /// Enumeration protection, a sign-up of a taken identifier: its owner is told someone tried,
+    /// with no code.
+    SignUpNotice,
+}
+
+/// The code test identifiers accept, as Clerk's.
+pub const TEST_CODE: &str = "424242";
+
+/// Whether `to` is a test identifier (with `--test-identifiers`): a North American number with
+/// exchange 555 and line 0100 to 0199 (reserved for fiction: `+1 XXX 555-0100` to `555-0199`),
+/// or an email whose local part has the `+otp_test` subaddress (`jane+otp_test@example.com`).
+pub fn is_test_identifier(to: &Identifier) -> bool {
+    match to {
+        Identifier::Phone(phone) => {
+            let digits = phone.as_str().as_bytes();
+            digits.len() == 12
+                && digits.starts_with(b"+1")
+                && &digits[5..8] == b"555"
+                && &digits[8..10] == b"01"
+        }
+        Identifier::Email(email) => email.as_str().rsplit_once('@').is_some_and(|(local, _)| {
+            local
+                .split('+')
+                .skip(1)
+                .any(|tag| tag.eq_ignore_ascii_case("otp_test"))
+        }),
+    }
+}
+
+/// The factor id a decoy sign-in shows for `identifier`: drawn like any id, from a stream
+/// derived from the server key and the identifier, so it is the same at every sign-in of that
+/// identifier (as a real identifier's id is) and unknowable without the key.
+pub fn decoy_factor_id(state: &AppState, identifier: &Identifier) -> anyhow::Result<String> {
+    let seed = state.hasher.derive("decoy-factor", identifier.key());
+    new_id(&crate::random::Random::derived(seed), "idn")
 }
 
 /// What the request tells about how to send: the caller's address (for the per-IP limit) and
@@ -254,6 +319,8 @@ pub async fn check(
     code: &str,
     kind: CompletionKind,
 ) -> Result<ClientToken, ApiError> {
+    // (A decoy, `CompletionKind::Decoy`, is judged in the same transaction as any attempt, and
+    // never right: see the store's `attempt_code`.)
     let code = Code::parse(code).ok_or(ApiError::Invalid {
         param: Some("code"),
         message: "The code must be the 6 digits you received.".into(),
@@ -298,5 +365,45 @@ pub fn ensure_strategy(strategy: Strategy, to: &Identifier) -> Result<(), ApiErr
         Ok(())
     } else {
         Err(ApiError::StrategyInvalid("strategy"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{EmailAddress, PhoneNumber};
+
+    fn phone(s: &str) -> Identifier {
+        Identifier::Phone(PhoneNumber::parse(s, None).expect("phone"))
+    }
+
+    fn email(s: &str) -> Identifier {
+        Identifier::Email(EmailAddress::parse(s).expect("email"))
+    }
+
+    #[test]
+    fn test_identifiers_are_the_fictional_numbers_and_the_otp_test_subaddress() {
+        for yes in ["+1 201 555 0100", "+1 (415) 555-0199", "+12125550142"] {
+            assert!(is_test_identifier(&phone(yes)), "{yes}");
+        }
+        for no in [
+            "+1 201 555 0200",
+            "+1 201 555 0099",
+            "+1 201 556 0100",
+            "+44 20 7946 0100",
+        ] {
+            assert!(!is_test_identifier(&phone(no)), "{no}");
+        }
+        for yes in ["jane+otp_test@example.com", "jane+x+OTP_TEST@example.com"] {
+            assert!(is_test_identifier(&email(yes)), "{yes}");
+        }
+        for no in [
+            "jane@example.com",
+            "jane+otp_tests@example.com",
+            "otp_test@example.com",
+            "jane+otp@example.com",
+        ] {
+            assert!(!is_test_identifier(&email(no)), "{no}");
+        }
     }
 }

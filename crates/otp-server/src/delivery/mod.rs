@@ -39,6 +39,24 @@ pub struct Message {
     pub minutes: u64,
     /// The user's language (`fr`), from the request's `Accept-Language`.
     pub locale: Option<String>,
+    /// What the message says.
+    pub kind: MessageKind,
+}
+
+/// What a message is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// A verification code.
+    #[default]
+    Code,
+    /// Enumeration protection: someone tried to sign up with an identifier that has an account.
+    /// It tells the owner so, and carries no code.
+    SignUpAttempt,
+    /// Enumeration protection: the outbox row of a decoy sign-in (an identifier nobody has),
+    /// stored like any other so the two cases write the same rows. The worker records it as sent
+    /// without calling a provider: nothing is ever sent.
+    Decoy,
 }
 
 /// Why a send failed, as lettre sorts SMTP errors: retry, or give up.

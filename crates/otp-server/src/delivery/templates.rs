@@ -1,8 +1,10 @@
 //! The texts of messages, per language: built-in English, French and Spanish, overridable from
-//! a directory (`<lang>/subject.txt`, `<lang>/body.txt`, `<lang>/body.html`). Rendered with
-//! minijinja; HTML bodies are auto-escaped.
+//! a directory (`<lang>/subject.txt`, `<lang>/body.txt`, `<lang>/body.html`, and for the notice
+//! of a sign-up with a taken identifier `<lang>/notice_sms.txt`, `notice_subject.txt`,
+//! `notice_body.txt`, `notice_body.html`). Rendered with minijinja; HTML bodies are
+//! auto-escaped.
 
-use super::Message;
+use super::{Message, MessageKind};
 use anyhow::Context;
 use minijinja::{Environment, context};
 use std::path::Path;
@@ -38,8 +40,48 @@ const BUILT_IN: &[(&str, [&str; 4])] = &[
     ),
 ];
 
+/// The notice sent to the owner of an identifier someone tried to sign up with (enumeration
+/// protection: the sign-up proceeds as for a new identifier, and no code is sent).
+const NOTICE_BUILT_IN: &[(&str, [&str; 4])] = &[
+    (
+        "en",
+        [
+            "Someone tried to sign up for {{ app_name }} with this number, which already has an account. If it was you, sign in instead; if not, you can ignore this message.",
+            "Someone tried to sign up for {{ app_name }} with your email address",
+            "Someone tried to create a {{ app_name }} account with this email address, which already has one. No account was created and nothing was changed.\n\nIf it was you, sign in instead. If not, you can ignore this email.\n",
+            "<p>Someone tried to create a {{ app_name }} account with this email address, which already has one. No account was created and nothing was changed.</p><p>If it was you, sign in instead. If not, you can ignore this email.</p>",
+        ],
+    ),
+    (
+        "fr",
+        [
+            "Quelqu'un a tenté de créer un compte {{ app_name }} avec ce numéro, qui en a déjà un. Si c'était vous, connectez-vous plutôt ; sinon, ignorez ce message.",
+            "Tentative d'inscription à {{ app_name }} avec votre adresse e-mail",
+            "Quelqu'un a tenté de créer un compte {{ app_name }} avec cette adresse e-mail, qui en a déjà un. Aucun compte n'a été créé et rien n'a été modifié.\n\nSi c'était vous, connectez-vous plutôt. Sinon, ignorez cet e-mail.\n",
+            "<p>Quelqu'un a tenté de créer un compte {{ app_name }} avec cette adresse e-mail, qui en a déjà un. Aucun compte n'a été créé et rien n'a été modifié.</p><p>Si c'était vous, connectez-vous plutôt. Sinon, ignorez cet e-mail.</p>",
+        ],
+    ),
+    (
+        "es",
+        [
+            "Alguien intentó registrarse en {{ app_name }} con este número, que ya tiene una cuenta. Si fuiste tú, inicia sesión; si no, ignora este mensaje.",
+            "Intento de registro en {{ app_name }} con tu correo",
+            "Alguien intentó crear una cuenta de {{ app_name }} con esta dirección de correo, que ya tiene una. No se creó ninguna cuenta ni se cambió nada.\n\nSi fuiste tú, inicia sesión. Si no, ignora este correo.\n",
+            "<p>Alguien intentó crear una cuenta de {{ app_name }} con esta dirección de correo, que ya tiene una. No se creó ninguna cuenta ni se cambió nada.</p><p>Si fuiste tú, inicia sesión. Si no, ignora este correo.</p>",
+        ],
+    ),
+];
+
 /// The template names of one language.
 const PARTS: [&str; 4] = ["sms.txt", "subject.txt", "body.txt", "body.html"];
+
+/// The template names of the sign-up notice, in the same order.
+const NOTICE_PARTS: [&str; 4] = [
+    "notice_sms.txt",
+    "notice_subject.txt",
+    "notice_body.txt",
+    "notice_body.html",
+];
 
 /// The message texts.
 #[derive(Debug)]
@@ -64,9 +106,11 @@ impl Texts {
                 minijinja::AutoEscape::None
             }
         });
-        for (lang, parts) in BUILT_IN {
-            for (part, source) in PARTS.iter().zip(parts) {
-                env.add_template_owned(format!("{lang}/{part}"), (*source).to_owned())?;
+        for (built_in, names) in [(BUILT_IN, PARTS), (NOTICE_BUILT_IN, NOTICE_PARTS)] {
+            for (lang, parts) in built_in {
+                for (part, source) in names.iter().zip(parts) {
+                    env.add_template_owned(format!("{lang}/{part}"), (*source).to_owned())?;
+                }
             }
         }
         if let Some(dir) = dir {
@@ -84,7 +128,7 @@ impl Texts {
                 if !lang_dir.is_dir() {
                     continue;
                 }
-                for part in PARTS {
+                for part in PARTS.into_iter().chain(NOTICE_PARTS) {
                     let path = lang_dir.join(part);
                     if path.exists() {
                         let source = std::fs::read_to_string(&path)
@@ -102,7 +146,11 @@ impl Texts {
         })
     }
 
-    fn render(&self, message: &Message, part: &str) -> anyhow::Result<String> {
+    fn render(&self, message: &Message, part: usize) -> anyhow::Result<String> {
+        let part = match message.kind {
+            MessageKind::SignUpAttempt => NOTICE_PARTS[part],
+            MessageKind::Code | MessageKind::Decoy => PARTS[part],
+        };
         let lang = message.locale.as_deref().unwrap_or("en");
         let name = format!("{lang}/{part}");
         let template = self
@@ -115,8 +163,8 @@ impl Texts {
     /// The text of an SMS, ending with the origin-bound line `@<domain> #<code>` when a domain
     /// is configured (WebOTP, iOS and Android autofill).
     pub fn sms(&self, message: &Message) -> anyhow::Result<String> {
-        let mut body = self.render(message, "sms.txt")?;
-        if let Some(domain) = &self.sms_domain {
+        let mut body = self.render(message, 0)?;
+        if let (Some(domain), MessageKind::Code) = (&self.sms_domain, message.kind) {
             body.push_str(&format!("\n\n@{domain} #{}", message.code));
         }
         Ok(body)
@@ -125,9 +173,9 @@ impl Texts {
     /// Subject, plain text and HTML of an email.
     pub fn email(&self, message: &Message) -> anyhow::Result<(String, String, String)> {
         Ok((
-            self.render(message, "subject.txt")?,
-            self.render(message, "body.txt")?,
-            self.render(message, "body.html")?,
+            self.render(message, 1)?,
+            self.render(message, 2)?,
+            self.render(message, 3)?,
         ))
     }
 }
@@ -153,6 +201,39 @@ mod tests {
             expires_at: 0,
             minutes: 10,
             locale: locale.map(Into::into),
+            kind: MessageKind::Code,
+        }
+    }
+
+    #[test]
+    fn the_sign_up_notice_has_no_code_in_every_built_in_language() {
+        let texts = Texts::load("Acme".into(), None, Some("acme.example".into())).expect("texts");
+        for (lang, phrase) in [
+            ("en", "Someone tried"),
+            ("fr", "Quelqu'un a tenté"),
+            ("es", "Alguien intentó"),
+        ] {
+            let notice = Message {
+                code: String::new(),
+                kind: MessageKind::SignUpAttempt,
+                ..message(Some(lang))
+            };
+            let (subject, text, html) = texts.email(&notice).expect("render");
+            assert!(
+                subject.contains("Acme") && text.starts_with(phrase),
+                "{lang}: {text}"
+            );
+            assert!(html.contains(phrase.split('\'').next().unwrap_or(phrase)));
+            let sms = texts
+                .sms(&Message {
+                    channel: Channel::Sms,
+                    ..notice
+                })
+                .expect("render");
+            assert!(
+                sms.starts_with(phrase) && !sms.contains('#'),
+                "{lang}: {sms}"
+            );
         }
     }
 

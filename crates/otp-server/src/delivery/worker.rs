@@ -3,7 +3,7 @@
 //! jitter, or failed for good (a permanent error, or the deadline passed). A message recorded as
 //! sent is never sent again.
 
-use super::{Delivery, Message};
+use super::{Delivery, Message, MessageKind};
 use crate::clock::Clock;
 use crate::domain::Identifier;
 use crate::random::Random;
@@ -30,6 +30,9 @@ pub struct SealedPayload {
     pub expires_at: i64,
     /// Minutes it lasts, for the text.
     pub minutes: u64,
+    /// What the message says (a code when left out, as in payloads sealed before it existed).
+    #[serde(default)]
+    pub kind: MessageKind,
 }
 
 /// The delivery worker of this process.
@@ -100,6 +103,14 @@ impl Worker {
                 .outbox_finish(job.id, self.clock.now_ms(), outcome)
                 .await?);
         };
+        if payload.kind == MessageKind::Decoy {
+            // Nothing to send: recorded as a sent message is, so the sign-in reads the same.
+            let outcome = OutboxOutcome::Sent { provider_id: None };
+            return Ok(self
+                .store
+                .outbox_finish(job.id, self.clock.now_ms(), outcome)
+                .await?);
+        }
         let message = Message {
             channel: job.channel,
             to: job.recipient.clone(),
@@ -107,6 +118,7 @@ impl Worker {
             expires_at: payload.expires_at,
             minutes: payload.minutes,
             locale: job.locale.clone(),
+            kind: payload.kind,
         };
         let result = self.delivery.send(&message, self.clock.now_ms()).await;
         let now = self.clock.now_ms();

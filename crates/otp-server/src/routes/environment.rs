@@ -31,11 +31,9 @@ fn environment(state: &AppState) -> Value {
         .filter_map(|(on, name)| on.then_some(name))
         .collect();
     let name = &state.config.delivery.app_name;
-    // wired at merge: state.config.protection.enumeration_protection (on by default).
-    let enumeration_protection = true;
-    // wired at merge: state.config.protection.test_identifiers (off by default). Clerk calls
-    // its fixed-code test phone numbers and emails "test mode".
-    let test_identifiers = false;
+    let enumeration_protection = state.config.protection.enumeration_protection;
+    // Clerk calls its fixed-code test phone numbers and emails "test mode".
+    let test_identifiers = state.config.protection.test_identifiers;
     // This server hosts no sign-in, profile or organization pages: clerk-js falls back to its
     // own options (as for `undefined`).
     let no_page = "";

@@ -1,5 +1,9 @@
 //! Sign-in: create with an identifier (which lists the user's factors), prepare the first factor
 //! (send a code to the chosen phone number or email), attempt it (a correct code creates a session).
+//!
+//! With enumeration protection (the default) an identifier nobody has gets a decoy sign-in: the
+//! same answer, showing the identifier as its one factor, whose prepare sends nothing and whose
+//! attempts are all `form_code_incorrect` until the usual limits and lock-outs.
 
 use super::{reply_with, required, strategy};
 use crate::domain::{Identifier, IdentifierKind};
@@ -9,7 +13,7 @@ use crate::ids::new_id;
 use crate::present;
 use crate::state::AppState;
 use crate::store::{CompletionKind, SignInRow};
-use crate::verification::{self, Create, SendContext};
+use crate::verification::{self, Create, Purpose, SendContext};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use otp_proto::{AttemptVerification, CreateSignIn, PrepareFirstFactor, SignInStatus, Strategy};
@@ -28,6 +32,24 @@ pub async fn create_sign_in(
             param: Some("identifier"),
             message: format!("identifier {e}."),
         })?;
+    if state.config.protection.enumeration_protection {
+        let factor_id = verification::decoy_factor_id(&state, &identifier)?;
+        let ctx = auth.or_new(&state)?;
+        let id = new_id(&state.random, "sia")?;
+        let now = state.now();
+        state
+            .store
+            .create_sign_in_or_decoy(
+                &id,
+                ctx.key(),
+                &identifier,
+                &factor_id,
+                now,
+                now + state.config.policy.attempt_ttl_ms(),
+            )
+            .await?;
+        return respond(&state, &ctx, &id).await;
+    }
     let user = state
         .store
         .user_by_identifier(&identifier)
@@ -92,7 +114,21 @@ pub async fn prepare_first_factor(
         .find(|f| wanted_id.as_deref().is_none_or(|want| want == f.id))
         .ok_or(ApiError::StrategyInvalid(param))?;
     let to = Identifier::from_stored(kind.as_str(), factor.value.clone());
-    verification::send(&state, &id, strategy, &to, Some(&factor.id), &request).await?;
+    let purpose = if sign_in.user_id.is_some() {
+        Purpose::Code
+    } else {
+        Purpose::Decoy
+    };
+    verification::send(
+        &state,
+        &id,
+        strategy,
+        &to,
+        Some(&factor.id),
+        &request,
+        purpose,
+    )
+    .await?;
     respond(&state, &ctx, &id).await
 }
 
@@ -121,8 +157,9 @@ pub async fn attempt_first_factor(
         IdentifierKind::Phone
     };
     let to = Identifier::from_stored(kind.as_str(), code_row.sent_to.clone());
-    let kind = CompletionKind::SignIn {
-        user_id: sign_in.user_id.clone(),
+    let kind = match sign_in.user_id {
+        Some(user_id) => CompletionKind::SignIn { user_id },
+        None => CompletionKind::Decoy,
     };
     ctx.token = verification::check(&state, &ctx.client.id, &id, &to, typed, kind).await?;
     respond(&state, &ctx, &id).await

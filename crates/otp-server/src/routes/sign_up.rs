@@ -1,5 +1,9 @@
 //! Sign-up: create with a phone number or email, prepare (send a code), attempt (check it).
 //! A correct code creates the user and an active session in one transaction.
+//!
+//! With enumeration protection (the default) an identifier that has an account gets the same
+//! answers as a new one: its prepare tells the owner that someone tried to sign up (no code),
+//! and its attempts are all `form_code_incorrect` until the usual limits and lock-outs.
 
 use super::{reply_with, required, strategy};
 use crate::domain::{EmailAddress, Identifier, PhoneNumber};
@@ -9,7 +13,7 @@ use crate::ids::new_id;
 use crate::present;
 use crate::state::AppState;
 use crate::store::{CompletionKind, SignUpRow};
-use crate::verification::{self, Create, SendContext};
+use crate::verification::{self, Create, Purpose, SendContext};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use otp_proto::{AttemptVerification, CreateSignUp, PrepareVerification, SignUpStatus};
@@ -46,15 +50,17 @@ pub async fn create_sign_up(
     let ctx = auth.or_new(&state)?;
     let id = new_id(&state.random, "sua")?;
     let now = state.now();
+    let abandon_at = now + state.config.policy.attempt_ttl_ms();
+    if state.config.protection.enumeration_protection {
+        state
+            .store
+            .create_sign_up_even_if_taken(&id, ctx.key(), &identifier, now, abandon_at)
+            .await?;
+        return respond(&state, &ctx, &id).await;
+    }
     state
         .store
-        .create_sign_up(
-            &id,
-            ctx.key(),
-            &identifier,
-            now,
-            now + state.config.policy.attempt_ttl_ms(),
-        )
+        .create_sign_up(&id, ctx.key(), &identifier, now, abandon_at)
         .await
         .map_err(|e| match ApiError::from(e) {
             ApiError::IdentifierExists(_) => ApiError::IdentifierExists(identifier.kind().field()),
@@ -84,9 +90,23 @@ pub async fn prepare_verification(
 ) -> Result<Response, ApiError> {
     let strategy = strategy(&req.strategy)?;
     let ctx = auth.0.ok_or(ApiError::NotFound)?;
-    let sign_up = open(&state, &ctx, &id).await?;
+    let (sign_up, taken) = open(&state, &ctx, &id).await?;
     verification::ensure_strategy(strategy, &sign_up.identifier)?;
-    verification::send(&state, &id, strategy, &sign_up.identifier, None, &request).await?;
+    let purpose = if taken {
+        Purpose::SignUpNotice
+    } else {
+        Purpose::Code
+    };
+    verification::send(
+        &state,
+        &id,
+        strategy,
+        &sign_up.identifier,
+        None,
+        &request,
+        purpose,
+    )
+    .await?;
     respond(&state, &ctx, &id).await
 }
 
@@ -109,6 +129,15 @@ pub async fn attempt_verification(
     let kind = CompletionKind::SignUp {
         user_id: new_id(&state.random, "user")?,
         identifier_id: new_id(&state.random, "idn")?,
+    };
+    // Enumeration protection: a taken identifier's code is never right (the check is made for
+    // every sign-up, so both cases do the same work).
+    let kind = if state.config.protection.enumeration_protection
+        && taken(&state, &sign_up.identifier).await?
+    {
+        CompletionKind::Decoy
+    } else {
+        kind
     };
     ctx.token = verification::check(
         &state,
@@ -136,25 +165,28 @@ async fn owned(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<SignUpRow,
     }
 }
 
-/// The sign-up if it is the caller's and can still take a code.
-async fn open(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<SignUpRow, ApiError> {
+/// The sign-up if it is the caller's and can still take a code, and whether its identifier has
+/// an account (then only with enumeration protection).
+async fn open(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<(SignUpRow, bool), ApiError> {
     let sign_up = owned(state, ctx, id).await?;
     if sign_up.status == SignUpStatus::Complete {
         return Err(ApiError::VerificationAlreadyVerified);
     }
     abandoned(state, &sign_up)?;
-    // Someone else may have completed a sign-up of this identifier since: send no code for it.
-    if state
-        .store
-        .user_by_identifier(&sign_up.identifier)
-        .await?
-        .is_some()
-    {
+    // The identifier may have been taken all along (enumeration protection), or someone else
+    // may have completed a sign-up of it since: send no code for it.
+    let taken = taken(state, &sign_up.identifier).await?;
+    if taken && !state.config.protection.enumeration_protection {
         return Err(ApiError::IdentifierExists(
             sign_up.identifier.kind().field(),
         ));
     }
-    Ok(sign_up)
+    Ok((sign_up, taken))
+}
+
+/// Whether a user has the identifier.
+async fn taken(state: &AppState, identifier: &Identifier) -> Result<bool, ApiError> {
+    Ok(state.store.user_by_identifier(identifier).await?.is_some())
 }
 
 fn abandoned(state: &AppState, sign_up: &SignUpRow) -> Result<(), ApiError> {

@@ -74,7 +74,9 @@ pub(super) async fn client_state(
 
 /// See [`super::Store::create_sign_up`]. The check that nobody has the identifier needs no
 /// serialization: it only spares a code to an identifier already taken, and the unique index
-/// decides between two sign-ups that both pass it ([`Tx::insert_identifier`]).
+/// decides between two sign-ups that both pass it ([`Tx::insert_identifier`]). With
+/// `refuse_taken` false (enumeration protection) the check still runs, so a taken identifier
+/// costs the same work as a free one, and its sign-up is stored as well.
 pub(super) async fn create_sign_up(
     tx: &mut impl Tx,
     id: &str,
@@ -82,12 +84,13 @@ pub(super) async fn create_sign_up(
     identifier: &Identifier,
     now: i64,
     abandon_at: i64,
+    refuse_taken: bool,
 ) -> Result<(), StoreError> {
-    if tx
+    let taken = tx
         .user_id_by_identifier(identifier.key(), identifier.legacy_value())
         .await?
-        .is_some()
-    {
+        .is_some();
+    if taken && refuse_taken {
         return Err(StoreError::IdentifierExists);
     }
     store_client_if_new(tx, client, now).await?;
@@ -126,13 +129,61 @@ pub(super) async fn create_sign_in(
     tx.set_client_sign_in(client.id, id, now).await
 }
 
-/// See [`super::Store::sign_in`]: the sign-in with the factors its user can receive a code at.
+/// See [`super::Store::create_sign_in_or_decoy`]: one transaction with the same reads and
+/// writes whether the identifier has an account or not (the lookup, the client, the sign-in,
+/// the client's current sign-in), so neither the answer nor its timing tells them apart.
+/// Returns whether the identifier has an account.
+pub(super) async fn create_sign_in_or_decoy(
+    tx: &mut impl Tx,
+    id: &str,
+    client: ClientKey<'_>,
+    identifier: &Identifier,
+    decoy_factor_id: &str,
+    now: i64,
+    abandon_at: i64,
+) -> Result<bool, StoreError> {
+    let user_id = tx
+        .user_id_by_identifier(identifier.key(), identifier.legacy_value())
+        .await?;
+    store_client_if_new(tx, client, now).await?;
+    match &user_id {
+        Some(user_id) => {
+            tx.insert_sign_in(id, client.id, identifier, user_id, now, abandon_at)
+                .await?;
+        }
+        None => {
+            tx.insert_decoy_sign_in(id, client.id, identifier, decoy_factor_id, now, abandon_at)
+                .await?;
+        }
+    }
+    tx.set_client_sign_in(client.id, id, now).await?;
+    Ok(user_id.is_some())
+}
+
+/// See [`super::Store::sign_in`]: the sign-in with the factors its user can receive a code at;
+/// a decoy's one factor is the identifier typed, under the id stored with it. Both read a user
+/// (a decoy reads the one its factor id names, which does not exist), so the two take the same
+/// statements.
 pub(super) async fn sign_in(tx: &mut impl Tx, id: &str) -> Result<Option<SignInRow>, StoreError> {
     let Some(mut row) = tx.sign_in(id).await? else {
         return Ok(None);
     };
-    if let Some(user) = tx.user(&row.user_id).await? {
-        row.factors = user.identifiers;
+    match (&row.user_id, &row.decoy_factor_id) {
+        (Some(user_id), _) => {
+            if let Some(user) = tx.user(user_id).await? {
+                row.factors = user.identifiers;
+            }
+        }
+        (None, Some(factor_id)) => {
+            let _none = tx.user(factor_id).await?;
+            row.factors = vec![IdentifierRow {
+                id: factor_id.clone(),
+                kind: row.identifier.kind(),
+                value: row.identifier.as_str().to_owned(),
+                created_at: 0,
+            }];
+        }
+        (None, None) => {}
     }
     Ok(Some(row))
 }
@@ -297,7 +348,9 @@ pub(super) async fn attempt_code(
         return Err(StoreError::Locked { retry_after_secs });
     }
     let (mac, stored) = tx.code(a.owner_id).await?.ok_or(StoreError::NoCode)?;
-    let judgement = otp::judge(stored, a.now, a.max_attempts, || matches(&mac));
+    // A decoy's code is compared all the same (the same work), and never right.
+    let decoy = matches!(a.completion.kind, CompletionKind::Decoy);
+    let judgement = otp::judge(stored, a.now, a.max_attempts, || matches(&mac) & !decoy);
     match judgement {
         otp::Judgement::Correct => {
             tx.set_code(a.owner_id, CodeState::Verified, stored.attempts)
@@ -348,6 +401,9 @@ async fn complete(tx: &mut impl Tx, a: &AttemptCode<'_>) -> Result<(), StoreErro
             tx.complete_sign_in(a.owner_id, &c.session_id, a.now)
                 .await?;
             user_id
+        }
+        CompletionKind::Decoy => {
+            return Err(anyhow::anyhow!("a decoy's code was judged right").into());
         }
     };
     tx.insert_session(

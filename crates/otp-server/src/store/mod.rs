@@ -169,7 +169,24 @@ impl Store {
         abandon_at: i64,
     ) -> Result<(), StoreError> {
         transaction!(self, Access::Write, |tx| flows::create_sign_up(
-            tx, id, client, identifier, now, abandon_at
+            tx, id, client, identifier, now, abandon_at, true
+        ))
+    }
+
+    /// Enumeration protection: stores a new sign-up as [`Store::create_sign_up`] does, also when
+    /// the identifier belongs to a user, after the same lookup, so the two cases do the same
+    /// work. Such a sign-up can never complete (its prepare sends the owner a notice, and its
+    /// attempts are [`CompletionKind::Decoy`]s).
+    pub async fn create_sign_up_even_if_taken(
+        &self,
+        id: &str,
+        client: ClientKey<'_>,
+        identifier: &Identifier,
+        now: i64,
+        abandon_at: i64,
+    ) -> Result<(), StoreError> {
+        transaction!(self, Access::Write, |tx| flows::create_sign_up(
+            tx, id, client, identifier, now, abandon_at, false
         ))
     }
 
@@ -206,6 +223,30 @@ impl Store {
     ) -> Result<(), StoreError> {
         transaction!(self, Access::Write, |tx| flows::create_sign_in(
             tx, id, client, identifier, user_id, now, abandon_at
+        ))
+    }
+
+    /// Enumeration protection: stores a new sign-in and makes it the client's current one, for
+    /// the identifier's user or, when nobody has the identifier, as a decoy showing one factor
+    /// (the identifier, under `decoy_factor_id`) that can never complete. Both cases run the
+    /// same statements in one transaction. Returns whether the identifier has an account.
+    pub async fn create_sign_in_or_decoy(
+        &self,
+        id: &str,
+        client: ClientKey<'_>,
+        identifier: &Identifier,
+        decoy_factor_id: &str,
+        now: i64,
+        abandon_at: i64,
+    ) -> Result<bool, StoreError> {
+        transaction!(self, Access::Write, |tx| flows::create_sign_in_or_decoy(
+            tx,
+            id,
+            client,
+            identifier,
+            decoy_factor_id,
+            now,
+            abandon_at
         ))
     }
 

@@ -491,10 +491,34 @@ impl Tx for PgTx {
         .await
     }
 
+    async fn insert_decoy_sign_in(
+        &mut self,
+        id: &str,
+        client_id: &str,
+        identifier: &Identifier,
+        factor_id: &str,
+        now: i64,
+        abandon_at: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            sqlx::query(
+                "INSERT INTO sign_ins (id, client_id, identifier, decoy_factor_id, status, created_at, updated_at, abandon_at)
+                 VALUES ($1, $2, $3, $4, 'needs_first_factor', $5, $5, $6)",
+            )
+            .bind(id)
+            .bind(client_id)
+            .bind(identifier.as_str())
+            .bind(factor_id)
+            .bind(now)
+            .bind(abandon_at),
+        )
+        .await
+    }
+
     async fn sign_in(&mut self, id: &str) -> Result<Option<SignInRow>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT s.id, s.client_id, s.identifier, s.user_id, s.status, s.created_session_id,
-               s.abandon_at, {CODE_COLUMNS}
+            "SELECT s.id, s.client_id, s.identifier, s.user_id, s.decoy_factor_id, s.status,
+               s.created_session_id, s.abandon_at, {CODE_COLUMNS}
              FROM sign_ins s LEFT JOIN codes k ON k.owner_id = s.id WHERE s.id = $1"
         ))
         .bind(id)
@@ -506,6 +530,7 @@ impl Tx for PgTx {
             client_id: r.try_get("client_id")?,
             identifier: sign_in_identifier(r.try_get("identifier")?),
             user_id: r.try_get("user_id")?,
+            decoy_factor_id: r.try_get("decoy_factor_id")?,
             status: sign_in_status(r.try_get("status")?),
             created_session_id: r.try_get("created_session_id")?,
             abandon_at: r.try_get("abandon_at")?,

@@ -209,8 +209,12 @@ pub struct SignInRow {
     pub client_id: String,
     /// The identifier given, normalized.
     pub identifier: Identifier,
-    /// The user it signs in.
-    pub user_id: String,
+    /// The user it signs in; `None` for a decoy (enumeration protection: the identifier has no
+    /// account, and the sign-in can never complete).
+    pub user_id: Option<String>,
+    /// A decoy's factor id, the one it shows for the identifier typed (see
+    /// [`super::Store::create_sign_in_or_decoy`]).
+    pub decoy_factor_id: Option<String>,
     /// `needs_first_factor` or `complete`.
     pub status: SignInStatus,
     /// Set on completion.
@@ -545,6 +549,10 @@ pub enum CompletionKind {
         /// The user.
         user_id: String,
     },
+    /// Nothing: a decoy (a sign-in of an unknown identifier, a sign-up of a taken one, under
+    /// enumeration protection). Its attempts are counted and locked out like any other, and no
+    /// code is ever right.
+    Decoy,
 }
 
 /// What an attempt came to, after it was recorded.

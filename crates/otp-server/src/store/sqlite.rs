@@ -575,10 +575,26 @@ impl Tx for SqliteTx<'_> {
         )
     }
 
+    async fn insert_decoy_sign_in(
+        &mut self,
+        id: &str,
+        client_id: &str,
+        identifier: &Identifier,
+        factor_id: &str,
+        now: i64,
+        abandon_at: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO sign_ins (id, client_id, identifier, decoy_factor_id, status, created_at, updated_at, abandon_at)
+             VALUES (?, ?, ?, ?, 'needs_first_factor', ?, ?, ?)",
+            params![id, client_id, identifier.as_str(), factor_id, now, now, abandon_at],
+        )
+    }
+
     async fn sign_in(&mut self, id: &str) -> Result<Option<SignInRow>, StoreError> {
         let mut statement = self.0.prepare_cached(&format!(
-            "SELECT s.id, s.client_id, s.identifier, s.user_id, s.status, s.created_session_id,
-               s.abandon_at, {CODE_COLUMNS}
+            "SELECT s.id, s.client_id, s.identifier, s.user_id, s.decoy_factor_id, s.status,
+               s.created_session_id, s.abandon_at, {CODE_COLUMNS}
              FROM sign_ins s LEFT JOIN codes k ON k.owner_id = s.id WHERE s.id = ?"
         ))?;
         let mut rows = statement.query([id])?;
@@ -590,6 +606,7 @@ impl Tx for SqliteTx<'_> {
             client_id: r.get("client_id")?,
             identifier: sign_in_identifier(r.get("identifier")?),
             user_id: r.get("user_id")?,
+            decoy_factor_id: r.get("decoy_factor_id")?,
             status: sign_in_status(&r.get::<_, String>("status")?),
             created_session_id: r.get("created_session_id")?,
             abandon_at: r.get("abandon_at")?,

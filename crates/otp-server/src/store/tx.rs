@@ -148,6 +148,17 @@ pub(crate) trait Tx {
         now: i64,
         abandon_at: i64,
     ) -> Result<(), StoreError>;
+    /// Stores a new decoy sign-in (`needs_first_factor`): one of an identifier nobody has, with
+    /// no user and the id of the factor it shows.
+    async fn insert_decoy_sign_in(
+        &mut self,
+        id: &str,
+        client_id: &str,
+        identifier: &Identifier,
+        factor_id: &str,
+        now: i64,
+        abandon_at: i64,
+    ) -> Result<(), StoreError>;
     /// A sign-in with its current code (its `factors` left empty).
     async fn sign_in(&mut self, id: &str) -> Result<Option<SignInRow>, StoreError>;
     /// Marks a sign-in complete, with the session it created.

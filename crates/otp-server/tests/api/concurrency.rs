@@ -105,7 +105,8 @@ async fn two_concurrent_correct_attempts_create_exactly_one_session() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_concurrent_sign_ups_of_one_identifier_create_exactly_one_user() {
-    let app = spawn_app().await;
+    // Without enumeration protection, so the loser is told why (with it, see enumeration.rs).
+    let app = spawn_app_with(|c| c.protection.enumeration_protection = false).await;
     let (a, b) = (app.client(), app.client());
     let mut codes = vec![];
     for device in [&a, &b] {

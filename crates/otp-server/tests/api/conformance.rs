@@ -669,7 +669,7 @@ async fn a_sign_ins_failed_delivery_is_in_the_client_and_conforms() {
     let sms = crate::providers::SmsServer::start().await;
     let app = spawn_app_with(|c| {
         c.dev = false;
-        c.delivery.sms_webhook_url = Some(format!("{}/sms", sms.url));
+        c.delivery.sms_webhook_url = Some(format!("{}/sms", sms.url).into());
         c.delivery.sms_webhook_secret = Some("whsec-0123456789abcdef".into());
         c.delivery.sms_domain = Some("app.example".into());
         c.delivery.delivery_poll_ms = 20;

@@ -122,8 +122,9 @@ async fn unreadable_and_oversized_bodies_get_clear_errors_not_500s() {
 }
 
 #[tokio::test]
-async fn signing_up_an_existing_identifier_is_form_identifier_exists() {
-    let app = spawn_app().await;
+async fn without_enumeration_protection_signing_up_an_existing_identifier_is_form_identifier_exists()
+ {
+    let app = spawn_app_with(|c| c.protection.enumeration_protection = false).await;
     app.sign_up(&app.client(), PHONE).await;
     let err = code_of(app.client().sign_up().create_phone("(202) 555-0143").await);
     assert_eq!(
@@ -133,8 +134,9 @@ async fn signing_up_an_existing_identifier_is_form_identifier_exists() {
 }
 
 #[tokio::test]
-async fn signing_in_an_unknown_identifier_is_form_identifier_not_found() {
-    let app = spawn_app().await;
+async fn without_enumeration_protection_signing_in_an_unknown_identifier_is_form_identifier_not_found()
+ {
+    let app = spawn_app_with(|c| c.protection.enumeration_protection = false).await;
     let err = code_of(app.client().sign_in().create(PHONE).await);
     assert_eq!(
         (err.code.as_str(), err.param_name.as_deref()),

@@ -435,7 +435,7 @@ async fn new_clients_from_one_address_are_limited_but_known_devices_go_on() {
 async fn pumping_app(sms: &crate::providers::SmsServer, detection: bool) -> TestApp {
     let url = sms.url.clone();
     spawn_app_with(move |c| {
-        c.delivery.sms_webhook_url = Some(format!("{url}/sms"));
+        c.delivery.sms_webhook_url = Some(format!("{url}/sms").into());
         c.delivery.sms_webhook_secret = Some("webhook-secret-of-the-test".into());
         c.delivery.delivery_poll_ms = 20;
         c.delivery.sms_global_per_hour = 100;
