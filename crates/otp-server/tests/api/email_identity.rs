@@ -7,6 +7,12 @@ use crate::helpers::*;
 use otp_client::Strategy;
 use std::time::Duration;
 
+/// Enumeration protection off: a refused sign-up says `form_identifier_exists`, which is what
+/// shows that two casings are one address (with protection on, the answer hides it).
+fn explicit_codes(c: &mut otp_server::Config) {
+    c.protection.enumeration_protection = false;
+}
+
 /// Signs `identifier` in on a new device to completion; returns the signed-in user's id.
 async fn sign_in_user(app: &TestApp, identifier: &str) -> String {
     let device = app.client();
@@ -33,7 +39,7 @@ async fn sign_up_refusal(app: &TestApp, email: &str) -> (String, Option<String>)
 
 #[tokio::test]
 async fn an_address_signs_in_under_any_casing_and_shows_as_typed() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(explicit_codes).await;
     let device = app.client();
     let sign_up = app.sign_up(&device, "Alice@Example.com").await;
     assert_eq!(sign_up.email_address.as_deref(), Some("Alice@Example.com"));
@@ -65,7 +71,7 @@ async fn an_address_signs_in_under_any_casing_and_shows_as_typed() {
 async fn another_casing_of_a_taken_address_cannot_sign_up_again() {
     // The default configuration of this tree answers a taken identifier with Clerk's explicit
     // `form_identifier_exists` (no enumeration protection here yet).
-    let app = spawn_app().await;
+    let app = spawn_app_with(explicit_codes).await;
     app.sign_up(&app.client(), "Alice@Example.com").await;
     for again in [
         "ALICE@example.com",
@@ -86,7 +92,7 @@ async fn another_casing_of_a_taken_address_cannot_sign_up_again() {
 
 #[tokio::test]
 async fn two_casings_racing_to_sign_up_make_one_account() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(explicit_codes).await;
     let (first, second) = (app.client(), app.client());
     app.prepare_sign_up(&first, "bob@example.com").await;
     app.advance(Duration::from_secs(60));
@@ -110,7 +116,7 @@ async fn two_casings_racing_to_sign_up_make_one_account() {
 
 #[tokio::test]
 async fn send_limits_count_every_casing_of_an_address() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(explicit_codes).await;
     app.prepare_sign_up(&app.client(), "carol@example.com")
         .await;
     // Before: each casing had its own limits, so a mailbox could be flooded.
@@ -153,7 +159,7 @@ async fn send_limits_count_every_casing_of_an_address() {
 
 #[tokio::test]
 async fn a_unicode_domain_and_its_punycode_are_one_address() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(explicit_codes).await;
     let sign_up = app.sign_up(&app.client(), "alice@exämple.com").await;
     let user_id = sign_up.created_user_id.expect("user");
     assert_eq!(
@@ -173,7 +179,7 @@ async fn a_unicode_domain_and_its_punycode_are_one_address() {
 
 #[tokio::test]
 async fn invisible_quoted_and_mixed_script_addresses_are_refused() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(explicit_codes).await;
     app.sign_up(&app.client(), "alice@example.com").await;
     for bad in [
         "al\u{200b}ice@example.com",
@@ -294,7 +300,7 @@ async fn old_database(postgres: bool) -> OldDatabase {
 async fn old_duplicates_stay_reachable_and_no_new_one_can_be_made(postgres: bool) {
     let old = old_database(postgres).await;
     let clock = otp_server::ManualClock::new(1_000_000);
-    let mut app = spawn_instance(&old.url(), &clock, |_| {}).await;
+    let mut app = spawn_instance(&old.url(), &clock, explicit_codes).await;
     for round in 0..2 {
         for (typed, user) in [
             ("Alice@example.com", "user_old"),
