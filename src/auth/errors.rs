@@ -125,11 +125,8 @@ pub fn describe(error: &Error, context: Context) -> FormError {
         ),
         ErrorCode::TooManyRequests => {
             let message = match api.retry_after_secs {
-                Some(s) => format!(
-                    "Too many codes were requested. Try again in {s} second{}.",
-                    plural(s)
-                ),
-                None => "Too many codes were requested. Try again later.".to_owned(),
+                Some(s) => format!("Too many requests. Try again in {s} second{}.", plural(s)),
+                None => "Too many requests. Try again later.".to_owned(),
             };
             (entry_field, message, None)
         }
@@ -171,7 +168,14 @@ pub fn describe(error: &Error, context: Context) -> FormError {
             "Something went wrong on the server. Try again in a moment.".to_owned(),
             Some(Remedy::Retry),
         ),
-        ErrorCode::Other(_) => (Field::Form, api.long_message.clone(), Some(Remedy::Retry)),
+        ErrorCode::RequestTimeout => (
+            Field::Form,
+            "The connection was too slow to send the request. Try again.".to_owned(),
+            Some(Remedy::Retry),
+        ),
+        ErrorCode::MethodNotAllowed | ErrorCode::Other(_) => {
+            (Field::Form, api.long_message.clone(), Some(Remedy::Retry))
+        }
     };
     FormError {
         field,
@@ -251,10 +255,7 @@ mod tests {
         e.retry_after_secs = Some(25);
         let f = said(e, Context::SignUp(Channel::Phone));
         assert_eq!(f.field, Field::Identifier);
-        assert_eq!(
-            f.message,
-            "Too many codes were requested. Try again in 25 seconds."
-        );
+        assert_eq!(f.message, "Too many requests. Try again in 25 seconds.");
         assert_eq!(f.retry_after_secs, Some(25));
     }
 

@@ -111,10 +111,7 @@ async fn resend_waits_for_the_cooldown_the_server_enforces() {
     assert!(state.begin(Busy::Resend));
     clock.advance(Duration::from_secs(12));
     let error = client.resend(&pending).await.expect_err("too early");
-    assert_eq!(
-        error.message,
-        "Too many codes were requested. Try again in 18 seconds."
-    );
+    assert_eq!(error.message, "Too many requests. Try again in 18 seconds.");
     state.failed(error, now());
     assert_eq!(
         state.resend_wait_secs(now()),

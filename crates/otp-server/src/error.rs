@@ -174,7 +174,7 @@ impl ApiError {
             Self::TooManyRequests { retry_after_secs } => (
                 ErrorCode::TooManyRequests,
                 "Too many requests",
-                format!("Too many codes were requested. Try again in {retry_after_secs} seconds."),
+                format!("Too many requests. Try again in {retry_after_secs} seconds."),
                 meta,
             ),
             Self::CountryBlocked => (

@@ -119,28 +119,6 @@ impl FromRequestParts<AppState> for ClientAuth {
 }
 
 impl ClientAuth {
-    /// The caller's client, or a new one when the request carried no valid token.
-    pub async fn or_create(self, state: &AppState) -> Result<ClientCtx, ApiError> {
-        if let Some(ctx) = self.0 {
-            return Ok(ctx);
-        }
-        let token = ClientToken::generate(&state.random)?;
-        let client = state
-            .store
-            .create_client(
-                &new_id(&state.random, "client")?,
-                &token.hash(),
-                state.now(),
-            )
-            .await?;
-        Ok(ClientCtx {
-            client,
-            token,
-            transport: self.1,
-            unsaved_token_hash: None,
-        })
-    }
-
     /// The caller's client, or a new one that the request's first write stores with what it
     /// creates ([`ClientCtx::key`]): a request that fails leaves no client behind.
     pub fn or_new(self, state: &AppState) -> Result<ClientCtx, ApiError> {
