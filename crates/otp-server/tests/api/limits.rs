@@ -769,3 +769,36 @@ async fn anonymous_traffic_leaves_the_tables_as_they_were_on_postgres() {
         .await;
     anonymous_traffic_leaves_the_tables_as_they_were(app).await;
 }
+
+/// Finding 4: per-IP limits keyed on the exact address, so one IPv6 host, which holds a whole
+/// /64, could rotate through 2^64 addresses. Behind a trusted proxy (127.0.0.2) that reports
+/// the clients' IPv6 addresses, two addresses of one /64 share a budget; another /64 has its own.
+#[tokio::test]
+async fn ipv6_addresses_of_one_slash_64_share_a_budget() {
+    let app = spawn_app_with(|c| {
+        c.edge.trusted_proxies =
+            vec![otp_server::config::parse_trusted_proxy("127.0.0.2").expect("cidr")];
+        c.abuse.sign_up_creates_per_hour = 2;
+    })
+    .await;
+    let proxy = caller_at("127.0.0.2");
+    let create = |client: &'static str, phone: &'static str| {
+        let req = proxy
+            .post(format!("{}/v1/client/sign_ups", app.base_url))
+            .header("x-forwarded-for", client)
+            .form(&[("phone_number", phone)]);
+        async move { req.send().await.expect("create").status().as_u16() }
+    };
+    assert_eq!(create("2001:db8:1:2::1", "+12025550101").await, 200);
+    assert_eq!(create("2001:db8:1:2:aaaa::7", "+12025550102").await, 200);
+    assert_eq!(
+        create("2001:db8:1:2:ffff:ffff:ffff:ffff", "+12025550103").await,
+        429,
+        "a third address of the same /64"
+    );
+    assert_eq!(
+        create("2001:db8:1:3::1", "+12025550104").await,
+        200,
+        "the next /64"
+    );
+}

@@ -161,3 +161,27 @@ async fn a_test_number_never_reaches_the_provider_and_the_server_warns() {
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert_eq!(sms.received().len(), 1, "nothing went to {PHONE}");
 }
+
+/// `/v1/environment` tells clients (clerk-js reads it at load) what this server does: test
+/// identifiers as Clerk's `test_mode`, enumeration protection as its `attack_protection`.
+#[tokio::test]
+async fn the_environment_says_whether_test_identifiers_and_enumeration_protection_are_on() {
+    for (test_identifiers, protection) in [(false, true), (true, false)] {
+        let app = spawn_app_with(|c| {
+            c.protection.test_identifiers = test_identifiers;
+            c.protection.enumeration_protection = protection;
+        })
+        .await;
+        let env: serde_json::Value = reqwest::get(format!("{}/v1/environment", app.base_url))
+            .await
+            .expect("environment")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(env["auth_config"]["test_mode"], test_identifiers);
+        assert_eq!(
+            env["user_settings"]["attack_protection"]["enumeration_protection"]["enabled"],
+            protection
+        );
+    }
+}
