@@ -1,7 +1,7 @@
 //! Verify: one code field that takes a pasted code and submits itself at six digits, a resend
 //! countdown that follows the server, and a way back to change the number.
 
-use crate::auth::{Busy, Channel, Field, Remedy, use_auth, use_auth_state};
+use crate::auth::{Busy, Channel, Field, Flow, Remedy, use_auth, use_auth_state};
 use crate::components::{FieldError, focus_on_mount};
 use crate::platform::sleep;
 use dioxus::prelude::*;
@@ -44,9 +44,18 @@ pub fn Verify() -> Element {
     };
     let busy = state.read().busy;
     let wait = state.read().resend_wait_secs(now());
-    let (title, change) = match pending.channel {
-        Channel::Phone => ("Verify your phone number", "Change phone number"),
-        Channel::Email => ("Verify your email", "Use a different email"),
+    let (title, change, no_code) = match pending.channel {
+        Channel::Phone => (
+            "Verify your phone number",
+            "Change phone number",
+            "No code? Check the number, or create an account if you don't have one yet.",
+        ),
+        Channel::Email => (
+            "Verify your email",
+            "Use a different email",
+            "No code? Check the address and your spam folder, or create an account if you don't \
+             have one yet.",
+        ),
     };
     let (verify, resend, back) = (auth.clone(), auth.clone(), auth.clone());
     let on_remedy = {
@@ -121,6 +130,11 @@ pub fn Verify() -> Element {
                     }
                 }
                 button { r#type: "button", class: "link", onclick: move |_| back.back(), "{change}" }
+            }
+            if pending.flow == Flow::SignIn {
+                // The server does not say whether an account exists (enumeration protection):
+                // a number or address with none gets no code, and this says what to do then.
+                p { class: "switch", "{no_code}" }
             }
         }
     }

@@ -132,7 +132,9 @@ async fn resend_waits_for_the_cooldown_the_server_enforces() {
 
 #[tokio::test]
 async fn a_wrong_code_tells_the_attempts_left_and_an_unknown_number_offers_sign_up() {
-    let server = spawn_server().await;
+    // A server that answers Clerk's explicit `form_identifier_not_found` (enumeration
+    // protection off); with it on, see the next test.
+    let server = spawn_server_with(|c| c.protection.enumeration_protection = false).await;
     let client = AuthClient::new(&server.base_url, MemoryTokenStore::new());
     let pending = client
         .start_sign_up(PHONE, Channel::Phone)
@@ -152,6 +154,25 @@ async fn a_wrong_code_tells_the_attempts_left_and_an_unknown_number_offers_sign_
         .expect_err("no account");
     assert_eq!(error.remedy, Some(Remedy::SignUpInstead));
     assert_eq!(error.message, "No account uses this phone number.");
+}
+
+/// With enumeration protection (the server's default), a sign-in of a number with no account
+/// goes to the code screen like any other, and every code is incorrect: the app learns nothing
+/// the server hides, and the user still has the usual ways out (resend, start over).
+#[tokio::test]
+async fn with_enumeration_protection_an_unknown_number_reaches_the_code_screen_and_no_code_works()
+{
+    let server = spawn_server().await;
+    let client = AuthClient::new(&server.base_url, MemoryTokenStore::new());
+    let pending = client
+        .start_sign_in("+12025550199", Channel::Phone)
+        .await
+        .expect("answered as for a known number");
+    let error = client.verify(&pending, "123456").await.expect_err("no code works");
+    assert_eq!(
+        (error.field, error.message.as_str()),
+        (Field::Code, "That code is incorrect. 2 attempts left.")
+    );
 }
 
 #[tokio::test]

@@ -28,6 +28,9 @@ async fn the_web_app_signs_up_keeps_the_session_across_a_reload_and_signs_in_by_
     let origin = app_url.clone();
     let server = spawn_server_with(move |c| {
         c.allowed_origins = vec![origin];
+        // Clerk's explicit codes, so that a sign-in create below tells whether the page's
+        // account exists (with enumeration protection every identifier looks known).
+        c.protection.enumeration_protection = false;
     })
     .await;
 
