@@ -173,9 +173,14 @@ pub fn describe(error: &Error, context: Context) -> FormError {
             "The connection was too slow to send the request. Try again.".to_owned(),
             Some(Remedy::Retry),
         ),
-        ErrorCode::MethodNotAllowed | ErrorCode::Other(_) => {
-            (Field::Form, api.long_message.clone(), Some(Remedy::Retry))
-        }
+        ErrorCode::MethodNotAllowed => (
+            Field::Form,
+            "The sign-in server doesn't support this request. Update the app, or tell its \
+             developer."
+                .to_owned(),
+            None,
+        ),
+        ErrorCode::Other(_) => (Field::Form, api.long_message.clone(), Some(Remedy::Retry)),
     };
     FormError {
         field,
