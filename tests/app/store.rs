@@ -160,15 +160,17 @@ async fn a_wrong_code_tells_the_attempts_left_and_an_unknown_number_offers_sign_
 /// goes to the code screen like any other, and every code is incorrect: the app learns nothing
 /// the server hides, and the user still has the usual ways out (resend, start over).
 #[tokio::test]
-async fn with_enumeration_protection_an_unknown_number_reaches_the_code_screen_and_no_code_works()
-{
+async fn with_enumeration_protection_an_unknown_number_reaches_the_code_screen_and_no_code_works() {
     let server = spawn_server().await;
     let client = AuthClient::new(&server.base_url, MemoryTokenStore::new());
     let pending = client
         .start_sign_in("+12025550199", Channel::Phone)
         .await
         .expect("answered as for a known number");
-    let error = client.verify(&pending, "123456").await.expect_err("no code works");
+    let error = client
+        .verify(&pending, "123456")
+        .await
+        .expect_err("no code works");
     assert_eq!(
         (error.field, error.message.as_str()),
         (Field::Code, "That code is incorrect. 2 attempts left.")

@@ -177,12 +177,36 @@ impl Client {
 
     /// Executes a request: keeps the token it brings back, turns error answers into [`Error`].
     pub(crate) async fn execute(&self, req: RequestBuilder) -> Result<Response, Error> {
-        let response = req.send().await.map_err(Error::Transport)?;
+        let response = match req.send().await {
+            Ok(response) => response,
+            Err(e) => return Err(self.why_unreachable(e).await),
+        };
         self.keep_token(&response);
         if response.status().is_success() {
             return Ok(response);
         }
         Err(api_error(response).await)
+    }
+
+    /// Why a request got no answer. In a browser, a server that refuses the page's origin
+    /// grants it nothing with credentials, and fetch then fails like a server that cannot be
+    /// reached; asking again without credentials reads the refusal (`origin_invalid`), so that
+    /// the app can say what to configure. Elsewhere, the transport error as it is.
+    async fn why_unreachable(&self, e: reqwest::Error) -> Error {
+        #[cfg(target_arch = "wasm32")]
+        {
+            let probe = self
+                .http
+                .get(format!("{}/v1/environment", self.base_url))
+                .send()
+                .await;
+            if let Ok(response) = probe {
+                if response.status() == reqwest::StatusCode::FORBIDDEN {
+                    return api_error(response).await;
+                }
+            }
+        }
+        Error::Transport(e)
     }
 
     /// Sends a request whose answer is the `{response, client}` envelope, and keeps the client.

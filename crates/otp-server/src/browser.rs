@@ -20,7 +20,9 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tokens::ClientToken;
 use axum::extract::{Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, ORIGIN, SET_COOKIE};
+use axum::http::header::{
+    ACCESS_CONTROL_ALLOW_ORIGIN, AUTHORIZATION, CONTENT_TYPE, COOKIE, ORIGIN, SET_COOKIE, VARY,
+};
 use axum::http::{Extensions, HeaderMap, HeaderValue, Method, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -152,9 +154,19 @@ pub async fn guard_origin(State(state): State<AppState>, req: Request, next: Nex
             None => !matches!(*req.method(), Method::GET | Method::HEAD),
         };
         if refused {
-            // No CORS headers: the origin is not echoed (not even `null`) and nothing is
-            // granted with credentials, so the refusal gives another site's page nothing to read.
-            return ApiError::OriginNotAllowed.into_response();
+            let mut res = ApiError::OriginNotAllowed.into_response();
+            // Nothing is granted with credentials, so a page of that origin cannot read this
+            // with the user's cookie; but a request without credentials may read the refusal
+            // (a fixed error that reveals nothing), so that the app can tell its developer what
+            // to configure instead of "cannot reach the server" (otp-client asks that way when
+            // a browser request fails). `null` (sandboxed frames, `data:` pages) is never
+            // echoed: it names no origin an operator could allow.
+            if let Some(origin) = origin.filter(|o| o.as_bytes() != b"null") {
+                let headers = res.headers_mut();
+                headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+                headers.insert(VARY, HeaderValue::from_static("origin"));
+            }
+            return res;
         }
     }
     next.run(req).await

@@ -260,8 +260,8 @@ pub struct Policy {
     /// Codes sent to one identifier in any hour.
     #[arg(long, env = "OTP_SENDS_PER_HOUR", default_value_t = 5)]
     pub sends_per_hour: u32,
-    /// Turns the per-IP send cap off, for load tests from one address (per-identifier limits stay
-    /// on). Never in production.
+    /// Turns every per-IP limit off (the send cap and the limits on creates), for load tests from
+    /// one address (per-identifier limits stay on). Never in production.
     #[arg(long, env = "OTP_NO_IP_LIMITS", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
     pub no_ip_limits: bool,
     /// Codes requested from one client IP address in any hour.

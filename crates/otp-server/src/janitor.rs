@@ -75,6 +75,11 @@ impl Janitor {
     }
 }
 
+/// An identifier's wrong codes are forgotten a day after the last one (or after the lock-out's
+/// length, when that is longer): the lock-out counts consecutive wrong codes, and one a day is
+/// no guessing attack.
+pub const FAILURES_FORGOTTEN_MS: i64 = 24 * 3_600_000;
+
 /// What the configuration keeps, and for how long.
 pub fn retention(config: &Config) -> Retention {
     let ms = |secs: u64| i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX / 2);
@@ -83,5 +88,6 @@ pub fn retention(config: &Config) -> Retention {
         idle_clients_ms: ms(config.abuse.idle_client_retention_secs),
         outbox_ms: ms(config.abuse.outbox_retention_secs),
         session_idle_ms: config.policy.session_idle_ms(),
+        failures_ms: config.policy.lockout_ms().max(FAILURES_FORGOTTEN_MS),
     }
 }

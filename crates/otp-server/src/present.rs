@@ -2,7 +2,7 @@
 //! (expired codes, abandoned attempts, expired sessions) are computed here from `now`.
 
 use crate::config::Policy;
-use crate::domain::IdentifierKind;
+use crate::domain::{Identifier, IdentifierKind};
 use crate::otp::CodeState;
 use crate::rate_limit::ceil_secs;
 use crate::store::{
@@ -151,7 +151,7 @@ pub fn sign_in(row: &SignInRow, now: i64) -> SignIn {
         .factors
         .iter()
         .enumerate()
-        .map(|(i, f)| factor(f, i == 0))
+        .map(|(i, f)| factor(f, i == 0, &row.identifier))
         .collect();
     let status = if row.status != SignInStatus::Complete && now >= row.abandon_at {
         SignInStatus::Abandoned
@@ -174,11 +174,20 @@ pub fn sign_in(row: &SignInRow, now: i64) -> SignIn {
     }
 }
 
-fn factor(row: &IdentifierRow, primary: bool) -> SignInFactor {
-    let identifier = crate::domain::Identifier::from_stored(row.kind.as_str(), row.value.clone());
+/// A factor of a sign-in of `typed`. The factor that is the identifier typed is masked as it
+/// was typed this time, not as it was stored at sign-up: a decoy can only show what was typed,
+/// so a stored spelling (`Alice@Example.com` for `alice@example.com`) would tell a real account
+/// from a decoy.
+fn factor(row: &IdentifierRow, primary: bool, typed: &Identifier) -> SignInFactor {
+    let identifier = Identifier::from_stored(row.kind.as_str(), row.value.clone());
+    let safe_identifier = if identifier.key() == typed.key() {
+        typed.masked()
+    } else {
+        identifier.masked()
+    };
     SignInFactor {
         strategy: row.kind.strategy(),
-        safe_identifier: identifier.masked(),
+        safe_identifier,
         phone_number_id: (row.kind == IdentifierKind::Phone).then(|| row.id.clone()),
         email_address_id: (row.kind == IdentifierKind::Email).then(|| row.id.clone()),
         primary: Some(primary),

@@ -144,7 +144,7 @@ impl Application {
         };
         if config.policy.no_ip_limits {
             tracing::warn!(
-                "--no-ip-limits: the per-IP send cap is off (load testing only); per-identifier limits stay on"
+                "--no-ip-limits: every per-IP limit is off (load testing only); per-identifier limits stay on"
             );
         }
         if config.protection.test_identifiers && !delivery.is_dev() {

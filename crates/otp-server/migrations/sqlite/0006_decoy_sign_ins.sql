@@ -22,3 +22,6 @@ SELECT id, client_id, identifier, user_id, status, created_session_id, created_a
 FROM sign_ins;
 DROP TABLE sign_ins;
 ALTER TABLE sign_ins_new RENAME TO sign_ins;
+-- The rebuild dropped the janitor's indexes of 0005: made again.
+CREATE INDEX sign_ins_abandon ON sign_ins(abandon_at);
+CREATE INDEX sign_ins_client ON sign_ins(client_id);

@@ -134,6 +134,12 @@ fn present_client(
 ) -> Result<otp_proto::Client, ApiError> {
     let now = state.now();
     let mut client = crate::present::client(client_state, now, &state.config.policy);
+    if state.config.protection.enumeration_protection {
+        // Only a real account's message can be slow or fail: a sign-in's delivery status would
+        // tell it from a decoy's, whose message goes nowhere. (A sign-up's stays: both of its
+        // cases send a real message, the code or the owner's notice.)
+        client.sign_in_delivery_status = None;
+    }
     for session in client
         .sessions
         .iter_mut()

@@ -184,9 +184,9 @@ async fn open(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<(SignUpRow,
     Ok((sign_up, taken))
 }
 
-/// Whether a user has the identifier.
+/// Whether a user has the identifier (the same single lookup either way).
 async fn taken(state: &AppState, identifier: &Identifier) -> Result<bool, ApiError> {
-    Ok(state.store.user_by_identifier(identifier).await?.is_some())
+    Ok(state.store.identifier_taken(identifier).await?)
 }
 
 fn abandoned(state: &AppState, sign_up: &SignUpRow) -> Result<(), ApiError> {

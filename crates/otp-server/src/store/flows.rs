@@ -369,7 +369,7 @@ pub(super) async fn attempt_code(
             };
             tx.set_code(a.owner_id, state, stored.attempts + 1).await?;
             let next = lockout.after_failure(a.now, a.lockout_threshold, a.lockout_ms);
-            tx.set_lockout(a.identifier.key(), next).await?;
+            tx.set_lockout(a.identifier.key(), next, a.now).await?;
         }
         otp::Judgement::Expired if stored.state == CodeState::Pending => {
             tx.set_code(a.owner_id, CodeState::Expired, stored.attempts)
@@ -526,7 +526,9 @@ pub(super) async fn sweep(
     let messages = tx
         .delete_finished_messages(now - r.outbox_ms, batch)
         .await?;
-    other += tx.delete_spent_lockouts(now, batch).await?;
+    other += tx
+        .delete_spent_lockouts(now, now - r.failures_ms, batch)
+        .await?;
     other += tx.delete_old_fraud_blocks(now - r.outbox_ms, batch).await?;
     Ok(Some(Swept {
         clients,

@@ -205,6 +205,14 @@ impl Store {
         ))
     }
 
+    /// Whether a user has the identifier: one indexed lookup, whether or not one does (so that
+    /// enumeration protection's checks take the same time either way).
+    pub async fn identifier_taken(&self, identifier: &Identifier) -> Result<bool, StoreError> {
+        let found = transaction!(self, Access::Read, |tx| tx
+            .user_id_by_identifier(identifier.key(), identifier.legacy_value()))?;
+        Ok(found.is_some())
+    }
+
     /// A user by id.
     pub async fn user(&self, id: &str) -> Result<Option<UserRow>, StoreError> {
         transaction!(self, Access::Read, |tx| tx.user(id))

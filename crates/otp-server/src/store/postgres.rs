@@ -654,15 +654,23 @@ impl Tx for PgTx {
         })
     }
 
-    async fn set_lockout(&mut self, identifier: &str, lockout: Lockout) -> Result<(), StoreError> {
+    async fn set_lockout(
+        &mut self,
+        identifier: &str,
+        lockout: Lockout,
+        now: i64,
+    ) -> Result<(), StoreError> {
         self.execute(
             sqlx::query(
-                "INSERT INTO identifier_failures (identifier, failures, locked_until) VALUES ($1, $2, $3)
-                 ON CONFLICT (identifier) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until",
+                "INSERT INTO identifier_failures (identifier, failures, locked_until, updated_at)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (identifier) DO UPDATE SET failures = excluded.failures,
+                   locked_until = excluded.locked_until, updated_at = excluded.updated_at",
             )
             .bind(identifier)
             .bind(i64::from(lockout.failures))
-            .bind(lockout.locked_until),
+            .bind(lockout.locked_until)
+            .bind(now),
         )
         .await
     }
@@ -981,12 +989,13 @@ impl Tx for PgTx {
             "DELETE FROM sessions WHERE id IN (
                SELECT id FROM sessions
                WHERE (status <> 'active' AND updated_at <= $1)
-                  OR (status = 'active' AND (abandon_at <= $1 OR last_active_at + $2 <= $1))
+                  OR (status = 'active' AND (abandon_at <= $1 OR last_active_at <= $2))
                LIMIT $3 FOR UPDATE SKIP LOCKED)
              RETURNING id",
         )
         .bind(before)
-        .bind(idle_ms)
+        // Subtracted here: `last_active_at + idle` overflows BIGINT with a huge idle timeout.
+        .bind(before.saturating_sub(idle_ms))
         .bind(i64::from(limit))
         .fetch_all(self.conn())
         .await?)
@@ -1105,14 +1114,21 @@ impl Tx for PgTx {
         Ok(outbox + dev)
     }
 
-    async fn delete_spent_lockouts(&mut self, now: i64, limit: u32) -> Result<u64, StoreError> {
+    async fn delete_spent_lockouts(
+        &mut self,
+        now: i64,
+        forgotten_before: i64,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
         self.deleted(
             sqlx::query(
                 "DELETE FROM identifier_failures WHERE identifier IN (
                    SELECT identifier FROM identifier_failures
-                   WHERE failures = 0 AND (locked_until IS NULL OR locked_until <= $1)
-                   LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                   WHERE (failures = 0 OR updated_at < $1)
+                     AND (locked_until IS NULL OR locked_until <= $2)
+                   LIMIT $3 FOR UPDATE SKIP LOCKED)",
             )
+            .bind(forgotten_before)
             .bind(now)
             .bind(i64::from(limit)),
         )

@@ -399,6 +399,10 @@ pub struct Retention {
     pub outbox_ms: i64,
     /// A session untouched this long has expired (the policy's idle timeout).
     pub session_idle_ms: i64,
+    /// An identifier's count of wrong codes, when no wrong code has come for this long and it
+    /// is not locked (so that one wrong guess at each of many identifiers leaves nothing
+    /// behind).
+    pub failures_ms: i64,
 }
 
 /// Rows the janitor removed, by kind.

@@ -723,11 +723,17 @@ impl Tx for SqliteTx<'_> {
             .unwrap_or_default())
     }
 
-    async fn set_lockout(&mut self, identifier: &str, lockout: Lockout) -> Result<(), StoreError> {
+    async fn set_lockout(
+        &mut self,
+        identifier: &str,
+        lockout: Lockout,
+        now: i64,
+    ) -> Result<(), StoreError> {
         self.execute(
-            "INSERT INTO identifier_failures (identifier, failures, locked_until) VALUES (?, ?, ?)
-             ON CONFLICT (identifier) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until",
-            params![identifier, lockout.failures, lockout.locked_until],
+            "INSERT INTO identifier_failures (identifier, failures, locked_until, updated_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (identifier) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until,
+               updated_at = excluded.updated_at",
+            params![identifier, lockout.failures, lockout.locked_until, now],
         )
     }
 
@@ -1084,12 +1090,18 @@ impl Tx for SqliteTx<'_> {
         Ok(outbox + dev)
     }
 
-    async fn delete_spent_lockouts(&mut self, now: i64, limit: u32) -> Result<u64, StoreError> {
+    async fn delete_spent_lockouts(
+        &mut self,
+        now: i64,
+        forgotten_before: i64,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
         self.deleted(
             "DELETE FROM identifier_failures WHERE identifier IN (
                SELECT identifier FROM identifier_failures
-               WHERE failures = 0 AND (locked_until IS NULL OR locked_until <= ?) LIMIT ?)",
-            params![now, limit],
+               WHERE (failures = 0 OR updated_at < ?) AND (locked_until IS NULL OR locked_until <= ?)
+               LIMIT ?)",
+            params![forgotten_before, now, limit],
         )
     }
 

@@ -192,7 +192,12 @@ pub(crate) trait Tx {
     /// The consecutive failures and lock of an identifier.
     async fn lockout(&mut self, identifier: &str) -> Result<Lockout, StoreError>;
     /// Stores the failures and lock of an identifier.
-    async fn set_lockout(&mut self, identifier: &str, lockout: Lockout) -> Result<(), StoreError>;
+    async fn set_lockout(
+        &mut self,
+        identifier: &str,
+        lockout: Lockout,
+        now: i64,
+    ) -> Result<(), StoreError>;
     /// Forgets the failures of an identifier.
     async fn clear_lockout(&mut self, identifier: &str) -> Result<(), StoreError>;
     /// The end of the latest SMS-pumping block of a destination prefix, if it was ever blocked.
@@ -322,7 +327,12 @@ pub(crate) trait Tx {
         limit: u32,
     ) -> Result<u64, StoreError>;
     /// Removes lock-out rows that hold nothing any more: no failures counted, lock over at `now`.
-    async fn delete_spent_lockouts(&mut self, now: i64, limit: u32) -> Result<u64, StoreError>;
+    async fn delete_spent_lockouts(
+        &mut self,
+        now: i64,
+        forgotten_before: i64,
+        limit: u32,
+    ) -> Result<u64, StoreError>;
     /// Removes SMS-pumping blocks that ended at `before` or earlier.
     async fn delete_old_fraud_blocks(&mut self, before: i64, limit: u32)
     -> Result<u64, StoreError>;

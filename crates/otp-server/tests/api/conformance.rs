@@ -668,6 +668,8 @@ async fn the_validator_catches_the_drift_clerk_js_would_see() {
 async fn a_sign_ins_failed_delivery_is_in_the_client_and_conforms() {
     let sms = crate::providers::SmsServer::start().await;
     let app = spawn_app_with(|c| {
+        // Reported only without enumeration protection (a decoy's message cannot fail).
+        c.protection.enumeration_protection = false;
         c.dev = false;
         c.delivery.sms_webhook_url = Some(format!("{}/sms", sms.url).into());
         c.delivery.sms_webhook_secret = Some("whsec-0123456789abcdef".into());

@@ -49,6 +49,7 @@ contract!(
     a_destination_prefix_whose_codes_are_never_verified_is_blocked,
     the_janitor_removes_what_is_abandoned_and_keeps_what_is_live,
     concurrent_janitors_remove_each_row_once,
+    a_failure_count_is_forgotten_a_day_after_the_last_wrong_code,
 );
 
 fn phone() -> Identifier {
@@ -949,6 +950,7 @@ fn retention() -> Retention {
         idle_clients_ms: DAY,
         outbox_ms: 7 * DAY,
         session_idle_ms: 7 * DAY,
+        failures_ms: DAY,
     }
 }
 
@@ -1113,4 +1115,41 @@ async fn concurrent_janitors_remove_each_row_once(store: Store) {
         .expect("alone")
         .clients;
     assert_eq!(removed + rest, 40);
+}
+
+/// The janitor forgets an identifier's count of wrong codes a day after the last one (one
+/// wrong guess at each of many identifiers used to leave a row per identifier forever): the
+/// count starts again, so one more wrong code does not lock.
+async fn a_failure_count_is_forgotten_a_day_after_the_last_wrong_code(store: Store) {
+    let id = phone();
+    let c = client(&store, 1).await;
+    sign_up_with_code(&store, &c.id, "sua_1").await;
+    let mut a = attempt("sua_1", &id, &c.id, 0, NOW);
+    a.lockout_threshold = 2;
+    assert!(matches!(
+        store.attempt_code(a, &wrong).await,
+        Ok(Judgement::Incorrect { .. })
+    ));
+
+    let later = NOW + 2 * DAY;
+    store.sweep(later, &retention(), 500).await.expect("sweep");
+    let c = client(&store, 2).await;
+    store
+        .create_sign_up("sua_2", stored(&c.id), &id, later, later + DAY)
+        .await
+        .expect("sign-up");
+    prepare(&store, "sua_2", later).await.expect("prepare");
+    let mut a = attempt("sua_2", &id, &c.id, 1, later);
+    a.lockout_threshold = 2;
+    assert!(matches!(
+        store.attempt_code(a, &wrong).await,
+        Ok(Judgement::Incorrect { .. })
+    ));
+    let mut a = attempt("sua_2", &id, &c.id, 2, later + 1_000);
+    a.lockout_threshold = 2;
+    assert_eq!(
+        store.attempt_code(a, &right).await.expect("not locked"),
+        Judgement::Correct,
+        "the second wrong code in two days did not lock"
+    );
 }
