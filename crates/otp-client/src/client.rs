@@ -200,10 +200,10 @@ impl Client {
                 .get(format!("{}/v1/environment", self.base_url))
                 .send()
                 .await;
-            if let Ok(response) = probe {
-                if response.status() == reqwest::StatusCode::FORBIDDEN {
-                    return api_error(response).await;
-                }
+            if let Ok(response) = probe
+                && response.status() == reqwest::StatusCode::FORBIDDEN
+            {
+                return api_error(response).await;
             }
         }
         Error::Transport(e)
