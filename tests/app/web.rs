@@ -31,6 +31,9 @@ async fn the_web_app_signs_up_keeps_the_session_across_a_reload_and_signs_in_by_
         // Clerk's explicit codes, so that a sign-in create below tells whether the page's
         // account exists (with enumeration protection every identifier looks known).
         c.protection.enumeration_protection = false;
+        // The email's sign-up (below) and its sign-in on the page may be seconds apart when
+        // the web build is cached: no 30-second wait between their codes.
+        c.policy.send_interval_secs = 0;
     })
     .await;
 

@@ -21,7 +21,8 @@ use crate::state::AppState;
 use crate::tokens::ClientToken;
 use axum::extract::{Request, State};
 use axum::http::header::{
-    ACCESS_CONTROL_ALLOW_ORIGIN, AUTHORIZATION, CONTENT_TYPE, COOKIE, ORIGIN, SET_COOKIE, VARY,
+    ACCESS_CONTROL_ALLOW_ORIGIN, AUTHORIZATION, CONTENT_TYPE, COOKIE, ORIGIN, RETRY_AFTER,
+    SET_COOKIE, VARY,
 };
 use axum::http::{Extensions, HeaderMap, HeaderValue, Method, Uri};
 use axum::middleware::Next;
@@ -195,7 +196,9 @@ pub fn cors(origins: &[String]) -> Option<CorsLayer> {
                 Method::DELETE,
             ])
             .allow_headers([CONTENT_TYPE, AUTHORIZATION])
-            .expose_headers([AUTHORIZATION])
+            // `Retry-After`: a page tells its user how long to wait after a 429 (CORS hides every
+            // response header a page is not told it may read).
+            .expose_headers([AUTHORIZATION, RETRY_AFTER])
             .max_age(Duration::from_secs(600))
     })
 }

@@ -91,6 +91,12 @@ async fn a_browser_gets_its_client_in_an_httponly_cookie_and_never_in_a_header()
         res.headers().get(AUTHORIZATION).is_none(),
         "token exposed in a header"
     );
+    // The page may read `Retry-After` (how long a 429 says to wait); CORS hides it otherwise.
+    let exposed = res.headers()["access-control-expose-headers"]
+        .to_str()
+        .expect("ascii")
+        .to_ascii_lowercase();
+    assert!(exposed.contains("retry-after"), "{exposed}");
     let (cookie, header) = client_cookie(&res);
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=34560000"] {
         assert!(
