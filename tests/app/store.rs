@@ -275,3 +275,33 @@ async fn a_code_the_provider_refuses_for_good_is_reported_to_the_user() {
     );
     assert_eq!(error.remedy, Some(Remedy::Resend));
 }
+
+/// A backend that accepts the connection and never answers: after the SDK's time limit
+/// (15 s) the user sees that the server cannot be reached, with Try again, not an endless wait.
+#[tokio::test]
+async fn a_backend_that_never_answers_is_given_up_on_with_a_retry() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", silent.local_addr().expect("addr"));
+    let held = tokio::spawn(async move {
+        let mut open = vec![];
+        while let Ok((stream, _)) = silent.accept().await {
+            open.push(stream);
+        }
+    });
+    let client = AuthClient::new(&url, MemoryTokenStore::new());
+    let error = tokio::time::timeout(
+        otp_client::DEFAULT_TIMEOUT + Duration::from_secs(10),
+        client.start_sign_up(PHONE, Channel::Phone),
+    )
+    .await
+    .expect("given up on at the time limit")
+    .expect_err("no answer");
+    assert_eq!(error.remedy, Some(Remedy::Retry));
+    assert_eq!(
+        error.message,
+        "Can't reach the server. Check your connection and try again."
+    );
+    held.abort();
+}

@@ -11,6 +11,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// How long a request may take, from sending to the whole answer, unless
+/// [`Client::with_timeout`] says otherwise: a server that never answers ends in
+/// [`Error::Transport`] (`is_timeout`), so an app can offer a retry instead of waiting forever.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Called with the new token whenever it changes, so the app can persist it (in the keychain).
 pub type TokenListener = Arc<dyn Fn(Option<&str>) + Send + Sync>;
@@ -31,6 +37,7 @@ pub struct Client {
     http: reqwest::Client,
     base_url: String,
     encoding: Encoding,
+    timeout: Duration,
     inner: Arc<Mutex<Shared>>,
 }
 
@@ -62,8 +69,15 @@ impl Client {
             http,
             base_url: base_url.into().trim_end_matches('/').to_owned(),
             encoding: Encoding::Form,
+            timeout: DEFAULT_TIMEOUT,
             inner: Arc::default(),
         }
+    }
+
+    /// Every request's time limit ([`DEFAULT_TIMEOUT`] unless set).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// Starts from a token saved earlier (restores the signed-in state after a restart).
@@ -148,7 +162,8 @@ impl Client {
     pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {
         let mut req = self
             .http
-            .request(method, format!("{}{path}", self.base_url));
+            .request(method, format!("{}{path}", self.base_url))
+            .timeout(self.timeout);
         if let Some(token) = self.token() {
             req = req.header("authorization", token);
         }
@@ -194,10 +209,11 @@ impl Client {
     /// the app can say what to configure. Elsewhere, the transport error as it is.
     async fn why_unreachable(&self, e: reqwest::Error) -> Error {
         #[cfg(target_arch = "wasm32")]
-        {
+        if !e.is_timeout() {
             let probe = self
                 .http
                 .get(format!("{}/v1/environment", self.base_url))
+                .timeout(self.timeout)
                 .send()
                 .await;
             if let Ok(response) = probe

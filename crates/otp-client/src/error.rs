@@ -40,9 +40,15 @@ impl Error {
         self.api().map(|e| &e.code)
     }
 
-    /// Whether the server could not be reached (the app offers a retry).
+    /// Whether the server could not be reached, or did not answer in time (the app offers a
+    /// retry).
     pub fn is_unreachable(&self) -> bool {
         matches!(self, Self::Transport(_))
+    }
+
+    /// Whether the request ran out of its time limit ([`crate::Client::with_timeout`]).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Transport(e) if e.is_timeout())
     }
 }
 

@@ -32,7 +32,7 @@ mod session;
 mod sign_in;
 mod sign_up;
 
-pub use client::{Client, Encoding, TokenListener};
+pub use client::{Client, DEFAULT_TIMEOUT, Encoding, TokenListener};
 pub use error::{ApiError, Error};
 pub use otp_proto::{self as proto, ErrorCode, Strategy};
 pub use sign_in::{FirstFactor, SignIns};

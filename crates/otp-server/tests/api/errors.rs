@@ -346,3 +346,28 @@ async fn a_wrong_method_or_an_unknown_path_gets_the_json_error_envelope() {
         assert_eq!(body["errors"][0]["code"], "resource_not_found");
     }
 }
+
+/// A server that accepts connections and never answers: every SDK request ends at its time
+/// limit with a transport error that says so, instead of waiting forever.
+#[tokio::test]
+async fn a_request_to_a_server_that_never_answers_ends_at_its_time_limit() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", silent.local_addr().expect("addr"));
+    let held = tokio::spawn(async move {
+        let mut open = vec![];
+        while let Ok((stream, _)) = silent.accept().await {
+            open.push(stream);
+        }
+    });
+    let client = otp_client::Client::new(url).with_timeout(Duration::from_millis(300));
+    let error = tokio::time::timeout(Duration::from_secs(5), client.sign_up().create_phone(PHONE))
+        .await
+        .expect("ended at the client's limit, long before 5 s")
+        .expect_err("no answer");
+    assert!(error.is_timeout(), "{error:?}");
+    assert!(error.is_unreachable());
+    assert_eq!(otp_client::DEFAULT_TIMEOUT, Duration::from_secs(15));
+    held.abort();
+}
