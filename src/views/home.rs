@@ -17,7 +17,9 @@ pub fn Home() -> Element {
     let retry = auth.clone();
     rsx! {
         main { class: "screen",
-            h1 { "You're signed in" }
+            // The focus lands on the heading, never on Sign out: the Enter that often follows
+            // the sixth digit of a code must not sign the user straight back out.
+            h1 { tabindex: "-1", onmounted: focus_on_mount, "You're signed in" }
             dl { class: "facts",
                 dt { "Signed in as" }
                 dd { id: "identifier", "{session.identifier}" }
@@ -30,7 +32,6 @@ pub fn Home() -> Element {
                 class: "primary",
                 disabled: busy.is_some(),
                 aria_busy: busy == Some(Busy::SignOut),
-                onmounted: focus_on_mount,
                 onclick: move |_| auth.sign_out(),
                 if busy == Some(Busy::SignOut) {
                     span { class: "spinner", aria_hidden: "true" }

@@ -201,10 +201,16 @@ async fn a_user_signs_up_stays_signed_in_across_a_restart_signs_out_and_signs_in
         try_next_message(&url, PHONE, 0, Duration::from_secs(10))
     });
     screenshot("2-verify");
-    app.type_text(&message.code); // six digits: submits by itself
+    // Six digits submit by themselves; most people press Enter anyway. The signed-in screen
+    // must not take that Enter as "Sign out" (its focus is on the heading).
+    app.type_text(&message.code);
     let session = wait_for("a session in the keychain", Duration::from_secs(20), || {
         keychain_session(&url)
     });
+    app.key("Return");
+    std::thread::sleep(Duration::from_secs(2));
+    let still = keychain_session(&url).expect("still signed in after the Enter");
+    assert_eq!(still.id, session.id);
     assert_eq!(session.user.phone_numbers[0].phone_number, PHONE);
     screenshot("3-signed-in");
 
@@ -215,8 +221,9 @@ async fn a_user_signs_up_stays_signed_in_across_a_restart_signs_out_and_signs_in
     let again = keychain_session(&url).expect("the keychain still holds a live session");
     assert_eq!(again.id, session.id);
 
-    // 3. Sign out: the focused button on the signed-in screen.
+    // 3. Sign out: Tab from the heading (where the focus starts) to the button, and press it.
     retry("the keychain entry to go", || {
+        app.key("Tab");
         app.key("Return");
         try_wait(Duration::from_secs(10), || {
             let token = KeychainTokenStore::open(&url)
