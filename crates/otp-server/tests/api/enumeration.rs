@@ -384,12 +384,7 @@ async fn a_decoy_sends_nothing_through_a_provider_and_reports_no_delivery_status
     assert_eq!(status(), None, "once the worker has been by");
     // A real sign-up's code goes out through the same provider meanwhile: the decoy's did not.
     let other = app.client();
-    other.sign_up().create_phone(PHONE_2).await.expect("create");
-    other
-        .sign_up()
-        .prepare_verification(Strategy::PhoneCode)
-        .await
-        .expect("prepare");
+    app.prepare_sign_up(&other, PHONE_2).await;
     let request = sms.wait_for(1).await;
     assert!(request.body.contains("+12025550199"), "{}", request.body);
     assert_eq!(sms.received().len(), 1, "nothing went to {PHONE}");

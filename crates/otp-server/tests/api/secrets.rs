@@ -4,7 +4,6 @@
 
 use crate::helpers::*;
 use crate::providers::*;
-use otp_client::Strategy;
 use std::time::Duration;
 
 const SECRET: &str = "sk_live_5f1e0c9a";
@@ -45,12 +44,7 @@ async fn a_secret_in_the_webhook_url_reaches_neither_the_logs_nor_the_outbox() {
     .await;
     assert!(!format!("{:?}", app.config()).contains(SECRET));
     let device = app.client();
-    device.sign_up().create_phone(PHONE).await.expect("create");
-    device
-        .sign_up()
-        .prepare_verification(Strategy::PhoneCode)
-        .await
-        .expect("prepare");
+    app.prepare_sign_up(&device, PHONE).await;
 
     // The gateway is down: reqwest's error quotes the whole URL; ours names the host.
     let down = next_error(&app, None).await;

@@ -4,7 +4,7 @@
 
 use crate::helpers::*;
 use crate::providers::SmsServer;
-use otp_client::{Client, Strategy};
+use otp_client::Strategy;
 use otp_server::Config;
 
 const TEST_CODE: &str = "424242";
@@ -16,40 +16,12 @@ fn on(c: &mut Config) {
     c.protection.test_identifiers = true;
 }
 
-async fn create_and_prepare(device: &Client, identifier: &str) -> Strategy {
-    if identifier.contains('@') {
-        device
-            .sign_up()
-            .create_email(identifier)
-            .await
-            .expect("create");
-        device
-            .sign_up()
-            .prepare_verification(Strategy::EmailCode)
-            .await
-            .expect("prepare");
-        Strategy::EmailCode
-    } else {
-        device
-            .sign_up()
-            .create_phone(identifier)
-            .await
-            .expect("create");
-        device
-            .sign_up()
-            .prepare_verification(Strategy::PhoneCode)
-            .await
-            .expect("prepare");
-        Strategy::PhoneCode
-    }
-}
-
 #[tokio::test]
 async fn test_identifiers_sign_up_and_sign_in_with_424242_and_nothing_is_delivered() {
     let app = spawn_app_with(on).await;
     for identifier in [PHONE, TEST_EMAIL] {
         let device = app.client();
-        let strategy = create_and_prepare(&device, identifier).await;
+        let strategy = app.prepare_sign_up(&device, identifier).await;
         let sign_up = device
             .sign_up()
             .attempt_verification(strategy, TEST_CODE)
@@ -78,7 +50,7 @@ async fn test_identifiers_sign_up_and_sign_in_with_424242_and_nothing_is_deliver
 async fn a_wrong_code_for_a_test_identifier_still_counts_and_limits_still_apply() {
     let app = spawn_app_with(on).await;
     let device = app.client();
-    let strategy = create_and_prepare(&device, PHONE).await;
+    let strategy = app.prepare_sign_up(&device, PHONE).await;
     for remaining in [2, 1] {
         let err = code_of(
             device
@@ -116,7 +88,7 @@ async fn without_the_flag_424242_does_not_work_and_the_code_is_sent() {
     let app = spawn_app().await;
     for identifier in [PHONE, TEST_EMAIL] {
         let device = app.client();
-        let strategy = create_and_prepare(&device, identifier).await;
+        let strategy = app.prepare_sign_up(&device, identifier).await;
         let real = app.code_for(identifier).await;
         let err = code_of(
             device
@@ -148,14 +120,14 @@ async fn a_test_number_never_reaches_the_provider_and_the_server_warns() {
     .await;
     assert!(logs().contains("--test-identifiers: phone numbers +1 XXX 555-0100"));
     let device = app.client();
-    create_and_prepare(&device, PHONE).await;
+    app.prepare_sign_up(&device, PHONE).await;
     device
         .sign_up()
         .attempt_verification(Strategy::PhoneCode, TEST_CODE)
         .await
         .expect("424242");
     // A real number's code goes out through the same provider; the test number's never did.
-    create_and_prepare(&app.client(), REAL_PHONE).await;
+    app.prepare_sign_up(&app.client(), REAL_PHONE).await;
     let request = sms.wait_for(1).await;
     assert!(request.body.contains(REAL_PHONE), "{}", request.body);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
