@@ -1,65 +1,55 @@
 //! The app: passwordless sign-up and sign-in with one-time codes, on desktop, mobile and the web.
-//! Its screens mirror the Expo examples of Clerk's custom email/phone OTP flow guide.
+//! Its screens mirror the Expo examples of Clerk's custom email/phone OTP flow guide. Everything
+//! about signing in comes from `otp-dioxus`, used exactly as any other app would use it.
 //!
 //! # Layout
-//! - [`route`]: the [`Route`] enum (the screens) and the guard that sends each state to its screen.
-//! - [`auth`]: everything about signing in, with no UI:
-//!   - `machine.rs`: [`auth::AuthState`], the state machine (plain Rust, unit-tested);
-//!   - `client.rs`: [`auth::AuthClient`], the protocol steps over `otp-client`;
-//!   - `store.rs`: [`auth::AuthStore`], the two joined in a signal, provided through context
-//!     ([`auth::use_auth`]);
-//!   - `errors.rs`: every protocol error as a sentence next to the field it concerns;
-//!   - `token_store.rs`: [`auth::TokenStore`], the client token in the OS keychain (or memory);
-//!     on the web, the server's HttpOnly cookie ([`auth::CookieTokenStore`]).
-//! - [`views`]: one file per screen (`sign_up`, `sign_in`, `verify`, `home`, `starting`).
-//! - [`components`]: pieces the screens share (the identifier form, field errors, the dev banner).
+//! - [`App`]: the provider (`otp_dioxus::AuthProvider`, with the app's keychain entry) and
+//!   [`Shell`] (stylesheet, banner, router).
+//! - [`route`]: the [`Route`] enum (the screens) and the guard that sends each state to its
+//!   screen; the sign-in and sign-up screens are otp-dioxus's prebuilt ones.
+//! - [`views`]: the app's own screens (`home`, `starting`).
+//! - [`dev_banner`]: the banner of the embedded dev backend (the last code it "sent") and of a
+//!   missing backend configuration.
 //! - [`backend`]: which backend to talk to; with the `dev-backend` feature, an embedded dev-mode
 //!   `otp-server`.
-//! - [`clock`]: the [`clock::Clock`] the store and screens read the time from; the one
-//!   wall-clock read ([`clock::SystemClock`]) and a manual clock for tests.
-//! - [`platform`]: sleeping, on native and wasm; the SDK client with each platform's TLS.
 
-pub mod auth;
 pub mod backend;
-pub mod clock;
-pub mod components;
-pub mod platform;
+pub mod dev_banner;
 pub mod route;
 pub mod views;
 
 pub use route::Route;
 
-use auth::AuthStore;
 use backend::Backend;
 use dioxus::prelude::*;
-use std::sync::Arc;
+use otp_dioxus::{AuthProvider, Locale};
 
-/// The stylesheet.
+/// The app's stylesheet (the sign-in screens bring otp-dioxus's).
 pub const STYLE: Asset = asset!("/assets/main.css");
 
-/// The root of the real app: builds the auth store for the chosen backend with the platform's
-/// keychain and the system clock, provides it, and renders the screens.
+/// The keychain entry's service name: the app's, not the library's default.
+pub const KEYCHAIN_SERVICE: &str = "otp-app";
+
+/// The root of the real app: signing in against the chosen backend, and the screens.
 #[component]
 pub fn App() -> Element {
     let backend = use_context::<Backend>();
-    let store = use_context_provider(|| {
-        AuthStore::new(
-            &backend.url,
-            auth::platform_token_store(&backend.url),
-            Arc::new(clock::SystemClock),
-        )
-    });
-    use_hook(move || store.restore());
-    rsx! { Shell {} }
+    rsx! {
+        // English, as the app's own screens are (the sign-in screens also speak French and
+        // Spanish, chosen from the system when no locale is given).
+        AuthProvider { api_url: backend.url, keychain_service: KEYCHAIN_SERVICE, locale: Locale::En,
+            Shell {}
+        }
+    }
 }
 
-/// Everything below the providers: stylesheet, dev banner and router. Tests render it under
-/// their own providers.
+/// Everything below the provider: stylesheet, banner and router. Tests render it under their
+/// own store.
 #[component]
 pub fn Shell() -> Element {
     rsx! {
         document::Stylesheet { href: STYLE }
-        components::DevBanner {}
+        dev_banner::DevBanner {}
         Router::<Route> {}
     }
 }

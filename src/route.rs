@@ -1,9 +1,9 @@
 //! The screens, and the guard that shows the one the auth state calls for: the URL follows the
 //! state, never the other way round, so no screen can be reached out of turn.
 
-use crate::auth::{Flow, Phase, use_auth_state};
-use crate::views::{Home, SignIn, SignUp, Starting, Verify};
+use crate::views::{Home, Starting};
 use dioxus::prelude::*;
+use otp_dioxus::{Flow, Phase, components, use_auth_store};
 
 /// The screens.
 #[derive(Debug, Clone, Routable, PartialEq)]
@@ -16,18 +16,20 @@ pub enum Route {
         SignUp {},
         #[route("/sign-in")]
         SignIn {},
-        #[route("/verify")]
-        Verify {},
 }
 
-/// The route the state calls for, when it is not `current` (`None` while starting).
+/// The route the state calls for, when it is not `current` (`None` while starting). The code
+/// entry is a step of the sign-up or sign-in screen it belongs to.
 pub fn redirect(phase: &Phase, current: &Route) -> Option<Route> {
-    let wanted = match phase {
+    let flow = match phase {
         Phase::Starting => return None,
-        Phase::SignedIn(_) => Route::Home {},
-        Phase::Verifying(_) => Route::Verify {},
-        Phase::SignedOut(Flow::SignUp) => Route::SignUp {},
-        Phase::SignedOut(Flow::SignIn) => Route::SignIn {},
+        Phase::SignedIn(_) => return (current != &Route::Home {}).then_some(Route::Home {}),
+        Phase::Verifying(p) => p.flow,
+        Phase::SignedOut(flow) => *flow,
+    };
+    let wanted = match flow {
+        Flow::SignUp => Route::SignUp {},
+        Flow::SignIn => Route::SignIn {},
     };
     (&wanted != current).then_some(wanted)
 }
@@ -35,7 +37,7 @@ pub fn redirect(phase: &Phase, current: &Route) -> Option<Route> {
 /// Renders the screen the state calls for and moves the URL there.
 #[component]
 fn Guard() -> Element {
-    let state = use_auth_state();
+    let state = use_auth_store().state();
     let current = use_route::<Route>();
     let phase = state.read().phase.clone();
     let target = redirect(&phase, &current);
@@ -44,21 +46,32 @@ fn Guard() -> Element {
             navigator().replace(route);
         }
     }));
-    if phase == Phase::Starting {
+    if phase == Phase::Starting && state.read().error.is_none() {
         return rsx! { Starting {} };
     }
     match target.unwrap_or(current) {
         Route::Home {} => rsx! { Home {} },
         Route::SignUp {} => rsx! { SignUp {} },
         Route::SignIn {} => rsx! { SignIn {} },
-        Route::Verify {} => rsx! { Verify {} },
     }
+}
+
+/// The sign-up screen: otp-dioxus's prebuilt one.
+#[component]
+fn SignUp() -> Element {
+    rsx! { components::SignUp {} }
+}
+
+/// The sign-in screen: otp-dioxus's prebuilt one.
+#[component]
+fn SignIn() -> Element {
+    rsx! { components::SignIn {} }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::{Channel, Pending, SignedIn};
+    use otp_dioxus::{Channel, Pending, SignedInSession};
 
     #[test]
     fn each_state_has_its_screen() {
@@ -70,8 +83,9 @@ mod tests {
             identifier: "jane@example.com".into(),
             masked: "j***@example.com".into(),
         };
-        let signed_in = SignedIn {
+        let signed_in = SignedInSession {
             session_id: "sess_1".into(),
+            user_id: "user_1".into(),
             identifier: "x".into(),
             started_at: 0,
         };
@@ -82,15 +96,19 @@ mod tests {
             Some(Route::SignUp {})
         );
         assert_eq!(
-            redirect(&Phase::SignedOut(Flow::SignIn), &Route::Verify {}),
+            redirect(&Phase::SignedOut(Flow::SignIn), &Route::SignUp {}),
+            Some(Route::SignIn {})
+        );
+        assert_eq!(
+            redirect(&Phase::Verifying(pending.clone()), &Route::SignUp {}),
             Some(Route::SignIn {})
         );
         assert_eq!(
             redirect(&Phase::Verifying(pending), &Route::SignIn {}),
-            Some(Route::Verify {})
+            None
         );
         assert_eq!(
-            redirect(&Phase::SignedIn(signed_in.clone()), &Route::Verify {}),
+            redirect(&Phase::SignedIn(signed_in.clone()), &Route::SignIn {}),
             Some(home.clone())
         );
         assert_eq!(redirect(&Phase::SignedIn(signed_in), &home), None);

@@ -1,45 +1,33 @@
 //! Signed in: who, since when, and Sign out.
 
-use crate::auth::{Busy, Field, Phase, use_auth, use_auth_state};
-use crate::components::{FieldError, focus_on_mount};
 use dioxus::prelude::*;
+use otp_dioxus::components::{KeychainWarning, SignOutButton, focus_on_mount};
+use otp_dioxus::{Field, format_identifier, use_auth_store};
 
 /// The signed-in screen.
 #[component]
 pub fn Home() -> Element {
-    let auth = use_auth();
-    let state = use_auth_state();
-    let Phase::SignedIn(session) = state.read().phase.clone() else {
+    let store = use_auth_store();
+    let Some(session) = store.state().read().session().cloned() else {
         return rsx! {};
     };
-    let busy = state.read().busy;
+    // The phone number as people read it (+1 202-555-0143), not as the server stores it.
+    let identifier = format_identifier(&session.identifier);
     let started = format_time(session.started_at);
-    let retry = auth.clone();
     rsx! {
-        main { class: "screen",
+        KeychainWarning {}
+        main { class: "otp-screen otp",
             // The focus lands on the heading, never on Sign out: the Enter that often follows
             // the sixth digit of a code must not sign the user straight back out.
             h1 { tabindex: "-1", onmounted: focus_on_mount, "You're signed in" }
             dl { class: "facts",
                 dt { "Signed in as" }
-                dd { id: "identifier", "{session.identifier}" }
+                dd { id: "identifier", "{identifier}" }
                 dt { "Session started" }
                 dd { "{started}" }
             }
-            FieldError { field: Field::Form, on_remedy: move |_| retry.sign_out() }
-            button {
-                r#type: "button",
-                class: "primary",
-                disabled: busy.is_some(),
-                aria_busy: busy == Some(Busy::SignOut),
-                onclick: move |_| auth.sign_out(),
-                if busy == Some(Busy::SignOut) {
-                    span { class: "spinner", aria_hidden: "true" }
-                    "Signing out…"
-                } else {
-                    "Sign out"
-                }
-            }
+            otp_dioxus::components::FieldError { field: Field::Form, on_remedy: move |_| store.sign_out() }
+            SignOutButton {}
         }
     }
 }

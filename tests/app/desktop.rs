@@ -4,7 +4,7 @@
 //! `target/screenshots/`.
 
 use crate::helpers::*;
-use otp_app::auth::{KeychainTokenStore, TokenStore};
+use otp_dioxus::{KeychainTokenStore, TokenStore};
 use otp_server::{Clock, SystemClock};
 use std::path::PathBuf;
 use std::process::{Child, Command};
@@ -159,7 +159,7 @@ fn try_wait<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T>
 
 /// The session the server has for the token in the keychain, if the keychain holds one.
 fn keychain_session(url: &str) -> Option<otp_client::proto::Session> {
-    let token = KeychainTokenStore::open(url)
+    let token = KeychainTokenStore::open(otp_app::KEYCHAIN_SERVICE, url)
         .expect("keychain")
         .load()
         .expect("read keychain")?;
@@ -226,7 +226,7 @@ async fn a_user_signs_up_stays_signed_in_across_a_restart_signs_out_and_signs_in
         app.key("Tab");
         app.key("Return");
         try_wait(Duration::from_secs(10), || {
-            let token = KeychainTokenStore::open(&url)
+            let token = KeychainTokenStore::open(otp_app::KEYCHAIN_SERVICE, &url)
                 .expect("keychain")
                 .load()
                 .expect("read");

@@ -2,14 +2,20 @@
 //! `scripts/with-desktop.sh`): saved by this process, read by another, deleted by sign-out.
 
 use crate::helpers::*;
-use otp_app::auth::*;
+use otp_dioxus::*;
 use std::process::Command;
 use std::sync::Arc;
 
 /// What another process (`secret-tool`, libsecret's command line) reads for the app's entry.
 fn read_from_another_process(backend_url: &str) -> Option<String> {
     let out = Command::new("secret-tool")
-        .args(["lookup", "service", SERVICE, "username", backend_url])
+        .args([
+            "lookup",
+            "service",
+            otp_app::KEYCHAIN_SERVICE,
+            "username",
+            backend_url,
+        ])
         .output()
         .expect("secret-tool runs (package libsecret-tools)");
     out.status
@@ -22,7 +28,8 @@ async fn the_token_lives_in_the_keychain_until_sign_out() {
     require_desktop_session();
     let server = spawn_server().await;
     let keychain = Arc::new(
-        KeychainTokenStore::open(&server.base_url).expect("the Secret Service is reachable"),
+        KeychainTokenStore::open(otp_app::KEYCHAIN_SERVICE, &server.base_url)
+            .expect("the Secret Service is reachable"),
     );
     let client = AuthClient::new(&server.base_url, keychain.clone());
     let pending = client
@@ -46,7 +53,9 @@ async fn the_token_lives_in_the_keychain_until_sign_out() {
     // A new run of the app (a new store on the same entry) is still signed in.
     let again = AuthClient::new(
         &server.base_url,
-        Arc::new(KeychainTokenStore::open(&server.base_url).expect("open")),
+        Arc::new(
+            KeychainTokenStore::open(otp_app::KEYCHAIN_SERVICE, &server.base_url).expect("open"),
+        ),
     );
     assert!(again.restore().await.expect("restore").is_some());
 

@@ -7,9 +7,9 @@ use dioxus::history::{History, MemoryHistory};
 use dioxus::prelude::*;
 use dioxus::router::components::HistoryProvider;
 use otp_app::Shell;
-use otp_app::auth::*;
 use otp_app::backend::{Backend, DEFAULT_URL, UNCONFIGURED_URL};
-use otp_app::clock::ManualClock;
+use otp_dioxus::*;
+
 use otp_client::{ApiError, Error, ErrorCode};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -29,12 +29,8 @@ fn Root(props: RootProps) -> Element {
     let state = props.state.clone();
     use_context_provider(|| {
         let clock = consume_context::<ManualClock>();
-        AuthStore::with_state(
-            "http://127.0.0.1:9",
-            MemoryTokenStore::new(),
-            Arc::new(clock),
-            state,
-        )
+        let client = AuthClient::new("http://127.0.0.1:9", MemoryTokenStore::new());
+        AuthStore::new(client, Arc::new(clock), state)
     });
     let path = props.path.clone();
     rsx! {
@@ -101,8 +97,9 @@ fn verifying(channel: Channel) -> AuthState {
 
 fn signed_in() -> AuthState {
     let mut state = AuthState::default();
-    state.signed_in(SignedIn {
+    state.signed_in(SignedInSession {
         session_id: "sess_1".into(),
+        user_id: "user_1".into(),
         identifier: "+12025550143".into(),
         started_at: 1_795_633_800_000,
     });
@@ -130,7 +127,7 @@ fn the_sign_in_screen_has_the_same_shape() {
 
 #[test]
 fn the_verify_screen_says_where_the_code_went_and_counts_down_to_resend() {
-    let page = render("/verify", verifying(Channel::Phone));
+    let page = render("/sign-up", verifying(Channel::Phone));
     assert!(page.contains("Verify your phone number"));
     assert!(page.contains("+1********43"), "the number is masked");
     assert!(
@@ -138,7 +135,7 @@ fn the_verify_screen_says_where_the_code_went_and_counts_down_to_resend() {
     );
     assert!(page.contains("Resend code in 30 s"), "{page}");
     assert!(page.contains("Change phone number"));
-    let page = render("/verify", verifying(Channel::Email));
+    let page = render("/sign-up", verifying(Channel::Email));
     assert!(page.contains("Verify your email") && page.contains("Use a different email"));
 }
 
@@ -164,7 +161,7 @@ async fn wait_for_text(dom: &mut VirtualDom, text: &str) -> String {
 #[tokio::test]
 async fn the_resend_countdown_follows_the_clock_it_is_given() {
     let clock = ManualClock::new(NOW);
-    let mut dom = dom_with_clock("/verify", verifying(Channel::Phone), clock.clone());
+    let mut dom = dom_with_clock("/sign-up", verifying(Channel::Phone), clock.clone());
     assert!(html(&dom).contains("Resend code in 30 s"));
 
     // Twelve seconds pass on the clock (the real wait is one tick of the screen, half a second).
@@ -184,7 +181,10 @@ async fn the_resend_countdown_follows_the_clock_it_is_given() {
 fn the_home_screen_says_who_is_signed_in_and_since_when() {
     let page = render("/", signed_in());
     assert!(page.contains("You're signed in"));
-    assert!(page.contains("+12025550143"));
+    assert!(
+        page.contains("+1 202-555-0143") && !page.contains("+12025550143"),
+        "the number as people read it: {page}"
+    );
     assert!(page.contains("Session started") && page.contains("2026"));
     assert!(page.contains("Sign out"));
 }
@@ -248,7 +248,7 @@ fn a_running_request_disables_its_button_and_shows_progress() {
 #[test]
 fn the_router_goes_where_the_state_says() {
     assert!(render("/", signed_out(Flow::SignIn)).contains("<h1>Sign in</h1>"));
-    assert!(render("/verify", signed_out(Flow::SignUp)).contains("<h1>Sign up</h1>"));
+    assert!(render("/sign-in", signed_out(Flow::SignUp)).contains("<h1>Sign up</h1>"));
     assert!(render("/sign-up", signed_in()).contains("You're signed in"));
     assert!(render("/", verifying(Channel::Phone)).contains("Verify your phone number"));
     assert!(render("/", AuthState::default()).contains("Loading"));
@@ -270,7 +270,7 @@ fn the_store_drives_the_screens() {
 }
 
 /// The screen where an error of this code shows up, and the error.
-fn error_page(code: ErrorCode, param: Option<&str>) -> (String, FormError) {
+fn error_page(code: ErrorCode, param: Option<&str>) -> (String, otp_dioxus::Error) {
     let api = ApiError {
         status: code.http_status(),
         code: code.clone(),
@@ -287,7 +287,7 @@ fn error_page(code: ErrorCode, param: Option<&str>) -> (String, FormError) {
             | ErrorCode::VerificationFailed
     );
     let (path, mut state, context) = if on_verify {
-        ("/verify", verifying(Channel::Phone), Context::Verify)
+        ("/sign-up", verifying(Channel::Phone), Context::Verify)
     } else {
         (
             "/sign-up",
@@ -295,7 +295,7 @@ fn error_page(code: ErrorCode, param: Option<&str>) -> (String, FormError) {
             Context::SignUp(Channel::Phone),
         )
     };
-    let error = describe(&Error::from(api), context);
+    let error = otp_dioxus::Error::describe(&Error::from(api), context, &Strings::default());
     state.failed(error.clone(), 0);
     (render(path, state), error)
 }

@@ -2,7 +2,7 @@
 //! result applied to the state machine.
 
 use crate::helpers::*;
-use otp_app::auth::*;
+use otp_dioxus::*;
 use otp_server::ManualClock;
 use std::time::Duration;
 
@@ -265,7 +265,10 @@ async fn a_code_the_provider_refuses_for_good_is_reported_to_the_user() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(failed, "the server reports the failure");
-    state.delivery_failed(&pending.attempt_id);
+    state.delivery_failed(
+        &pending.attempt_id,
+        client.delivery_failed_message(&pending),
+    );
     let error = state
         .error_for(Field::Code)
         .expect("shown on the code field");

@@ -1,13 +1,16 @@
-//! The protocol steps behind each screen, over `otp-client`: no UI and no signals, so they are
-//! tested against a real server as they are. Each step keeps the keychain in step with the
-//! client token the server handed out.
+//! [`AuthClient`]: the protocol steps behind each screen, over `otp-client`. No UI and no
+//! signals, so they are tested against a real server as they are. Each step keeps the keychain
+//! in step with the client token the server handed out, and describes its errors in the
+//! provider's language.
 
-use super::errors::{Context, describe};
-use super::machine::{Channel, Flow, FormError, Pending, SignedIn};
-use super::token_store::TokenStore;
+use crate::error::{Context, Error as FormError};
+use crate::machine::{Channel, Flow, Pending, SignedInSession};
+use crate::strings::{Strings, Text};
+use crate::token_store::TokenStore;
 use otp_client::proto::{Session, mask::mask_identifier};
 use otp_client::{Client, Error, ErrorCode, FirstFactor};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// The app's connection to the backend, with its token store.
 #[derive(Clone)]
@@ -18,6 +21,8 @@ pub struct AuthClient {
     saved: Arc<Mutex<Option<String>>>,
     /// A keychain problem not yet shown to the user.
     warning: Arc<Mutex<Option<String>>>,
+    /// The sentences errors are described with.
+    strings: Strings,
 }
 
 impl std::fmt::Debug for AuthClient {
@@ -29,18 +34,59 @@ impl std::fmt::Debug for AuthClient {
 }
 
 impl AuthClient {
-    /// A client for `base_url` that starts from the token saved in `tokens`.
+    /// A client for `base_url` that starts from the token saved in `tokens`, with the SDK's
+    /// time limit per request ([`otp_client::DEFAULT_TIMEOUT`]) and English sentences.
     pub fn new(base_url: &str, tokens: Arc<dyn TokenStore>) -> Self {
+        Self::with(
+            base_url,
+            tokens,
+            Strings::default(),
+            otp_client::DEFAULT_TIMEOUT,
+        )
+    }
+
+    /// [`AuthClient::new`] with errors described by `strings` and `timeout` per request.
+    pub fn with(
+        base_url: &str,
+        tokens: Arc<dyn TokenStore>,
+        strings: Strings,
+        timeout: Duration,
+    ) -> Self {
         let (saved, warning) = match tokens.load() {
             Ok(token) => (token, None),
             Err(e) => (None, Some(e.0)),
         };
+        let client = crate::platform::sdk_client(base_url)
+            .with_timeout(timeout)
+            .with_token(saved.clone());
         Self {
-            client: crate::platform::sdk_client(base_url).with_token(saved.clone()),
+            client,
             tokens,
             saved: Arc::new(Mutex::new(saved)),
             warning: Arc::new(Mutex::new(warning)),
+            strings,
         }
+    }
+
+    /// The sentences errors are described with.
+    pub fn strings(&self) -> &Strings {
+        &self.strings
+    }
+
+    /// Describes an SDK error in this client's language.
+    pub fn describe(&self, error: &Error, context: Context) -> FormError {
+        FormError::describe(error, context, &self.strings)
+    }
+
+    /// Runs one SDK call, then saves the token if the call changed it.
+    pub async fn call<T>(
+        &self,
+        context: Context,
+        f: impl AsyncFnOnce(&Client) -> Result<T, Error>,
+    ) -> Result<T, FormError> {
+        let result = f(&self.client).await;
+        self.persist();
+        result.map_err(|e| self.describe(&e, context))
     }
 
     /// The SDK client (the dev banner reads the dev outbox with it).
@@ -54,12 +100,12 @@ impl AuthClient {
     }
 
     /// At start: the active session of the saved token (on the web, of the cookie), if any.
-    pub async fn restore(&self) -> Result<Option<SignedIn>, FormError> {
+    pub async fn restore(&self) -> Result<Option<SignedInSession>, FormError> {
         if self.client.token().is_none() && !self.tokens.is_cookie() {
             return Ok(None);
         }
         let loaded = self.client.load().await;
-        let client = loaded.map_err(|e| describe(&e, Context::Session))?;
+        let client = loaded.map_err(|e| self.describe(&e, Context::Session))?;
         let session = client
             .as_ref()
             .and_then(|c| c.last_active_session())
@@ -99,7 +145,7 @@ impl AuthClient {
         }
         .await;
         self.persist();
-        result.map_err(|e| describe(&e, context))
+        result.map_err(|e| self.describe(&e, context))
     }
 
     /// Starts a sign-in and sends a code to the user's factor of that channel.
@@ -131,7 +177,7 @@ impl AuthClient {
         }
         .await;
         self.persist();
-        result.map_err(|e| describe(&e, context))
+        result.map_err(|e| self.describe(&e, context))
     }
 
     /// Sends another code for the attempt in progress.
@@ -157,11 +203,15 @@ impl AuthClient {
             }
         };
         self.persist();
-        result.map_err(|e| describe(&e, Context::Resend))
+        result.map_err(|e| self.describe(&e, Context::Resend))
     }
 
     /// Checks a code; when it is right, makes the new session active.
-    pub async fn verify(&self, pending: &Pending, code: &str) -> Result<SignedIn, FormError> {
+    pub async fn verify(
+        &self,
+        pending: &Pending,
+        code: &str,
+    ) -> Result<SignedInSession, FormError> {
         let strategy = pending.channel.strategy();
         let result = async {
             let session_id = match pending.flow {
@@ -186,7 +236,7 @@ impl AuthClient {
         }
         .await;
         self.persist();
-        result.map_err(|e| describe(&e, Context::Verify))
+        result.map_err(|e| self.describe(&e, Context::Verify))
     }
 
     /// Whether the server gave up delivering the attempt's current code: a sign-up's
@@ -214,8 +264,17 @@ impl AuthClient {
                 .map(|_| self.client.state().and_then(|c| c.sign_in_delivery_status)),
         };
         self.persist();
-        let status = status.map_err(|e| describe(&e, Context::Verify))?;
+        let status = status.map_err(|e| self.describe(&e, Context::Verify))?;
         Ok(status == Some(DeliveryStatus::Failed))
+    }
+
+    /// What the user reads when the server gave up delivering the attempt's code.
+    pub fn delivery_failed_message(&self, pending: &Pending) -> String {
+        let key = match pending.channel {
+            Channel::Phone => Text::DeliveryFailedPhone,
+            Channel::Email => Text::DeliveryFailedEmail,
+        };
+        self.strings.fill(key, &[("to", &pending.masked)])
     }
 
     /// Ends the device's sessions on the server and forgets the token here.
@@ -224,7 +283,7 @@ impl AuthClient {
             Ok(_) => Ok(()),
             // Already signed out on the server: nothing left to end.
             Err(e) if e.code() == Some(&ErrorCode::AuthenticationInvalid) => Ok(()),
-            Err(e) => Err(describe(&e, Context::Session)),
+            Err(e) => Err(self.describe(&e, Context::Session)),
         };
         if result.is_ok() {
             self.client.forget();
@@ -251,9 +310,11 @@ impl AuthClient {
     }
 }
 
-fn signed_in(session: &Session) -> SignedIn {
-    SignedIn {
+/// The signed-in state of a session.
+pub(crate) fn signed_in(session: &Session) -> SignedInSession {
+    SignedInSession {
         session_id: session.id.clone(),
+        user_id: session.user.id.clone(),
         identifier: session
             .user
             .identifier()

@@ -1,6 +1,7 @@
 //! The sign-up / sign-in state machine, as plain data and pure transitions: what the screens show
 //! is a function of [`AuthState`], and every change to it is one of the methods below.
 
+use crate::error::{Error, Field, Remedy};
 use otp_client::Strategy;
 
 /// Seconds before "Resend code" is offered again after a code was sent (the server's default
@@ -64,9 +65,11 @@ pub struct Pending {
 
 /// A signed-in session, as the home screen shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignedIn {
+pub struct SignedInSession {
     /// The session id.
     pub session_id: String,
+    /// The user's id.
+    pub user_id: String,
     /// The user's phone number or email.
     pub identifier: String,
     /// When the session started (ms).
@@ -83,7 +86,7 @@ pub enum Phase {
     /// A code was sent.
     Verifying(Pending),
     /// Signed in.
-    SignedIn(SignedIn),
+    SignedIn(SignedInSession),
 }
 
 /// The request that is running; its button shows progress and is disabled.
@@ -101,45 +104,6 @@ pub enum Busy {
     SignOut,
 }
 
-/// Which field an error is shown next to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
-    /// The phone number or email input.
-    Identifier,
-    /// The code input.
-    Code,
-    /// The form as a whole (connection problems, expired attempts).
-    Form,
-}
-
-/// What the user can do about an error, offered as a button beside it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Remedy {
-    /// No account: create one with the same identifier.
-    SignUpInstead,
-    /// Already an account: sign in with the same identifier.
-    SignInInstead,
-    /// Send a new code.
-    Resend,
-    /// Try the same request again (the backend was unreachable).
-    Retry,
-    /// Start over from the identifier screen.
-    StartOver,
-}
-
-/// An error as the user sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FormError {
-    /// Next to which field.
-    pub field: Field,
-    /// The sentence.
-    pub message: String,
-    /// The offered way out, if any.
-    pub remedy: Option<Remedy>,
-    /// Seconds to wait before the request can succeed (429, locks).
-    pub retry_after_secs: Option<u64>,
-}
-
 /// The whole auth state behind the screens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthState {
@@ -148,13 +112,16 @@ pub struct AuthState {
     /// The request running, if any.
     pub busy: Option<Busy>,
     /// The last error, until the next request.
-    pub error: Option<FormError>,
+    pub error: Option<Error>,
     /// When "Resend code" becomes available (ms), while verifying.
     pub resend_at: Option<i64>,
     /// How many codes were sent in this app run (the dev banner refreshes on it).
     pub sends: u32,
     /// A keychain problem worth telling the user (the session will not survive a restart).
     pub keychain_warning: Option<String>,
+    /// Bumped when the user leaves a form while its request runs: that request's answer is
+    /// then dropped (a session it created still counts), so the new form is usable at once.
+    pub epoch: u64,
 }
 
 impl Default for AuthState {
@@ -166,6 +133,7 @@ impl Default for AuthState {
             resend_at: None,
             sends: 0,
             keychain_warning: None,
+            epoch: 0,
         }
     }
 }
@@ -198,7 +166,7 @@ impl AuthState {
     }
 
     /// The request failed. A wait from the server also moves the resend countdown.
-    pub fn failed(&mut self, error: FormError, now: i64) {
+    pub fn failed(&mut self, error: Error, now: i64) {
         if let (Some(secs), Phase::Verifying(_)) = (error.retry_after_secs, &self.phase) {
             let secs = i64::try_from(secs).unwrap_or(i64::MAX / 2_000);
             self.resend_at = Some(now + secs * 1000);
@@ -213,25 +181,19 @@ impl AuthState {
     }
 
     /// The server gave up delivering the current code (a permanent provider error, or retries
-    /// ran out): say so on the code field and offer a new code. Ignored when the attempt changed
-    /// meanwhile or another error is showing.
-    pub fn delivery_failed(&mut self, attempt_id: &str) {
+    /// ran out): say so (`message`) on the code field and offer a new code. Ignored when the
+    /// attempt changed meanwhile or another error is showing.
+    pub fn delivery_failed(&mut self, attempt_id: &str, message: String) {
         let Phase::Verifying(p) = &self.phase else {
             return;
         };
         if p.attempt_id != attempt_id || self.error.is_some() || self.busy.is_some() {
             return;
         }
-        let what = match p.channel {
-            Channel::Phone => "text message",
-            Channel::Email => "email",
-        };
-        self.error = Some(FormError {
+        self.error = Some(Error {
+            code: None,
             field: Field::Code,
-            message: format!(
-                "We couldn't deliver the {what} to {}. Send a new code, or change it.",
-                p.masked
-            ),
+            message,
             remedy: Some(Remedy::Resend),
             retry_after_secs: None,
         });
@@ -239,7 +201,7 @@ impl AuthState {
     }
 
     /// A session is active.
-    pub fn signed_in(&mut self, session: SignedIn) {
+    pub fn signed_in(&mut self, session: SignedInSession) {
         self.phase = Phase::SignedIn(session);
         self.resend_at = None;
         self.done();
@@ -256,6 +218,7 @@ impl AuthState {
     pub fn back(&mut self) {
         if let Phase::Verifying(p) = &self.phase {
             self.phase = Phase::SignedOut(p.flow);
+            self.abandon();
         }
         self.resend_at = None;
         self.error = None;
@@ -263,9 +226,24 @@ impl AuthState {
 
     /// Switches between the sign-up and sign-in screens while signed out.
     pub fn switch_flow(&mut self, flow: Flow) {
-        if let Phase::SignedOut(_) = self.phase {
+        if let Phase::SignedOut(current) = self.phase
+            && current != flow
+        {
             self.phase = Phase::SignedOut(flow);
             self.error = None;
+            self.abandon();
+        }
+    }
+
+    /// Whether a request begun at `epoch` still belongs to the form on screen.
+    pub fn is_current(&self, epoch: u64) -> bool {
+        self.epoch == epoch
+    }
+
+    /// The form on screen is left: the request it was running no longer holds it up.
+    fn abandon(&mut self) {
+        if self.busy.take().is_some() {
+            self.epoch += 1;
         }
     }
 
@@ -283,8 +261,16 @@ impl AuthState {
         }
     }
 
+    /// The signed-in session, if any.
+    pub fn session(&self) -> Option<&SignedInSession> {
+        match &self.phase {
+            Phase::SignedIn(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// The error to show next to `field`, if any.
-    pub fn error_for(&self, field: Field) -> Option<&FormError> {
+    pub fn error_for(&self, field: Field) -> Option<&Error> {
         self.error.as_ref().filter(|e| e.field == field)
     }
 
@@ -309,8 +295,9 @@ mod tests {
         }
     }
 
-    fn error(retry_after_secs: Option<u64>, remedy: Option<Remedy>) -> FormError {
-        FormError {
+    fn error(retry_after_secs: Option<u64>, remedy: Option<Remedy>) -> Error {
+        Error {
+            code: None,
             field: Field::Code,
             message: "x".into(),
             remedy,
@@ -371,12 +358,11 @@ mod tests {
     fn a_failed_delivery_offers_a_new_code_at_once() {
         let mut s = AuthState::default();
         s.code_sent(pending(), 0);
-        s.delivery_failed("sua_other");
+        s.delivery_failed("sua_other", "x".into());
         assert_eq!(s.error, None, "about another attempt");
-        s.delivery_failed("sua_1");
+        s.delivery_failed("sua_1", "not delivered".into());
         let e = s.error.clone().expect("error");
         assert_eq!((e.field, e.remedy), (Field::Code, Some(Remedy::Resend)));
-        assert!(e.message.contains("+1********43"));
         assert_eq!(
             s.resend_wait_secs(0),
             0,
@@ -404,8 +390,9 @@ mod tests {
         let mut s = AuthState::default();
         s.code_sent(pending(), 0);
         s.begin(Busy::Verify);
-        let session = SignedIn {
+        let session = SignedInSession {
             session_id: "sess_1".into(),
+            user_id: "user_1".into(),
             identifier: "+12025550143".into(),
             started_at: 5,
         };
@@ -416,6 +403,21 @@ mod tests {
         s.signed_out(Flow::SignIn);
         assert_eq!(s.phase, Phase::SignedOut(Flow::SignIn));
         assert_eq!(s.busy, None);
+    }
+
+    #[test]
+    fn leaving_a_form_while_its_request_runs_frees_the_next_one() {
+        let mut s = AuthState {
+            phase: Phase::SignedOut(Flow::SignIn),
+            ..Default::default()
+        };
+        assert!(s.begin(Busy::Continue));
+        let epoch = s.epoch;
+        s.switch_flow(Flow::SignUp);
+        assert_eq!(s.busy, None, "the sign-up form is usable");
+        assert!(!s.is_current(epoch), "the sign-in's answer will be dropped");
+        assert!(s.begin(Busy::Continue));
+        assert!(s.is_current(s.epoch));
     }
 
     #[test]

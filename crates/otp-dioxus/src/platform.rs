@@ -1,5 +1,6 @@
 //! What differs per platform behind one call: sleeping (native and wasm), and the SDK client with
-//! the platform's TLS. (The time of day comes from a [`crate::clock::Clock`].)
+//! the platform's TLS (chosen in Cargo.toml). The time of day comes from a
+//! [`Clock`](crate::clock::Clock).
 
 use std::time::Duration;
 

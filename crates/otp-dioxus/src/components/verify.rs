@@ -1,42 +1,38 @@
-//! Verify: one code field that takes a pasted code and submits itself at six digits, a resend
-//! countdown that follows the server, and a way back to change the number.
+//! The code entry: one code field that takes a pasted code and submits itself at six digits, a
+//! resend countdown that follows the server, and a way back to change the number.
 
-use crate::auth::{Busy, Channel, Field, Flow, Remedy, use_auth, use_auth_state};
-use crate::components::{FieldError, focus_on_mount};
+use super::{FieldError, focus_on_mount};
+use crate::error::{Field, Remedy};
+use crate::machine::{Busy, Channel, Flow};
 use crate::platform::sleep;
+use crate::store::use_auth_store;
+use crate::strings::Text;
 use dioxus::prelude::*;
 use std::time::Duration;
 
 /// Digits of the code.
 const CODE_LEN: usize = 6;
 
-/// The verification screen.
+/// The code entry of the attempt in progress.
 #[component]
 pub fn Verify() -> Element {
-    let auth = use_auth();
-    let state = use_auth_state();
+    let store = use_auth_store();
+    let state = store.state();
+    let strings = store.strings();
     let mut code = use_signal(String::new);
     // The time comes from the store's clock; the tick only makes the countdown read it again.
-    let mut now = use_signal(|| auth.now_ms());
-    let ticker = auth.clone();
-    use_future(move || {
-        let ticker = ticker.clone();
-        async move {
-            loop {
-                sleep(Duration::from_millis(500)).await;
-                now.set(ticker.now_ms());
-            }
+    let mut now = use_signal(|| store.now_ms());
+    use_future(move || async move {
+        loop {
+            sleep(Duration::from_millis(500)).await;
+            now.set(store.now_ms());
         }
     });
     // A code that cannot be delivered is reported by the server a few seconds later.
-    let watcher = auth.clone();
-    use_future(move || {
-        let watcher = watcher.clone();
-        async move {
-            loop {
-                sleep(Duration::from_secs(2)).await;
-                watcher.check_delivery();
-            }
+    use_future(move || async move {
+        loop {
+            sleep(Duration::from_secs(2)).await;
+            store.check_delivery();
         }
     });
     let Some(pending) = state.read().pending().cloned() else {
@@ -45,38 +41,27 @@ pub fn Verify() -> Element {
     let busy = state.read().busy;
     let wait = state.read().resend_wait_secs(now());
     let (title, change, no_code) = match pending.channel {
-        Channel::Phone => (
-            "Verify your phone number",
-            "Change phone number",
-            "No code? Check the number, or create an account if you don't have one yet.",
-        ),
-        Channel::Email => (
-            "Verify your email",
-            "Use a different email",
-            "No code? Check the address and your spam folder, or create an account if you don't \
-             have one yet.",
-        ),
+        Channel::Phone => (Text::VerifyPhoneTitle, Text::ChangePhone, Text::NoCodePhone),
+        Channel::Email => (Text::VerifyEmailTitle, Text::ChangeEmail, Text::NoCodeEmail),
     };
-    let (verify, resend, back) = (auth.clone(), auth.clone(), auth.clone());
-    let on_remedy = {
-        let auth = auth.clone();
-        move |remedy: Remedy| match remedy {
-            Remedy::Resend => auth.resend(),
-            Remedy::StartOver => auth.back(),
-            _ => auth.verify(code()),
-        }
+    let sent_to = strings.get(Text::CodeSentTo).to_owned();
+    let (before, after) = sent_to.split_once("{to}").unwrap_or((&sent_to, ""));
+    let on_remedy = move |remedy: Remedy| match remedy {
+        Remedy::Resend => store.resend(),
+        Remedy::StartOver => store.back(),
+        _ => store.verify(code()),
     };
     rsx! {
-        main { class: "screen",
-            h1 { "{title}" }
-            p { class: "lead", "Enter the 6-digit code we sent to " strong { "{pending.masked}" } "." }
+        main { class: "otp-screen",
+            h1 { "{strings.get(title)}" }
+            p { class: "otp-lead", "{before}" strong { "{pending.masked}" } "{after}" }
             form {
                 novalidate: true,
                 onsubmit: move |e| {
                     e.prevent_default();
-                    verify.verify(code());
+                    store.verify(code());
                 },
-                label { r#for: "code", "Verification code" }
+                label { r#for: "code", "{strings.get(Text::CodeLabel)}" }
                 input {
                     id: "code",
                     name: "code",
@@ -85,7 +70,7 @@ pub fn Verify() -> Element {
                     autocomplete: "one-time-code",
                     pattern: "[0-9]*",
                     placeholder: "••••••",
-                    class: "code",
+                    class: "otp-code",
                     autofocus: true,
                     aria_invalid: state.read().error_for(Field::Code).is_some(),
                     aria_describedby: "code-error",
@@ -95,46 +80,46 @@ pub fn Verify() -> Element {
                         let digits: String = e.value().chars().filter(char::is_ascii_digit).collect();
                         code.set(digits.clone());
                         if digits.len() == CODE_LEN {
-                            auth.verify(digits);
+                            store.verify(digits);
                         }
                     },
                 }
-                FieldError { field: Field::Code, on_remedy: on_remedy.clone() }
+                FieldError { field: Field::Code, on_remedy }
                 FieldError { field: Field::Form, on_remedy }
                 button {
                     r#type: "submit",
-                    class: "primary",
+                    class: "otp-primary",
                     disabled: busy.is_some(),
                     aria_busy: busy == Some(Busy::Verify),
                     if busy == Some(Busy::Verify) {
-                        span { class: "spinner", aria_hidden: "true" }
-                        "Verifying…"
+                        span { class: "otp-spinner", aria_hidden: "true" }
+                        "{strings.get(Text::Verifying)}"
                     } else {
-                        "Verify"
+                        "{strings.get(Text::Verify)}"
                     }
                 }
             }
-            div { class: "row",
+            div { class: "otp-row",
                 button {
                     r#type: "button",
-                    class: "link",
+                    class: "otp-link",
                     id: "resend",
                     disabled: wait > 0 || busy.is_some(),
-                    onclick: move |_| resend.resend(),
+                    onclick: move |_| store.resend(),
                     if busy == Some(Busy::Resend) {
-                        "Sending…"
+                        "{strings.get(Text::Resending)}"
                     } else if wait > 0 {
-                        "Resend code in {wait} s"
+                        "{strings.fill(Text::ResendCodeIn, &[(\"n\", &wait.to_string())])}"
                     } else {
-                        "Resend code"
+                        "{strings.get(Text::ResendCode)}"
                     }
                 }
-                button { r#type: "button", class: "link", onclick: move |_| back.back(), "{change}" }
+                button { r#type: "button", class: "otp-link", onclick: move |_| store.back(), "{strings.get(change)}" }
             }
             if pending.flow == Flow::SignIn {
                 // The server does not say whether an account exists (enumeration protection):
                 // a number or address with none gets no code, and this says what to do then.
-                p { class: "switch", "{no_code}" }
+                p { class: "otp-switch", "{strings.get(no_code)}" }
             }
         }
     }

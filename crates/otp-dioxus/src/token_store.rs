@@ -6,15 +6,39 @@
 
 use std::sync::{Arc, Mutex};
 
-/// The keychain service name of the app's entries.
-pub const SERVICE: &str = "otp-app";
+/// The keychain service name of the entries when the app names none: the crate's name.
+pub const DEFAULT_SERVICE: &str = "otp-dioxus";
 
 /// Why the token could not be read or written.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{0}")]
 pub struct TokenStoreError(pub String);
 
-/// Keeps one client token.
+/// Keeps one client token. Implement it to keep the token somewhere of your own (an
+/// encrypted file, a platform API the crate does not cover) and give it to
+/// [`AuthProvider`](crate::AuthProvider)'s `token_store`.
+///
+/// ```
+/// use otp_dioxus::{TokenStore, TokenStoreError};
+/// use std::sync::Mutex;
+///
+/// #[derive(Default)]
+/// struct InMemory(Mutex<Option<String>>);
+///
+/// impl TokenStore for InMemory {
+///     fn load(&self) -> Result<Option<String>, TokenStoreError> {
+///         Ok(self.0.lock().map_err(|e| TokenStoreError(e.to_string()))?.clone())
+///     }
+///     fn save(&self, token: &str) -> Result<(), TokenStoreError> {
+///         *self.0.lock().map_err(|e| TokenStoreError(e.to_string()))? = Some(token.into());
+///         Ok(())
+///     }
+///     fn delete(&self) -> Result<(), TokenStoreError> {
+///         *self.0.lock().map_err(|e| TokenStoreError(e.to_string()))? = None;
+///         Ok(())
+///     }
+/// }
+/// ```
 pub trait TokenStore: Send + Sync {
     /// The saved token, if any.
     fn load(&self) -> Result<Option<String>, TokenStoreError>;
@@ -83,12 +107,12 @@ pub use keychain::KeychainTokenStore;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod keychain {
-    use super::{SERVICE, TokenStore, TokenStoreError};
+    use super::{TokenStore, TokenStoreError};
     use keyring_core::{CredentialStore, Entry, Error};
     use std::sync::Arc;
 
-    /// The token in the OS keychain, under service [`SERVICE`] and, as account, the backend URL
-    /// (so tokens of different backends never mix).
+    /// The token in the OS keychain, under the app's service name and, as account, the backend
+    /// URL (so tokens of different backends never mix).
     pub struct KeychainTokenStore {
         entry: Entry,
     }
@@ -100,11 +124,11 @@ mod keychain {
     }
 
     impl KeychainTokenStore {
-        /// The entry for `backend_url` in this platform's keychain.
-        pub fn open(backend_url: &str) -> Result<Self, TokenStoreError> {
+        /// The entry of `service` for `backend_url` in this platform's keychain.
+        pub fn open(service: &str, backend_url: &str) -> Result<Self, TokenStoreError> {
             let store = platform_store()
                 .map_err(|e| TokenStoreError(format!("the keychain is not available: {e}")))?;
-            let entry = Entry::new_in_store(&store, SERVICE, backend_url)
+            let entry = Entry::new_in_store(&store, service, backend_url)
                 .map_err(|e| TokenStoreError(format!("the keychain refused the entry: {e}")))?;
             Ok(Self { entry })
         }
@@ -170,15 +194,18 @@ mod keychain {
     }
 }
 
-/// The platform's token store for `backend_url`: the keychain, or memory (with the reason) where
-/// none can be opened; on the web, the browser's cookie.
-pub fn platform_token_store(backend_url: &str) -> (Arc<dyn TokenStore>, Option<String>) {
+/// The platform's token store for `backend_url` under `service`: the keychain, or memory (with
+/// the reason) where none can be opened; on the web, the browser's cookie.
+pub fn platform_token_store(
+    service: &str,
+    backend_url: &str,
+) -> (Arc<dyn TokenStore>, Option<String>) {
     #[cfg(not(target_arch = "wasm32"))]
-    let opened =
-        KeychainTokenStore::open(backend_url).map(|store| Arc::new(store) as Arc<dyn TokenStore>);
+    let opened = KeychainTokenStore::open(service, backend_url)
+        .map(|store| Arc::new(store) as Arc<dyn TokenStore>);
     #[cfg(target_arch = "wasm32")]
     let opened: Result<Arc<dyn TokenStore>, TokenStoreError> = {
-        let _ = backend_url;
+        let _ = (service, backend_url);
         Ok(Arc::new(CookieTokenStore))
     };
     match opened {

@@ -1,0 +1,264 @@
+//! The hooks an app's own screens call, named as in Clerk's SDKs and the guide: [`use_auth`],
+//! [`use_sign_up`], [`use_sign_in`]. Each returns a `Copy` handle; its async methods run in the
+//! [`AuthProvider`](crate::AuthProvider)'s scope (a screen that closes half-way does not cancel
+//! them) and fail with an [`Error`] whose message is ready to show.
+
+use crate::error::{Context, Error};
+use crate::machine::{Channel, Phase};
+use crate::store::{AuthStore, use_auth_store};
+use dioxus::prelude::*;
+use otp_client::proto::{SignIn, SignInFactor, SignUp, User};
+use otp_client::{FirstFactor, Strategy};
+
+/// The session: who is signed in, and the calls that change it. From [`use_auth`].
+#[derive(Clone, Copy, PartialEq)]
+pub struct UseAuth {
+    store: AuthStore,
+}
+
+/// The session of the nearest [`AuthProvider`](crate::AuthProvider).
+///
+/// ```no_run
+/// use dioxus::prelude::*;
+/// use otp_dioxus::use_auth;
+///
+/// #[component]
+/// fn Home() -> Element {
+///     let auth = use_auth();
+///     if !auth.is_loaded() {
+///         return rsx! { "Loading…" };
+///     }
+///     rsx! {
+///         p { "Signed in as {auth.user_id().unwrap_or_default()}" }
+///         button { onclick: move |_| async move { let _ = auth.sign_out().await; }, "Sign out" }
+///     }
+/// }
+/// ```
+pub fn use_auth() -> UseAuth {
+    UseAuth {
+        store: use_auth_store(),
+    }
+}
+
+impl UseAuth {
+    /// Whether the saved session has been checked (false only at start).
+    pub fn is_loaded(&self) -> bool {
+        self.store.state().read().phase != Phase::Starting
+    }
+
+    /// Whether a user is signed in.
+    pub fn is_signed_in(&self) -> bool {
+        matches!(self.store.state().read().phase, Phase::SignedIn(_))
+    }
+
+    /// The signed-in user's id (`user_…`).
+    pub fn user_id(&self) -> Option<String> {
+        match &self.store.state().read().phase {
+            Phase::SignedIn(s) => Some(s.user_id.clone()),
+            _ => None,
+        }
+    }
+
+    /// The active session's id (`sess_…`).
+    pub fn session_id(&self) -> Option<String> {
+        match &self.store.state().read().phase {
+            Phase::SignedIn(s) => Some(s.session_id.clone()),
+            _ => None,
+        }
+    }
+
+    /// The signed-in user, with their phone numbers and email addresses.
+    pub fn user(&self) -> Option<User> {
+        // Read the state first, so that the component follows sign-in and sign-out.
+        let session_id = self.session_id()?;
+        let session = self.store.client().sdk().session()?;
+        (session.id == session_id).then_some(session.user)
+    }
+
+    /// A keychain problem to tell the user (the session will not survive a restart), if any.
+    pub fn keychain_warning(&self) -> Option<String> {
+        self.store.state().read().keychain_warning.clone()
+    }
+
+    /// Makes `session_id` the active session (after a sign-up or sign-in completes, with its
+    /// `created_session_id`), as the guide's `setActive`.
+    pub async fn set_active(&self, session_id: &str) -> Result<(), Error> {
+        self.store.set_active(session_id).await
+    }
+
+    /// Ends this device's sessions on the server and forgets its token.
+    pub async fn sign_out(&self) -> Result<(), Error> {
+        self.store.sign_out_now().await
+    }
+
+    /// A short-lived JWT (60 s) for the app's own API, which checks it against the server's
+    /// JWKS; the same one until less than 10 s of it remain. `None` when nobody is signed in.
+    pub async fn get_token(&self) -> Result<Option<String>, Error> {
+        self.store.session_token().await
+    }
+}
+
+/// A sign-up in steps, as the guide's `useSignUp`. From [`use_sign_up`].
+#[derive(Clone, Copy, PartialEq)]
+pub struct UseSignUp {
+    store: AuthStore,
+}
+
+/// The sign-up calls of the nearest [`AuthProvider`](crate::AuthProvider).
+///
+/// ```no_run
+/// use otp_dioxus::{Error, Strategy, use_auth, use_sign_up};
+///
+/// async fn sign_up(phone: String, code: String) -> Result<(), Error> {
+///     let (sign_up, auth) = (use_sign_up(), use_auth());
+///     sign_up.create_phone(&phone).await?;
+///     sign_up.prepare_verification(Strategy::PhoneCode).await?;
+///     // … later, with the code the user typed:
+///     let done = sign_up.attempt_verification(Strategy::PhoneCode, &code).await?;
+///     if let Some(session) = done.created_session_id {
+///         auth.set_active(&session).await?;
+///     }
+///     Ok(())
+/// }
+/// ```
+pub fn use_sign_up() -> UseSignUp {
+    UseSignUp {
+        store: use_auth_store(),
+    }
+}
+
+impl UseSignUp {
+    /// Starts a sign-up with a phone number (any common format; the server normalizes it).
+    pub async fn create_phone(&self, phone_number: &str) -> Result<SignUp, Error> {
+        let input = phone_number.to_owned();
+        let context = Context::SignUp(Channel::Phone);
+        self.store
+            .call(context, async move |c| {
+                c.sign_up().create_phone(&input).await
+            })
+            .await
+    }
+
+    /// Starts a sign-up with an email address.
+    pub async fn create_email(&self, email_address: &str) -> Result<SignUp, Error> {
+        let input = email_address.to_owned();
+        let context = Context::SignUp(Channel::Email);
+        self.store
+            .call(context, async move |c| {
+                c.sign_up().create_email(&input).await
+            })
+            .await
+    }
+
+    /// Sends a code to the sign-up's phone number (`PhoneCode`) or email (`EmailCode`).
+    pub async fn prepare_verification(&self, strategy: Strategy) -> Result<SignUp, Error> {
+        let context = Context::SignUp(Channel::of(strategy));
+        self.store
+            .call(context, async move |c| {
+                c.sign_up().prepare_verification(strategy).await
+            })
+            .await
+    }
+
+    /// Checks the code; when it is right the sign-up's `status` is `complete` and
+    /// `created_session_id` names the new session (make it active with
+    /// [`UseAuth::set_active`]).
+    pub async fn attempt_verification(
+        &self,
+        strategy: Strategy,
+        code: &str,
+    ) -> Result<SignUp, Error> {
+        let code = code.to_owned();
+        self.store
+            .call(Context::Verify, async move |c| {
+                c.sign_up().attempt_verification(strategy, &code).await
+            })
+            .await
+    }
+
+    /// The sign-up in progress, as last seen.
+    pub fn current(&self) -> Option<SignUp> {
+        self.store.client().sdk().sign_up().current()
+    }
+}
+
+/// A sign-in in steps, as the guide's `useSignIn`. From [`use_sign_in`].
+#[derive(Clone, Copy, PartialEq)]
+pub struct UseSignIn {
+    store: AuthStore,
+}
+
+/// The sign-in calls of the nearest [`AuthProvider`](crate::AuthProvider).
+///
+/// ```no_run
+/// use otp_dioxus::{Error, Strategy, use_auth, use_sign_in};
+///
+/// async fn sign_in(phone: String, code: String) -> Result<(), Error> {
+///     let (sign_in, auth) = (use_sign_in(), use_auth());
+///     let attempt = sign_in.create(&phone).await?;
+///     if let Some(factor) = attempt.first_factor(Strategy::PhoneCode) {
+///         sign_in.prepare_first_factor(factor).await?;
+///     }
+///     // … later, with the code the user typed:
+///     let done = sign_in.attempt_first_factor(Strategy::PhoneCode, &code).await?;
+///     if let Some(session) = done.created_session_id {
+///         auth.set_active(&session).await?;
+///     }
+///     Ok(())
+/// }
+/// ```
+pub fn use_sign_in() -> UseSignIn {
+    UseSignIn {
+        store: use_auth_store(),
+    }
+}
+
+impl UseSignIn {
+    /// Starts a sign-in with a phone number or email address. The answer lists the account's
+    /// `supported_first_factors` (masked); pick one with `first_factor(strategy)`.
+    pub async fn create(&self, identifier: &str) -> Result<SignIn, Error> {
+        let input = identifier.to_owned();
+        let channel = if input.contains('@') {
+            Channel::Email
+        } else {
+            Channel::Phone
+        };
+        self.store
+            .call(Context::SignIn(channel), async move |c| {
+                c.sign_in().create(&input).await
+            })
+            .await
+    }
+
+    /// Sends a code to `factor`, one of the sign-in's `supported_first_factors`.
+    pub async fn prepare_first_factor(&self, factor: &SignInFactor) -> Result<SignIn, Error> {
+        let factor = FirstFactor::from(factor);
+        let context = Context::SignIn(Channel::of(factor.strategy));
+        self.store
+            .call(context, async move |c| {
+                c.sign_in().prepare_first_factor(factor).await
+            })
+            .await
+    }
+
+    /// Checks the code; when it is right the sign-in's `status` is `complete` and
+    /// `created_session_id` names the new session (make it active with
+    /// [`UseAuth::set_active`]).
+    pub async fn attempt_first_factor(
+        &self,
+        strategy: Strategy,
+        code: &str,
+    ) -> Result<SignIn, Error> {
+        let code = code.to_owned();
+        self.store
+            .call(Context::Verify, async move |c| {
+                c.sign_in().attempt_first_factor(strategy, &code).await
+            })
+            .await
+    }
+
+    /// The sign-in in progress, as last seen.
+    pub fn current(&self) -> Option<SignIn> {
+        self.store.client().sdk().sign_in().current()
+    }
+}
