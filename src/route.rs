@@ -46,8 +46,12 @@ fn Guard() -> Element {
             navigator().replace(route);
         }
     }));
-    if phase == Phase::Starting && state.read().error.is_none() {
-        return rsx! { Starting {} };
+    if phase == Phase::Starting {
+        // The start-up check failed (no server): the sign-up screen says why, with Try again.
+        return match state.read().error {
+            None => rsx! { Starting {} },
+            Some(_) => rsx! { SignUp {} },
+        };
     }
     match target.unwrap_or(current) {
         Route::Home {} => rsx! { Home {} },

@@ -1,5 +1,5 @@
 //! While the app asks the backend whether the saved token is still signed in. (When that fails,
-//! the sign-up screen says why, with Try again.)
+//! the route guard shows the sign-up screen, which says why, with Try again.)
 
 use dioxus::prelude::*;
 

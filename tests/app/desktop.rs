@@ -1,7 +1,8 @@
 //! The real desktop binary under Xvfb, driven like a user with xdotool: sign up with a phone
 //! number, quit, start again still signed in (keychain), sign out, sign in by email. After each
 //! step the test checks what the backend and the keychain hold, and saves a screenshot under
-//! `target/screenshots/`.
+//! `target/screenshots/`. Then otp-dioxus's `prebuilt` example, as a third-party app: sign up by
+//! phone, signed in, sign out.
 
 use crate::helpers::*;
 use otp_dioxus::{KeychainTokenStore, TokenStore};
@@ -22,9 +23,19 @@ impl App {
     /// Starts the app; what it prints goes to `target/screenshots/<name>.log`, shown if its
     /// window never comes.
     fn start(backend_url: &str, name: &str) -> Self {
+        Self::launch(
+            env!("CARGO_BIN_EXE_otp-app").as_ref(),
+            TITLE,
+            backend_url,
+            name,
+        )
+    }
+
+    /// Starts the program at `exe`, whose window is titled `title`.
+    fn launch(exe: &std::path::Path, title: &str, backend_url: &str, name: &str) -> Self {
         let log_path = screenshot_dir().join(format!("{name}.log"));
         let log = std::fs::File::create(&log_path).expect("app log");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_otp-app"))
+        let mut child = Command::new(exe)
             .env("OTP_API_URL", backend_url)
             // Where `asset!()` finds the stylesheet when the binary runs outside `cargo run`.
             .env("CARGO_MANIFEST_DIR", env!("CARGO_MANIFEST_DIR"))
@@ -41,7 +52,7 @@ impl App {
                 );
             }
             let out = Command::new("xdotool")
-                .args(["search", "--name", TITLE])
+                .args(["search", "--name", title])
                 .output()
                 .ok()?;
             String::from_utf8_lossy(&out.stdout)
@@ -268,5 +279,81 @@ async fn a_user_signs_up_stays_signed_in_across_a_restart_signs_out_and_signs_in
     );
     assert_eq!(session.public_user_data.identifier, EMAIL);
     screenshot("7-signed-in-by-email");
+    app.quit();
+}
+
+/// Where `cargo test --workspace` (and `cargo build -p otp-dioxus --examples`) put otp-dioxus's
+/// example `name`: `target/debug/examples/`, beside this test's own `deps/` folder.
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test path");
+    let examples = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/debug")
+        .join("examples");
+    let path = examples.join(name);
+    assert!(
+        path.exists(),
+        "{} is not built: run `cargo build -p otp-dioxus --examples` first \
+         (`cargo test --workspace`, which scripts/test.sh runs, builds it)",
+        path.display()
+    );
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_prebuilt_example_signs_up_by_phone_and_signs_out() {
+    require_desktop_session();
+    let exe = example("prebuilt");
+    let _alone = one_ui_at_a_time().await;
+    let server = spawn_server().await;
+    let url = server.base_url.clone();
+    // The example's window keeps Dioxus's default title.
+    let app = App::launch(&exe, "Dioxus App", &url, "prebuilt-1-start");
+    screenshot("prebuilt-1-sign-in");
+
+    // The sign-in screen: no account yet, so "Sign up" (Tab past the field and the channel
+    // switch, to the link), then the phone number.
+    let message = retry("the sign-up code", || {
+        app.key("Tab");
+        app.key("Tab");
+        app.key("Tab");
+        app.key("Return");
+        std::thread::sleep(Duration::from_millis(500));
+        app.key("ctrl+a");
+        app.type_text(PHONE);
+        app.key("Return");
+        try_next_message(&url, PHONE, 0, Duration::from_secs(10))
+    });
+    screenshot("prebuilt-2-code");
+    app.type_text(&message.code);
+    // Signed in: the example greets the user by number, and the session is on the server.
+    let session = wait_for("the example's session", Duration::from_secs(20), || {
+        let token = KeychainTokenStore::open(otp_dioxus::DEFAULT_SERVICE, &url)
+            .expect("keychain")
+            .load()
+            .expect("read")?;
+        let client = block(otp_client::Client::new(&url).with_token(Some(token)).load())
+            .expect("backend")?;
+        client.last_active_session().cloned()
+    });
+    assert_eq!(session.user.phone_numbers[0].phone_number, PHONE);
+    screenshot("prebuilt-3-signed-in");
+
+    // Sign out: the one button on the screen.
+    retry("the example's sign-out", || {
+        app.key("Tab");
+        app.key("Return");
+        try_wait(Duration::from_secs(10), || {
+            let token = KeychainTokenStore::open(otp_dioxus::DEFAULT_SERVICE, &url)
+                .expect("keychain")
+                .load()
+                .expect("read");
+            token.is_none().then_some(())
+        })
+    });
+    let ended = block(otp_client::Client::new(&url).with_token(None).load()).expect("backend");
+    assert!(ended.is_none());
+    screenshot("prebuilt-4-signed-out");
     app.quit();
 }

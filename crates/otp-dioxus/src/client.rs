@@ -23,6 +23,10 @@ pub struct AuthClient {
     warning: Arc<Mutex<Option<String>>>,
     /// The sentences errors are described with.
     strings: Strings,
+    /// Held by a request made before the server has given this device a client: the server
+    /// makes a new client for each such request, so two at once would leave the device with
+    /// whichever token came last, and the other's attempt out of reach.
+    first_contact: Arc<futures_util::lock::Mutex<()>>,
 }
 
 impl std::fmt::Debug for AuthClient {
@@ -65,6 +69,7 @@ impl AuthClient {
             saved: Arc::new(Mutex::new(saved)),
             warning: Arc::new(Mutex::new(warning)),
             strings,
+            first_contact: Arc::default(),
         }
     }
 
@@ -78,12 +83,22 @@ impl AuthClient {
         FormError::describe(error, context, &self.strings)
     }
 
+    /// Until the device has a client on the server: waits for the request that will give it
+    /// one. Then requests run side by side.
+    async fn one_at_a_time(&self) -> Option<futures_util::lock::MutexGuard<'_, ()>> {
+        if self.client.state().is_some() {
+            return None;
+        }
+        Some(self.first_contact.lock().await)
+    }
+
     /// Runs one SDK call, then saves the token if the call changed it.
     pub async fn call<T>(
         &self,
         context: Context,
         f: impl AsyncFnOnce(&Client) -> Result<T, Error>,
     ) -> Result<T, FormError> {
+        let _turn = self.one_at_a_time().await;
         let result = f(&self.client).await;
         self.persist();
         result.map_err(|e| self.describe(&e, context))
@@ -101,6 +116,7 @@ impl AuthClient {
 
     /// At start: the active session of the saved token (on the web, of the cookie), if any.
     pub async fn restore(&self) -> Result<Option<SignedInSession>, FormError> {
+        let _turn = self.one_at_a_time().await;
         if self.client.token().is_none() && !self.tokens.is_cookie() {
             return Ok(None);
         }
@@ -120,6 +136,7 @@ impl AuthClient {
 
     /// Starts a sign-up with what the user typed and sends the first code.
     pub async fn start_sign_up(&self, input: &str, channel: Channel) -> Result<Pending, FormError> {
+        let _turn = self.one_at_a_time().await;
         let context = Context::SignUp(channel);
         let result = async {
             let sign_ups = self.client.sign_up();
@@ -150,6 +167,7 @@ impl AuthClient {
 
     /// Starts a sign-in and sends a code to the user's factor of that channel.
     pub async fn start_sign_in(&self, input: &str, channel: Channel) -> Result<Pending, FormError> {
+        let _turn = self.one_at_a_time().await;
         let context = Context::SignIn(channel);
         let result = async {
             let sign_ins = self.client.sign_in();
@@ -182,6 +200,7 @@ impl AuthClient {
 
     /// Sends another code for the attempt in progress.
     pub async fn resend(&self, pending: &Pending) -> Result<(), FormError> {
+        let _turn = self.one_at_a_time().await;
         let strategy = pending.channel.strategy();
         let result = match pending.flow {
             Flow::SignUp => self
@@ -212,6 +231,7 @@ impl AuthClient {
         pending: &Pending,
         code: &str,
     ) -> Result<SignedInSession, FormError> {
+        let _turn = self.one_at_a_time().await;
         let strategy = pending.channel.strategy();
         let result = async {
             let session_id = match pending.flow {
@@ -243,6 +263,7 @@ impl AuthClient {
     /// verification says it, and for a sign-in the client does (Clerk's sign-in allows no field
     /// of ours).
     pub async fn delivery_failed(&self, pending: &Pending) -> Result<bool, FormError> {
+        let _turn = self.one_at_a_time().await;
         use otp_client::proto::DeliveryStatus;
         let status = match pending.flow {
             Flow::SignUp => self
@@ -279,6 +300,7 @@ impl AuthClient {
 
     /// Ends the device's sessions on the server and forgets the token here.
     pub async fn sign_out(&self) -> Result<(), FormError> {
+        let _turn = self.one_at_a_time().await;
         let result = match self.client.sign_out().await {
             Ok(_) => Ok(()),
             // Already signed out on the server: nothing left to end.

@@ -23,13 +23,13 @@ pub struct UseAuth {
 /// use otp_dioxus::use_auth;
 ///
 /// #[component]
-/// fn Home() -> Element {
+/// fn Account() -> Element {
 ///     let auth = use_auth();
-///     if !auth.is_loaded() {
-///         return rsx! { "Loading…" };
-///     }
+///     let Some(user_id) = auth.user_id() else {
+///         return rsx! { p { "Not signed in." } };
+///     };
 ///     rsx! {
-///         p { "Signed in as {auth.user_id().unwrap_or_default()}" }
+///         p { "Signed in as {user_id}" }
 ///         button { onclick: move |_| async move { let _ = auth.sign_out().await; }, "Sign out" }
 ///     }
 /// }
@@ -41,9 +41,13 @@ pub fn use_auth() -> UseAuth {
 }
 
 impl UseAuth {
-    /// Whether the saved session has been checked (false only at start).
+    /// Whether the saved session has been checked (false only at start; true also when the
+    /// check failed, so that an app never waits forever: the prebuilt screens then offer Try
+    /// again).
     pub fn is_loaded(&self) -> bool {
-        self.store.state().read().phase != Phase::Starting
+        let state = self.store.state();
+        let state = state.read();
+        state.phase != Phase::Starting || state.error.is_some()
     }
 
     /// Whether a user is signed in.
@@ -107,18 +111,38 @@ pub struct UseSignUp {
 /// The sign-up calls of the nearest [`AuthProvider`](crate::AuthProvider).
 ///
 /// ```no_run
+/// use dioxus::prelude::*;
 /// use otp_dioxus::{Error, Strategy, use_auth, use_sign_up};
 ///
-/// async fn sign_up(phone: String, code: String) -> Result<(), Error> {
+/// #[component]
+/// fn SignUpPage() -> Element {
 ///     let (sign_up, auth) = (use_sign_up(), use_auth());
-///     sign_up.create_phone(&phone).await?;
-///     sign_up.prepare_verification(Strategy::PhoneCode).await?;
-///     // … later, with the code the user typed:
-///     let done = sign_up.attempt_verification(Strategy::PhoneCode, &code).await?;
-///     if let Some(session) = done.created_session_id {
-///         auth.set_active(&session).await?;
+///     let (mut phone, mut code, mut error) = (use_signal(String::new), use_signal(String::new), use_signal(String::new));
+///     let send = move |_| async move {
+///         let sent = async {
+///             sign_up.create_phone(&phone()).await?;
+///             sign_up.prepare_verification(Strategy::PhoneCode).await
+///         };
+///         if let Err(e) = sent.await {
+///             error.set(e.to_string());
+///         }
+///     };
+///     let verify = move |_| async move {
+///         let done = async {
+///             let sign_up = sign_up.attempt_verification(Strategy::PhoneCode, &code()).await?;
+///             auth.set_active(&sign_up.created_session_id.unwrap_or_default()).await
+///         };
+///         if let Err(e) = done.await {
+///             error.set(e.to_string());
+///         }
+///     };
+///     rsx! {
+///         input { r#type: "tel", oninput: move |e| phone.set(e.value()) }
+///         button { onclick: send, "Send code" }
+///         input { autocomplete: "one-time-code", oninput: move |e| code.set(e.value()) }
+///         button { onclick: verify, "Verify" }
+///         p { role: "alert", "{error}" }
 ///     }
-///     Ok(())
 /// }
 /// ```
 pub fn use_sign_up() -> UseSignUp {
@@ -191,20 +215,41 @@ pub struct UseSignIn {
 /// The sign-in calls of the nearest [`AuthProvider`](crate::AuthProvider).
 ///
 /// ```no_run
+/// use dioxus::prelude::*;
 /// use otp_dioxus::{Error, Strategy, use_auth, use_sign_in};
 ///
-/// async fn sign_in(phone: String, code: String) -> Result<(), Error> {
+/// #[component]
+/// fn SignInPage() -> Element {
 ///     let (sign_in, auth) = (use_sign_in(), use_auth());
-///     let attempt = sign_in.create(&phone).await?;
-///     if let Some(factor) = attempt.first_factor(Strategy::PhoneCode) {
-///         sign_in.prepare_first_factor(factor).await?;
+///     let (mut phone, mut code, mut error) = (use_signal(String::new), use_signal(String::new), use_signal(String::new));
+///     let send = move |_| async move {
+///         let sent = async {
+///             let attempt = sign_in.create(&phone()).await?;
+///             if let Some(factor) = attempt.first_factor(Strategy::PhoneCode) {
+///                 sign_in.prepare_first_factor(factor).await?;
+///             }
+///             Ok::<_, Error>(())
+///         };
+///         if let Err(e) = sent.await {
+///             error.set(e.to_string());
+///         }
+///     };
+///     let verify = move |_| async move {
+///         let done = async {
+///             let sign_in = sign_in.attempt_first_factor(Strategy::PhoneCode, &code()).await?;
+///             auth.set_active(&sign_in.created_session_id.unwrap_or_default()).await
+///         };
+///         if let Err(e) = done.await {
+///             error.set(e.to_string());
+///         }
+///     };
+///     rsx! {
+///         input { r#type: "tel", oninput: move |e| phone.set(e.value()) }
+///         button { onclick: send, "Send code" }
+///         input { autocomplete: "one-time-code", oninput: move |e| code.set(e.value()) }
+///         button { onclick: verify, "Verify" }
+///         p { role: "alert", "{error}" }
 ///     }
-///     // … later, with the code the user typed:
-///     let done = sign_in.attempt_first_factor(Strategy::PhoneCode, &code).await?;
-///     if let Some(session) = done.created_session_id {
-///         auth.set_active(&session).await?;
-///     }
-///     Ok(())
 /// }
 /// ```
 pub fn use_sign_in() -> UseSignIn {

@@ -45,7 +45,7 @@
 //! - `platform.rs`: sleeping and the SDK client with each platform's TLS.
 
 mod client;
-pub mod clock;
+mod clock;
 pub mod components;
 mod error;
 mod format;

@@ -122,6 +122,11 @@ pub struct AuthState {
     /// Bumped when the user leaves a form while its request runs: that request's answer is
     /// then dropped (a session it created still counts), so the new form is usable at once.
     pub epoch: u64,
+    /// The request whose error is showing: what "Try again" repeats.
+    pub failed_request: Option<Busy>,
+    /// The form to show once the start-up check finds nobody signed in (the prebuilt screen
+    /// on view asks for its own).
+    pub first_flow: Flow,
 }
 
 impl Default for AuthState {
@@ -134,6 +139,8 @@ impl Default for AuthState {
             sends: 0,
             keychain_warning: None,
             epoch: 0,
+            failed_request: None,
+            first_flow: Flow::SignUp,
         }
     }
 }
@@ -147,6 +154,7 @@ impl AuthState {
         }
         self.busy = Some(busy);
         self.error = None;
+        self.failed_request = None;
         true
     }
 
@@ -177,7 +185,7 @@ impl AuthState {
             self.phase = Phase::SignedOut(p.flow);
         }
         self.error = Some(error);
-        self.busy = None;
+        self.failed_request = self.busy.take();
     }
 
     /// The server gave up delivering the current code (a permanent provider error, or retries
@@ -224,8 +232,12 @@ impl AuthState {
         self.error = None;
     }
 
-    /// Switches between the sign-up and sign-in screens while signed out.
+    /// Switches between the sign-up and sign-in screens while signed out (at start: the one to
+    /// show once nobody is found signed in).
     pub fn switch_flow(&mut self, flow: Flow) {
+        if self.phase == Phase::Starting {
+            self.first_flow = flow;
+        }
         if let Phase::SignedOut(current) = self.phase
             && current != flow
         {
@@ -233,6 +245,22 @@ impl AuthState {
             self.error = None;
             self.abandon();
         }
+    }
+
+    /// Whether `switch_flow(flow)` would change anything (so a screen that asks for its flow as it
+    /// appears writes nothing when it is already shown).
+    pub fn wants_switch(&self, flow: Flow) -> bool {
+        match self.phase {
+            Phase::Starting => self.first_flow != flow,
+            Phase::SignedOut(current) => current != flow,
+            _ => false,
+        }
+    }
+
+    /// Hides the error (its way out was to look at the form again).
+    pub fn dismiss(&mut self) {
+        self.error = None;
+        self.failed_request = None;
     }
 
     /// Whether a request begun at `epoch` still belongs to the form on screen.
@@ -277,6 +305,7 @@ impl AuthState {
     fn done(&mut self) {
         self.busy = None;
         self.error = None;
+        self.failed_request = None;
     }
 }
 
@@ -418,6 +447,27 @@ mod tests {
         assert!(!s.is_current(epoch), "the sign-in's answer will be dropped");
         assert!(s.begin(Busy::Continue));
         assert!(s.is_current(s.epoch));
+    }
+
+    #[test]
+    fn try_again_knows_which_request_failed() {
+        let mut s = AuthState::default();
+        s.code_sent(pending(), 0);
+        s.begin(Busy::Resend);
+        s.failed(error(None, Some(Remedy::Retry)), 0);
+        assert_eq!(s.failed_request, Some(Busy::Resend), "Try again resends");
+        assert_eq!(s.busy, None);
+    }
+
+    #[test]
+    fn the_screen_on_view_at_start_is_the_one_shown_after_it() {
+        let mut s = AuthState::default();
+        s.switch_flow(Flow::SignIn);
+        assert_eq!(
+            (s.phase.clone(), s.first_flow),
+            (Phase::Starting, Flow::SignIn)
+        );
+        assert!(!s.wants_switch(Flow::SignIn));
     }
 
     #[test]

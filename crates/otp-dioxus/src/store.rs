@@ -28,6 +28,8 @@ pub struct AuthStore {
 struct Inner {
     client: AuthClient,
     clock: Arc<dyn Clock>,
+    /// A delivery check is running (one at a time, however slow the network).
+    checking: bool,
     /// The last session JWT: (session id, token, expiry in ms).
     token: Option<(String, String, i64)>,
 }
@@ -56,6 +58,7 @@ impl AuthStore {
             inner: CopyValue::new(Inner {
                 client,
                 clock,
+                checking: false,
                 token: None,
             }),
             scope: dioxus::core::current_scope_id(),
@@ -132,7 +135,11 @@ impl AuthStore {
             let now = store.now_ms();
             match result {
                 Ok(Some(session)) => state.write().signed_in(session),
-                Ok(None) => state.write().signed_out(Flow::SignUp),
+                Ok(None) => {
+                    let mut s = state.write();
+                    let flow = s.first_flow;
+                    s.signed_out(flow);
+                }
                 Err(e) => state.write().failed(e, now),
             }
             store.take_warning(&client);
@@ -193,22 +200,21 @@ impl AuthStore {
     /// Asks the server whether the current code could be delivered, and says so if not.
     /// Quiet about its own failures: this runs in the background while the user waits.
     pub fn check_delivery(&self) {
-        let mut state = self.state;
-        let client = self.client();
+        let (mut state, mut inner) = (self.state, self.inner);
         let Some(pending) = state.peek().pending().cloned() else {
             return;
         };
-        if state.peek().busy.is_some() || state.peek().error.is_some() {
+        let quiet = state.peek().busy.is_none() && state.peek().error.is_none();
+        if !quiet || inner.peek().checking {
             return;
         }
-        let strings = self.strings();
+        inner.write().checking = true;
+        let client = self.client();
         self.spawn(async move {
-            if let Ok(true) = client.delivery_failed(&pending).await {
-                let key = match pending.channel {
-                    Channel::Phone => Text::DeliveryFailedPhone,
-                    Channel::Email => Text::DeliveryFailedEmail,
-                };
-                let message = strings.fill(key, &[("to", &pending.masked)]);
+            let failed = client.delivery_failed(&pending).await;
+            inner.write().checking = false;
+            if let Ok(true) = failed {
+                let message = client.delivery_failed_message(&pending);
                 state.write().delivery_failed(&pending.attempt_id, message);
             }
         });
@@ -262,10 +268,34 @@ impl AuthStore {
     }
 
     /// Switches between the sign-up and sign-in forms (a request still running for the form
-    /// left no longer holds up the new one).
+    /// left no longer holds up the new one). Writes nothing when `flow` is already shown.
     pub fn switch_flow(&self, flow: Flow) {
         let mut state = self.state;
-        state.write().switch_flow(flow);
+        if state.peek().wants_switch(flow) {
+            state.write().switch_flow(flow);
+        }
+    }
+
+    /// Hides the error on screen.
+    pub fn dismiss(&self) {
+        let mut state = self.state;
+        state.write().dismiss();
+    }
+
+    /// "Try again": repeats the request that failed (`code` is what the code field holds).
+    pub fn retry(&self, flow: Flow, input: String, channel: Channel, code: String) {
+        let failed = self.state.peek().failed_request;
+        match failed {
+            Some(Busy::Restoring) => {
+                self.state.clone().write().dismiss();
+                // The start-up check again, from the start state.
+                self.restore();
+            }
+            Some(Busy::Resend) => self.resend(),
+            Some(Busy::Verify) => self.verify(code),
+            Some(Busy::SignOut) => self.sign_out(),
+            Some(Busy::Continue) | None => self.start(flow, input, channel),
+        }
     }
 
     /// The session JWT for the app's own API, fetched again when less than 10 s remain of it;

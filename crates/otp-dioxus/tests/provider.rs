@@ -159,23 +159,34 @@ async fn leaving_a_form_while_its_request_is_slow_leaves_the_next_form_usable() 
         "the sign-up form is usable at once: {page}"
     );
 
-    // The sign-in's answer comes late: it changes nothing on the sign-up form.
-    gate.open();
-    let page = run_until(&mut dom, Duration::from_secs(2), |p| {
-        p.contains("Verify your")
-    })
-    .await;
-    assert!(
-        page.contains("<h1>Sign up</h1>") && !page.contains("Verify your"),
-        "the late answer does not pull the user back to sign-in: {page}"
-    );
-    // And the sign-up goes through.
+    // The user goes on with the sign-up while the sign-in still waits: the device has no client
+    // on the server yet, so the sign-up waits for the sign-in's answer (which makes one), and
+    // then goes out as the same client.
     dom.in_runtime(|| store.start(Flow::SignUp, PHONE.into(), Channel::Phone));
+    let page = run_until(&mut dom, Duration::from_millis(300), |_| false).await;
+    assert!(page.contains("Sending code…"), "{page}");
+    gate.open();
     let page = run_until(&mut dom, Duration::from_secs(10), |p| {
         p.contains("Verify your phone number")
     })
     .await;
-    assert!(page.contains("Verify your phone number"), "{page}");
+    assert!(
+        page.contains("Verify your phone number") && page.contains("Change phone number"),
+        "the sign-up's code entry, not the sign-in's: {page}"
+    );
+    assert!(!page.contains("No code?"), "a sign-up's code entry: {page}");
+
+    // And its code signs the user in.
+    let code = server.code_for(PHONE).await;
+    dom.in_runtime(|| store.verify(code));
+    let signed_in = run_until(&mut dom, Duration::from_secs(10), |_| {
+        store.state().peek().session().is_some()
+    })
+    .await;
+    assert!(
+        store.state().peek().session().is_some(),
+        "signed in with the sign-up's code: {signed_in}"
+    );
 }
 
 #[tokio::test]

@@ -38,7 +38,9 @@ pub fn IdentifierForm(flow: Flow, channel: Channel) -> Element {
     let on_remedy = move |remedy: Remedy| match remedy {
         Remedy::SignUpInstead => store.start(Flow::SignUp, value(), channel()),
         Remedy::SignInInstead => store.start(Flow::SignIn, value(), channel()),
-        _ => store.start(flow, value(), channel()),
+        // The attempt is gone: the form is there to start again.
+        Remedy::StartOver => store.dismiss(),
+        Remedy::Retry | Remedy::Resend => store.retry(flow, value(), channel(), String::new()),
     };
     let (label, name, kind, autocomplete, inputmode, placeholder, switch) = match channel() {
         Channel::Phone => (

@@ -46,10 +46,12 @@ pub fn Verify() -> Element {
     };
     let sent_to = strings.get(Text::CodeSentTo).to_owned();
     let (before, after) = sent_to.split_once("{to}").unwrap_or((&sent_to, ""));
+    let (flow, channel) = (pending.flow, pending.channel);
     let on_remedy = move |remedy: Remedy| match remedy {
         Remedy::Resend => store.resend(),
         Remedy::StartOver => store.back(),
-        _ => store.verify(code()),
+        // Whichever failed: checking the code, or sending a new one.
+        _ => store.retry(flow, String::new(), channel, code()),
     };
     rsx! {
         main { class: "otp-screen",
