@@ -13,8 +13,9 @@ const { chromium } = createRequire(import.meta.url)('playwright-core');
 
 const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]'];
 
-/** Opens a page; `problems` collects what went wrong; `shot(name)` saves `<shots>/<name>.png`. */
-export async function openPage({ shots, viewport }) {
+/** Opens a page; `problems` collects what went wrong; `shot(name)` saves `<shots>/<name>.png`.
+ * `device` passes on playwright's emulation options (deviceScaleFactor, hasTouch, isMobile). */
+export async function openPage({ shots, viewport, ...device }) {
   const profile = mkdtempSync(join(tmpdir(), 'otp-browser-'));
   mkdirSync(shots, { recursive: true });
   const context = await chromium.launchPersistentContext(profile, {
@@ -25,6 +26,7 @@ export async function openPage({ shots, viewport }) {
       '--disable-component-update', '--disable-sync', '--no-first-run',
     ],
     viewport,
+    ...device,
   });
   const problems = [];
   const page = context.pages()[0] ?? (await context.newPage());

@@ -168,6 +168,13 @@ fn try_wait<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T>
     None
 }
 
+/// `Some` once the keychain holds no entry of `service` for `url`. A read that fails counts as
+/// not yet: the Secret Service answers "no such item" to a read racing the app's deletion.
+fn keychain_emptied(service: &str, url: &str) -> Option<()> {
+    let entry = KeychainTokenStore::open(service, url).expect("keychain");
+    matches!(entry.load(), Ok(None)).then_some(())
+}
+
 /// The session the server has for the token in the keychain, if the keychain holds one.
 fn keychain_session(url: &str) -> Option<otp_client::proto::Session> {
     let token = KeychainTokenStore::open(otp_app::KEYCHAIN_SERVICE, url)
@@ -237,11 +244,7 @@ async fn a_user_signs_up_stays_signed_in_across_a_restart_signs_out_and_signs_in
         app.key("Tab");
         app.key("Return");
         try_wait(Duration::from_secs(10), || {
-            let token = KeychainTokenStore::open(otp_app::KEYCHAIN_SERVICE, &url)
-                .expect("keychain")
-                .load()
-                .expect("read");
-            token.is_none().then_some(())
+            keychain_emptied(otp_app::KEYCHAIN_SERVICE, &url)
         })
     });
     let old = otp_client::Client::new(&url);
@@ -261,6 +264,7 @@ async fn a_user_signs_up_stays_signed_in_across_a_restart_signs_out_and_signs_in
     app.key("Return");
     std::thread::sleep(Duration::from_millis(500));
     app.type_text(EMAIL);
+    screenshot("5b-email-typed");
     app.key("Return");
     let message = next_message(&url, EMAIL, first_email.sent_at);
     screenshot("6-verify-email");
@@ -345,11 +349,7 @@ async fn the_prebuilt_example_signs_up_by_phone_and_signs_out() {
         app.key("Tab");
         app.key("Return");
         try_wait(Duration::from_secs(10), || {
-            let token = KeychainTokenStore::open(otp_dioxus::DEFAULT_SERVICE, &url)
-                .expect("keychain")
-                .load()
-                .expect("read");
-            token.is_none().then_some(())
+            keychain_emptied(otp_dioxus::DEFAULT_SERVICE, &url)
         })
     });
     let ended = block(otp_client::Client::new(&url).with_token(None).load()).expect("backend");

@@ -57,91 +57,165 @@ impl Locale {
 
 /// The name of each sentence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[allow(missing_docs)] // Each name says what it is; the English text is in `english`.
 pub enum Text {
+    /// English: "Sign up".
     SignUpTitle,
+    /// English: "Create your account with a one-time code. No password needed.".
     SignUpLead,
+    /// English: "Have an account?".
     SignUpQuestion,
+    /// English: "Sign up".
     SignUpLink,
+    /// English: "Sign in".
     SignInTitle,
+    /// English: "We'll send you a one-time code.".
     SignInLead,
+    /// English: "Don't have an account?".
     SignInQuestion,
+    /// English: "Sign in".
     SignInLink,
+    /// English: "Phone number".
     PhoneLabel,
+    /// English: "+1 202 555 0143".
     PhonePlaceholder,
+    /// English: "Email address".
     EmailLabel,
+    /// English: "you@example.com".
     EmailPlaceholder,
+    /// English: "Use email instead".
     UseEmail,
+    /// English: "Use phone instead".
     UsePhone,
+    /// English: "Continue".
     Continue,
+    /// English: "Sending code…".
     SendingCode,
+    /// English: "Verify your phone number".
     VerifyPhoneTitle,
+    /// English: "Verify your email".
     VerifyEmailTitle,
+    /// English: "Enter the 6-digit code we sent to {to}.".
     /// `{to}`: the masked phone number or address.
     CodeSentTo,
+    /// English: "Verification code".
     CodeLabel,
+    /// English: "Verify".
     Verify,
+    /// English: "Verifying…".
     Verifying,
+    /// English: "Resend code".
     ResendCode,
+    /// English: "Resend code in {n} s".
     /// `{n}`: seconds.
     ResendCodeIn,
+    /// English: "Sending…".
     Resending,
+    /// English: "Change phone number".
     ChangePhone,
+    /// English: "Use a different email".
     ChangeEmail,
+    /// English: "No code? Check the number, or create an account if you don't have one yet.".
     NoCodePhone,
+    /// English: "No code? Check the address and your spam folder, or create an account if you don't have one yet.".
     NoCodeEmail,
+    /// English: "We couldn't deliver the text message to {to}. Send a new code, or change it.".
     /// `{to}`: the masked phone number.
     DeliveryFailedPhone,
+    /// English: "We couldn't deliver the email to {to}. Send a new code, or change it.".
     /// `{to}`: the masked address.
     DeliveryFailedEmail,
+    /// English: "Create an account instead".
     SignUpInstead,
+    /// English: "Sign in instead".
     SignInInstead,
+    /// English: "Send a new code".
     SendNewCode,
+    /// English: "Try again".
     TryAgain,
+    /// English: "Start again".
     StartAgain,
+    /// English: "Sign out".
     SignOut,
+    /// English: "Signing out…".
     SigningOut,
+    /// English: "Loading…".
     Loading,
+    /// English: "You will be signed out when the app closes: {reason}".
     /// `{reason}`: what the keychain said.
     KeychainWarning,
+    /// English: "Last code to {to}: {code}".
     /// `{to}`, `{code}`: where the dev server "sent" its last code, and the code.
     DevCode,
+    /// English: "Can't reach the server. Check your connection and try again.".
     Unreachable,
+    /// English: "Something went wrong. Please try again.".
     Unexpected,
+    /// English: "Enter the 6-digit code.".
     EnterCode,
+    /// English: "Enter your phone number.".
     EnterPhone,
+    /// English: "Enter your email address.".
     EnterEmail,
+    /// English: "Enter the 6-digit code from the message.".
     CodeFormat,
+    /// English: "That phone number isn't valid. Include the country code, like +1 202 555 0143.".
     PhoneInvalid,
+    /// English: "That email address isn't valid. Check it and try again.".
     EmailInvalid,
+    /// English: "Something in the form isn't valid. Check it and try again.".
     FormInvalid,
+    /// English: "An account with this phone number already exists.".
     PhoneExists,
+    /// English: "An account with this email address already exists.".
     EmailExists,
+    /// English: "No account uses this phone number.".
     PhoneNotFound,
+    /// English: "No account uses this email address.".
     EmailNotFound,
+    /// English: "That code is incorrect.".
     CodeIncorrect,
+    /// English: "That code is incorrect. 1 attempt left.".
     CodeIncorrectOneLeft,
+    /// English: "That code is incorrect. {n} attempts left.".
     /// `{n}`: attempts left (2 or more).
     CodeIncorrectLeft,
+    /// English: "This code has expired. Send a new code.".
     CodeExpired,
+    /// English: "Too many incorrect attempts. Send a new code.".
     TooManyAttempts,
+    /// English: "This code was already used. Start again.".
     CodeAlreadyUsed,
+    /// English: "This account can't receive a code by phone.".
     PhoneStrategyInvalid,
+    /// English: "This account can't receive a code by email.".
     EmailStrategyInvalid,
+    /// English: "Too many requests. Try again in 1 second.".
     TooManyRequestsOneSecond,
+    /// English: "Too many requests. Try again in {n} seconds.".
     /// `{n}`: seconds (2 or more).
     TooManyRequestsIn,
+    /// English: "Too many requests. Try again later.".
     TooManyRequestsLater,
+    /// English: "Too many incorrect codes. This account is locked for 1 minute.".
     LockedOneMinute,
+    /// English: "Too many incorrect codes. This account is locked for {n} minutes.".
     /// `{n}`: minutes (2 or more).
     LockedFor,
+    /// English: "Too many incorrect codes. This account is locked for a while.".
     LockedLater,
+    /// English: "This sign-in attempt has expired. Start again.".
     AttemptExpired,
+    /// English: "Your session has ended. Sign in again.".
     SessionEnded,
+    /// English: "That is too long. Check it and try again.".
     TooLong,
+    /// English: "The sign-in server doesn't accept requests from this web address. Its operator must allow it (--allowed-origin).".
     OriginInvalid,
+    /// English: "Something went wrong on the server. Try again in a moment.".
     ServerError,
+    /// English: "The connection was too slow to send the request. Try again.".
     RequestTimeout,
+    /// English: "The sign-in server doesn't support this request. Update the app, or tell its developer.".
     MethodNotAllowed,
 }
 
@@ -389,23 +463,23 @@ fn french(key: Text) -> &'static str {
     match key {
         Text::SignUpTitle => "Créer un compte",
         Text::SignUpLead => "Créez votre compte avec un code à usage unique. Sans mot de passe.",
-        Text::SignUpQuestion => "Vous avez déjà un compte ?",
+        Text::SignUpQuestion => "Vous avez déjà un compte ?",
         Text::SignUpLink => "Créer un compte",
         Text::SignInTitle => "Se connecter",
-        Text::SignInLead => "Nous vous envoyons un code à usage unique.",
-        Text::SignInQuestion => "Pas encore de compte ?",
+        Text::SignInLead => "Nous allons vous envoyer un code à usage unique.",
+        Text::SignInQuestion => "Pas encore de compte ?",
         Text::SignInLink => "Se connecter",
         Text::PhoneLabel => "Numéro de téléphone",
         Text::PhonePlaceholder => "+33 6 12 34 56 78",
         Text::EmailLabel => "Adresse e-mail",
         Text::EmailPlaceholder => "vous@exemple.fr",
-        Text::UseEmail => "Utiliser l'e-mail",
-        Text::UsePhone => "Utiliser le téléphone",
+        Text::UseEmail => "Utiliser une adresse e-mail",
+        Text::UsePhone => "Utiliser un numéro de téléphone",
         Text::Continue => "Continuer",
         Text::SendingCode => "Envoi du code…",
         Text::VerifyPhoneTitle => "Vérifiez votre numéro",
         Text::VerifyEmailTitle => "Vérifiez votre e-mail",
-        Text::CodeSentTo => "Saisissez le code à 6 chiffres envoyé au {to}.",
+        Text::CodeSentTo => "Saisissez le code à 6 chiffres envoyé à {to}.",
         Text::CodeLabel => "Code de vérification",
         Text::Verify => "Vérifier",
         Text::Verifying => "Vérification…",
@@ -415,10 +489,10 @@ fn french(key: Text) -> &'static str {
         Text::ChangePhone => "Changer de numéro",
         Text::ChangeEmail => "Utiliser une autre adresse",
         Text::NoCodePhone => {
-            "Pas de code ? Vérifiez le numéro, ou créez un compte si vous n'en avez pas encore."
+            "Pas de code ? Vérifiez le numéro, ou créez un compte si vous n'en avez pas encore."
         }
         Text::NoCodeEmail => {
-            "Pas de code ? Vérifiez l'adresse et vos courriers indésirables, ou créez un compte \
+            "Pas de code ? Vérifiez l'adresse et vos courriers indésirables, ou créez un compte \
              si vous n'en avez pas encore."
         }
         Text::DeliveryFailedPhone => {
@@ -429,15 +503,15 @@ fn french(key: Text) -> &'static str {
              d'adresse."
         }
         Text::SignUpInstead => "Créer un compte",
-        Text::SignInInstead => "Se connecter plutôt",
+        Text::SignInInstead => "Se connecter à la place",
         Text::SendNewCode => "Envoyer un nouveau code",
         Text::TryAgain => "Réessayer",
         Text::StartAgain => "Recommencer",
         Text::SignOut => "Se déconnecter",
         Text::SigningOut => "Déconnexion…",
         Text::Loading => "Chargement…",
-        Text::KeychainWarning => "Vous serez déconnecté à la fermeture de l'application : {reason}",
-        Text::DevCode => "Dernier code envoyé au {to} : {code}",
+        Text::KeychainWarning => "Vous serez déconnecté à la fermeture de l'application : {reason}",
+        Text::DevCode => "Dernier code envoyé à {to} : {code}",
         Text::Unreachable => {
             "Impossible de joindre le serveur. Vérifiez votre connexion et réessayez."
         }
@@ -469,16 +543,18 @@ fn french(key: Text) -> &'static str {
         Text::TooManyRequestsLater => "Trop de demandes. Réessayez plus tard.",
         Text::LockedOneMinute => "Trop de codes incorrects. Ce compte est bloqué pendant 1 minute.",
         Text::LockedFor => "Trop de codes incorrects. Ce compte est bloqué pendant {n} minutes.",
-        Text::LockedLater => "Trop de codes incorrects. Ce compte est bloqué pour un moment.",
+        Text::LockedLater => "Trop de codes incorrects. Ce compte est temporairement bloqué.",
         Text::AttemptExpired => "Cette tentative de connexion a expiré. Recommencez.",
         Text::SessionEnded => "Votre session est terminée. Reconnectez-vous.",
-        Text::TooLong => "C'est trop long. Vérifiez et réessayez.",
+        Text::TooLong => "La saisie est trop longue. Vérifiez-la et réessayez.",
         Text::OriginInvalid => {
             "Le serveur de connexion n'accepte pas les demandes de cette adresse web. Son \
              administrateur doit l'autoriser (--allowed-origin)."
         }
         Text::ServerError => "Une erreur s'est produite sur le serveur. Réessayez dans un instant.",
-        Text::RequestTimeout => "La connexion était trop lente pour envoyer la demande. Réessayez.",
+        Text::RequestTimeout => {
+            "La connexion est trop lente : la demande n'a pas pu être envoyée. Réessayez."
+        }
         Text::MethodNotAllowed => {
             "Le serveur de connexion ne prend pas en charge cette demande. Mettez l'application \
              à jour, ou prévenez son développeur."
@@ -516,30 +592,30 @@ fn spanish(key: Text) -> &'static str {
         Text::ChangePhone => "Cambiar número",
         Text::ChangeEmail => "Usar otro correo",
         Text::NoCodePhone => {
-            "¿No llega el código? Revisa el número, o crea una cuenta si aún no tienes una."
+            "¿No llega el código? Revisa el número o crea una cuenta si aún no tienes una."
         }
         Text::NoCodeEmail => {
-            "¿No llega el código? Revisa la dirección y la carpeta de spam, o crea una cuenta si \
+            "¿No llega el código? Revisa la dirección y la carpeta de spam o crea una cuenta si \
              aún no tienes una."
         }
         Text::DeliveryFailedPhone => {
-            "No pudimos entregar el SMS a {to}. Pide un código nuevo, o cambia el número."
+            "No pudimos entregar el SMS a {to}. Pide un código nuevo o cambia el número."
         }
         Text::DeliveryFailedEmail => {
-            "No pudimos entregar el correo a {to}. Pide un código nuevo, o cambia la dirección."
+            "No pudimos entregar el correo a {to}. Pide un código nuevo o cambia la dirección."
         }
         Text::SignUpInstead => "Crear una cuenta",
-        Text::SignInInstead => "Iniciar sesión en su lugar",
+        Text::SignInInstead => "Iniciar sesión con esta cuenta",
         Text::SendNewCode => "Enviar un código nuevo",
         Text::TryAgain => "Reintentar",
         Text::StartAgain => "Empezar de nuevo",
         Text::SignOut => "Cerrar sesión",
         Text::SigningOut => "Cerrando sesión…",
         Text::Loading => "Cargando…",
-        Text::KeychainWarning => "Se cerrará tu sesión al cerrar la aplicación: {reason}",
+        Text::KeychainWarning => "Tu sesión se cerrará al salir de la aplicación: {reason}",
         Text::DevCode => "Último código enviado a {to}: {code}",
         Text::Unreachable => {
-            "No se puede conectar con el servidor. Revisa tu conexión y reintenta."
+            "No se puede conectar con el servidor. Revisa tu conexión y vuelve a intentarlo."
         }
         Text::Unexpected => "Algo salió mal. Inténtalo de nuevo.",
         Text::EnterCode => "Introduce el código de 6 dígitos.",
@@ -550,7 +626,9 @@ fn spanish(key: Text) -> &'static str {
             "Ese número no es válido. Incluye el prefijo del país, por ejemplo +34 612 34 56 78."
         }
         Text::EmailInvalid => "Ese correo electrónico no es válido. Revísalo e inténtalo de nuevo.",
-        Text::FormInvalid => "Algo del formulario no es válido. Revísalo e inténtalo de nuevo.",
+        Text::FormInvalid => {
+            "Hay un dato del formulario que no es válido. Revísalo e inténtalo de nuevo."
+        }
         Text::PhoneExists => "Ya existe una cuenta con este número.",
         Text::EmailExists => "Ya existe una cuenta con este correo electrónico.",
         Text::PhoneNotFound => "Ninguna cuenta usa este número.",
@@ -563,9 +641,11 @@ fn spanish(key: Text) -> &'static str {
         Text::CodeAlreadyUsed => "Este código ya se usó. Empieza de nuevo.",
         Text::PhoneStrategyInvalid => "Esta cuenta no puede recibir códigos por SMS.",
         Text::EmailStrategyInvalid => "Esta cuenta no puede recibir códigos por correo.",
-        Text::TooManyRequestsOneSecond => "Demasiadas solicitudes. Reintenta en 1 segundo.",
-        Text::TooManyRequestsIn => "Demasiadas solicitudes. Reintenta en {n} segundos.",
-        Text::TooManyRequestsLater => "Demasiadas solicitudes. Reintenta más tarde.",
+        Text::TooManyRequestsOneSecond => {
+            "Demasiadas solicitudes. Vuelve a intentarlo en 1 segundo."
+        }
+        Text::TooManyRequestsIn => "Demasiadas solicitudes. Vuelve a intentarlo en {n} segundos.",
+        Text::TooManyRequestsLater => "Demasiadas solicitudes. Inténtalo más tarde.",
         Text::LockedOneMinute => {
             "Demasiados códigos incorrectos. Esta cuenta está bloqueada durante 1 minuto."
         }
@@ -573,7 +653,7 @@ fn spanish(key: Text) -> &'static str {
             "Demasiados códigos incorrectos. Esta cuenta está bloqueada durante {n} minutos."
         }
         Text::LockedLater => {
-            "Demasiados códigos incorrectos. Esta cuenta está bloqueada un tiempo."
+            "Demasiados códigos incorrectos. Esta cuenta está bloqueada temporalmente."
         }
         Text::AttemptExpired => "Este intento de inicio de sesión ha caducado. Empieza de nuevo.",
         Text::SessionEnded => "Tu sesión ha terminado. Inicia sesión de nuevo.",
@@ -582,12 +662,12 @@ fn spanish(key: Text) -> &'static str {
             "El servidor de inicio de sesión no acepta solicitudes de esta dirección web. Su \
              administrador debe permitirla (--allowed-origin)."
         }
-        Text::ServerError => "Algo salió mal en el servidor. Reintenta en un momento.",
+        Text::ServerError => "Algo salió mal en el servidor. Vuelve a intentarlo en un momento.",
         Text::RequestTimeout => {
-            "La conexión era demasiado lenta para enviar la solicitud. Reintenta."
+            "La conexión es demasiado lenta y no se pudo enviar la solicitud. Inténtalo de nuevo."
         }
         Text::MethodNotAllowed => {
-            "El servidor de inicio de sesión no admite esta solicitud. Actualiza la aplicación, o \
+            "El servidor de inicio de sesión no admite esta solicitud. Actualiza la aplicación o \
              avisa a su desarrollador."
         }
     }

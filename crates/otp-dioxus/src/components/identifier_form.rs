@@ -42,25 +42,9 @@ pub fn IdentifierForm(flow: Flow, channel: Channel) -> Element {
         Remedy::StartOver => store.dismiss(),
         Remedy::Retry | Remedy::Resend => store.retry(flow, value(), channel(), String::new()),
     };
-    let (label, name, kind, autocomplete, inputmode, placeholder, switch) = match channel() {
-        Channel::Phone => (
-            Text::PhoneLabel,
-            "phone_number",
-            "tel",
-            "tel",
-            "tel",
-            Text::PhonePlaceholder,
-            Text::UseEmail,
-        ),
-        Channel::Email => (
-            Text::EmailLabel,
-            "email_address",
-            "email",
-            "email",
-            "email",
-            Text::EmailPlaceholder,
-            Text::UsePhone,
-        ),
+    let (label, placeholder, switch) = match channel() {
+        Channel::Phone => (Text::PhoneLabel, Text::PhonePlaceholder, Text::UseEmail),
+        Channel::Email => (Text::EmailLabel, Text::EmailPlaceholder, Text::UsePhone),
     };
     rsx! {
         main { class: "otp-screen",
@@ -73,21 +57,36 @@ pub fn IdentifierForm(flow: Flow, channel: Channel) -> Element {
                     store.start(flow, value(), channel());
                 },
                 label { r#for: "identifier", "{strings.get(label)}" }
-                input {
-                    // A new input per channel, so the browser offers the right keyboard and
-                    // autofill.
-                    key: "{name}",
-                    id: "identifier",
-                    name,
-                    r#type: kind,
-                    autocomplete,
-                    inputmode,
-                    placeholder: "{strings.get(placeholder)}",
-                    autofocus: true,
-                    aria_invalid: invalid,
-                    aria_describedby: "identifier-error",
-                    onmounted: focus_on_mount,
-                    oninput: move |e| value.set(e.value()),
+                // Two branches, so that switching creates a new input (the right keyboard and
+                // autofill) and gives it the focus.
+                if channel() == Channel::Phone {
+                    input {
+                        id: "identifier",
+                        name: "phone_number",
+                        r#type: "tel",
+                        autocomplete: "tel",
+                        inputmode: "tel",
+                        placeholder: "{strings.get(placeholder)}",
+                        autofocus: true,
+                        aria_invalid: invalid,
+                        aria_describedby: "identifier-error",
+                        onmounted: focus_on_mount,
+                        oninput: move |e| value.set(e.value()),
+                    }
+                } else {
+                    input {
+                        id: "identifier",
+                        name: "email_address",
+                        r#type: "email",
+                        autocomplete: "email",
+                        inputmode: "email",
+                        placeholder: "{strings.get(placeholder)}",
+                        autofocus: true,
+                        aria_invalid: invalid,
+                        aria_describedby: "identifier-error",
+                        onmounted: focus_on_mount,
+                        oninput: move |e| value.set(e.value()),
+                    }
                 }
                 FieldError { field: Field::Identifier, on_remedy }
                 button {
