@@ -3,8 +3,9 @@
 //! in step with the client token the server handed out, and describes its errors in the
 //! provider's language.
 
+use crate::channel::Channel;
 use crate::error::{Context, Error as FormError};
-use crate::machine::{Channel, Flow, Pending, SignedInSession};
+use crate::machine::{Flow, Pending, SignedInSession};
 use crate::strings::{Strings, Text};
 use crate::token_store::TokenStore;
 use otp_client::proto::{Session, mask::mask_identifier};

@@ -2,7 +2,7 @@
 //! gives the sentence to show, next to the field it concerns, with the way out a user needs
 //! (resend, sign in instead, retry). Nothing is left to the console.
 
-use crate::machine::Channel;
+use crate::channel::Channel;
 use crate::strings::{Strings, Text};
 use otp_client::ErrorCode;
 

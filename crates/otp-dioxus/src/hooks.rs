@@ -3,8 +3,9 @@
 //! [`AuthProvider`](crate::AuthProvider)'s scope (a screen that closes half-way does not cancel
 //! them) and fail with an [`Error`] whose message is ready to show.
 
+use crate::channel::Channel;
 use crate::error::{Context, Error};
-use crate::machine::{Channel, Phase};
+use crate::machine::Phase;
 use crate::store::{AuthStore, use_auth_store};
 use dioxus::prelude::*;
 use otp_client::proto::{SignIn, SignInFactor, SignUp, User};

@@ -36,6 +36,7 @@
 //! - `store.rs`: [`AuthStore`], the state and the client joined, provided through context; every
 //!   request runs in the provider's scope.
 //! - `machine.rs`: [`AuthState`], the prebuilt screens' state machine (plain Rust, unit-tested).
+//! - `channel.rs`: [`Channel`], phone or email.
 //! - `client.rs`: [`AuthClient`], the protocol steps over `otp-client`, keeping the token saved.
 //! - `error.rs`: [`Error`], each protocol error as a sentence next to its field, with a way out.
 //! - `strings.rs`: [`Strings`], every sentence in English, French and Spanish.
@@ -44,6 +45,7 @@
 //! - `clock.rs`: [`Clock`], the time the store and countdowns read (a manual one in tests).
 //! - `platform.rs`: sleeping and the SDK client with each platform's TLS.
 
+mod channel;
 mod client;
 mod clock;
 pub mod components;
@@ -57,14 +59,13 @@ mod store;
 mod strings;
 mod token_store;
 
+pub use channel::Channel;
 pub use client::AuthClient;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Context, Error, Field, Remedy};
 pub use format::format_identifier;
 pub use hooks::{UseAuth, UseSignIn, UseSignUp, use_auth, use_sign_in, use_sign_up};
-pub use machine::{
-    AuthState, Busy, Channel, Flow, Pending, Phase, RESEND_COOLDOWN_SECS, SignedInSession,
-};
+pub use machine::{AuthState, Busy, Flow, Pending, Phase, RESEND_COOLDOWN_SECS, SignedInSession};
 pub use provider::{AuthLoading, AuthProvider, AuthProviderProps, STYLE, SignedIn, SignedOut};
 pub use store::{AuthStore, use_auth_store};
 pub use strings::{Locale, Strings, Text};

@@ -1,40 +1,12 @@
 //! The sign-up / sign-in state machine, as plain data and pure transitions: what the screens show
 //! is a function of [`AuthState`], and every change to it is one of the methods below.
 
+use crate::channel::Channel;
 use crate::error::{Error, Field, Remedy};
-use otp_client::Strategy;
 
 /// Seconds before "Resend code" is offered again after a code was sent (the server's default
 /// interval; a refused resend corrects it with the server's `Retry-After`).
 pub const RESEND_COOLDOWN_SECS: i64 = 30;
-
-/// Phone or email: which input the screen shows and which strategy sends the code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Channel {
-    /// A phone number, code by SMS.
-    #[default]
-    Phone,
-    /// An email address, code by email.
-    Email,
-}
-
-impl Channel {
-    /// The strategy that sends codes over this channel.
-    pub fn strategy(self) -> Strategy {
-        match self {
-            Self::Phone => Strategy::PhoneCode,
-            Self::Email => Strategy::EmailCode,
-        }
-    }
-
-    /// The channel of a strategy.
-    pub fn of(strategy: Strategy) -> Self {
-        match strategy {
-            Strategy::PhoneCode => Self::Phone,
-            Strategy::EmailCode => Self::Email,
-        }
-    }
-}
 
 /// Which flow a code belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -4,10 +4,11 @@
 //! task of the provider's scope, so no screen change can cancel one half-way, and each request
 //! has the client's time limit.
 
+use crate::channel::Channel;
 use crate::client::{AuthClient, signed_in};
 use crate::clock::Clock;
 use crate::error::{Context, Error};
-use crate::machine::{AuthState, Busy, Channel, Flow, Pending};
+use crate::machine::{AuthState, Busy, Flow, Pending};
 use crate::strings::{Strings, Text};
 use dioxus::core::Runtime;
 use dioxus::prelude::*;

@@ -3,8 +3,9 @@
 use super::FieldError;
 use super::identifier_form::IdentifierForm;
 use super::verify::Verify;
+use crate::channel::Channel;
 use crate::error::Field;
-use crate::machine::{Channel, Flow, Phase};
+use crate::machine::{Flow, Phase};
 use crate::store::use_auth_store;
 use crate::strings::Text;
 use dioxus::prelude::*;

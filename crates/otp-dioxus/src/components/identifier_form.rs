@@ -2,8 +2,9 @@
 //! Continue, and the link to the other form.
 
 use super::{FieldError, focus_on_mount};
+use crate::channel::Channel;
 use crate::error::{Field, Remedy};
-use crate::machine::{Busy, Channel, Flow};
+use crate::machine::{Busy, Flow};
 use crate::store::use_auth_store;
 use crate::strings::Text;
 use dioxus::prelude::*;

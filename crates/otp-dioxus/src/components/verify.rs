@@ -2,8 +2,9 @@
 //! resend countdown that follows the server, and a way back to change the number.
 
 use super::{FieldError, focus_on_mount};
+use crate::channel::Channel;
 use crate::error::{Field, Remedy};
-use crate::machine::{Busy, Channel, Flow};
+use crate::machine::{Busy, Flow};
 use crate::platform::sleep;
 use crate::store::use_auth_store;
 use crate::strings::Text;
