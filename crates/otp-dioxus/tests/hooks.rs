@@ -1,0 +1,170 @@
+//! The hooks as an app's own screens call them, against a real `otp-server`: the guide's phone
+//! sign-up with `use_sign_up` and `use_auth().set_active`, who is signed in, the session JWT
+//! (the same one until it nears its expiry, then a new one), and sign-out.
+
+use dioxus::core::NoOpMutations;
+use dioxus::prelude::*;
+use otp_dioxus::*;
+use otp_testkit::TestServer;
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+const PHONE: &str = "+12025550143";
+
+/// The server's manual clock, read by the provider too (the JWT's expiry is server time).
+struct ServerTime(otp_server::ManualClock);
+
+impl Clock for ServerTime {
+    fn now_ms(&self) -> i64 {
+        otp_server::Clock::now_ms(&self.0)
+    }
+}
+
+type Handles = Rc<RefCell<Option<(UseAuth, UseSignUp)>>>;
+
+#[derive(Props, Clone)]
+struct RootProps {
+    api_url: String,
+    clock: Arc<dyn Clock>,
+}
+
+impl PartialEq for RootProps {
+    fn eq(&self, other: &Self) -> bool {
+        self.api_url == other.api_url
+    }
+}
+
+#[allow(non_snake_case)]
+fn Root(props: RootProps) -> Element {
+    let tokens: Arc<dyn TokenStore> = MemoryTokenStore::new();
+    rsx! {
+        AuthProvider { api_url: props.api_url, token_store: tokens, clock: props.clock, locale: Locale::En,
+            Screen {}
+        }
+    }
+}
+
+/// An app's own screen: it only takes the hooks' handles, for the test to call.
+#[component]
+fn Screen() -> Element {
+    let handles = (use_auth(), use_sign_up());
+    consume_context::<Handles>().replace(Some(handles));
+    rsx! {}
+}
+
+/// Runs `call` as a task of the app and drives the app until it is done.
+async fn run<T: 'static>(dom: &mut VirtualDom, call: impl Future<Output = T> + 'static) -> T {
+    let slot = Rc::new(RefCell::new(None));
+    let out = slot.clone();
+    dom.in_scope(ScopeId::APP, || {
+        spawn(async move {
+            *out.borrow_mut() = Some(call.await);
+        })
+    });
+    for _ in 0..400 {
+        dom.render_immediate(&mut NoOpMutations);
+        if let Some(value) = slot.borrow_mut().take() {
+            return value;
+        }
+        let _ = tokio::time::timeout(Duration::from_millis(50), dom.wait_for_work()).await;
+    }
+    panic!("the call did not finish")
+}
+
+#[tokio::test]
+async fn the_guides_phone_sign_up_with_hooks_then_a_token_for_the_apps_api_and_sign_out() {
+    let clock = otp_server::ManualClock::new(1_800_000_000_000);
+    let server = TestServer::builder().clock(&clock).spawn().await;
+    let handles: Handles = Rc::default();
+    let mut dom = VirtualDom::new_with_props(
+        Root,
+        RootProps {
+            api_url: server.base_url.clone(),
+            clock: Arc::new(ServerTime(clock.clone())),
+        },
+    )
+    .with_root_context(handles.clone());
+    dom.rebuild_in_place();
+    let (auth, sign_up) = handles.borrow().expect("the hooks' handles");
+    // The start-up check: nobody is signed in.
+    for _ in 0..100 {
+        if dom.in_runtime(|| auth.is_loaded()) {
+            break;
+        }
+        let _ = tokio::time::timeout(Duration::from_millis(20), dom.wait_for_work()).await;
+        dom.render_immediate(&mut NoOpMutations);
+    }
+    assert!(dom.in_runtime(|| auth.is_loaded() && !auth.is_signed_in()));
+
+    // The guide: create with the phone number, prepare, attempt with the code, set active.
+    let created = run(&mut dom, async move {
+        sign_up.create_phone("(202) 555-0143").await
+    })
+    .await;
+    assert_eq!(
+        created.expect("created").phone_number.as_deref(),
+        Some(PHONE)
+    );
+    run(&mut dom, async move {
+        sign_up.prepare_verification(Strategy::PhoneCode).await
+    })
+    .await
+    .expect("code sent");
+    let code = server.code_for(PHONE).await;
+    let wrong = run(&mut dom, async move {
+        sign_up
+            .attempt_verification(Strategy::PhoneCode, "000000")
+            .await
+    })
+    .await
+    .expect_err("a wrong code");
+    assert_eq!(wrong.code, Some(ErrorCode::FormCodeIncorrect));
+    assert!(
+        wrong.to_string().starts_with("That code is incorrect."),
+        "{wrong}"
+    );
+    let done = run(&mut dom, async move {
+        sign_up
+            .attempt_verification(Strategy::PhoneCode, &code)
+            .await
+    })
+    .await
+    .expect("verified");
+    let session = done.created_session_id.expect("a session");
+    run(&mut dom, async move { auth.set_active(&session).await })
+        .await
+        .expect("active");
+    assert!(dom.in_runtime(|| auth.is_signed_in()));
+    let user = dom.in_runtime(|| auth.user()).expect("the user");
+    assert_eq!(user.identifier(), Some(PHONE));
+    assert_eq!(dom.in_runtime(|| auth.user_id()), Some(user.id.clone()));
+
+    // A JWT for the app's own API: the same one while it has time left, a new one near expiry.
+    let first = run(&mut dom, async move { auth.get_token().await })
+        .await
+        .expect("token")
+        .expect("signed in");
+    let again = run(&mut dom, async move { auth.get_token().await })
+        .await
+        .expect("token");
+    assert_eq!(again.as_deref(), Some(first.as_str()), "reused");
+    clock.advance(Duration::from_secs(55));
+    let renewed = run(&mut dom, async move { auth.get_token().await })
+        .await
+        .expect("token")
+        .expect("still signed in");
+    assert_ne!(renewed, first, "renewed with under 10 s left");
+
+    // Sign out: nobody is signed in, and there is no token to get.
+    run(&mut dom, async move { auth.sign_out().await })
+        .await
+        .expect("signed out");
+    assert!(dom.in_runtime(|| !auth.is_signed_in() && auth.user().is_none()));
+    let none = run(&mut dom, async move { auth.get_token().await })
+        .await
+        .expect("no error");
+    assert_eq!(none, None);
+}
