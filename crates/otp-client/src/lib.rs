@@ -19,6 +19,7 @@
 //!   - `sign_in.rs`: [`SignIns`]: `create`, `supported_first_factors`, `prepare_first_factor`,
 //!     `attempt_first_factor`, `get`.
 //!   - `session.rs`: `set_active`, `session_token`, `sign_out`, `end_session`, `load`.
+//!   - `me.rs`: the signed-in user's account: `me`, `active_sessions`, `revoke_session`.
 //!   - `dev.rs`: `dev_outbox` (dev-mode servers only).
 //! - [`error`]: [`Error`]: API errors (with Clerk's code, message, parameter, retry-after) kept
 //!   apart from transport errors.
@@ -28,6 +29,7 @@
 mod client;
 mod dev;
 pub mod error;
+mod me;
 mod session;
 mod sign_in;
 mod sign_up;

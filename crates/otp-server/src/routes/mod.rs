@@ -5,6 +5,7 @@
 mod client;
 mod dev;
 mod environment;
+mod me;
 mod meta;
 mod session;
 mod sign_in;
@@ -75,6 +76,13 @@ pub fn routes(dev: bool) -> Vec<(&'static str, &'static str, MethodRouter<AppSta
             "post",
             "/v1/client/sessions/{id}/tokens",
             post(session::create_session_token),
+        ),
+        ("get", "/v1/me", get(me::get_me)),
+        ("get", "/v1/me/sessions/active", get(me::active_sessions)),
+        (
+            "post",
+            "/v1/me/sessions/{id}/revoke",
+            post(me::revoke_session),
         ),
     ];
     if dev {

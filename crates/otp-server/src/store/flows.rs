@@ -458,6 +458,35 @@ pub(super) async fn end_sessions(
     Ok(())
 }
 
+/// Revokes `user_id`'s active session `session_id`, on whichever device it is; the revoked
+/// session, or `None` when the user has no such active session (another user's is not theirs to
+/// end). That device's chosen session moves to its newest remaining one.
+pub(super) async fn revoke_user_session(
+    tx: &mut impl Tx,
+    user_id: &str,
+    session_id: &str,
+    now: i64,
+) -> Result<Option<SessionRow>, StoreError> {
+    let Some(session) = tx
+        .user_sessions(user_id)
+        .await?
+        .into_iter()
+        .find(|s| s.id == session_id)
+    else {
+        return Ok(None);
+    };
+    tx.serialize_on(&[client_key(&session.client_id)]).await?;
+    let chosen = tx
+        .client(&session.client_id)
+        .await?
+        .and_then(|c| c.last_active_session_id);
+    tx.revoke_session(session_id, now).await?;
+    if chosen.as_deref() == Some(session_id) {
+        tx.choose_newest_session(&session.client_id, now).await?;
+    }
+    tx.session(&session.client_id, session_id).await
+}
+
 /// What [`key_identifiers`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct KeyedIdentifiers {

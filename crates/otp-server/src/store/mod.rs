@@ -385,6 +385,25 @@ impl Store {
         ))
     }
 
+    /// The user's sessions not ended or revoked (possibly expired), on every device, oldest
+    /// first.
+    pub async fn user_sessions(&self, user_id: &str) -> Result<Vec<SessionRow>, StoreError> {
+        transaction!(self, Access::Read, |tx| tx.user_sessions(user_id))
+    }
+
+    /// Revokes one of the user's sessions, wherever it is; `None` if the user has no such active
+    /// session.
+    pub async fn revoke_user_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        now: i64,
+    ) -> Result<Option<SessionRow>, StoreError> {
+        transaction!(self, Access::Write, |tx| flows::revoke_user_session(
+            tx, user_id, session_id, now
+        ))
+    }
+
     // ---- the delivery outbox ----
 
     /// Claims the oldest due message (pending and due, or leased by a worker that did not

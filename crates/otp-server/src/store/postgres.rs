@@ -794,6 +794,29 @@ impl Tx for PgTx {
         .await
     }
 
+    async fn user_sessions(&mut self, user_id: &str) -> Result<Vec<SessionRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions
+             WHERE user_id = $1 AND status = 'active' ORDER BY created_at"
+        ))
+        .bind(user_id)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(session_row).collect()
+    }
+
+    async fn revoke_session(&mut self, session_id: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sessions SET status = 'revoked', updated_at = $1
+             WHERE id = $2 AND status = 'active'",
+        )
+        .bind(now)
+        .bind(session_id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
     async fn end_sessions(
         &mut self,
         client_id: &str,

@@ -832,6 +832,25 @@ impl Tx for SqliteTx<'_> {
         )
     }
 
+    async fn user_sessions(&mut self, user_id: &str) -> Result<Vec<SessionRow>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(&format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions
+                 WHERE user_id = ? AND status = 'active' ORDER BY created_at"
+            ))?
+            .query_map([user_id], session_row)?
+            .collect::<Result<Vec<_>, _>>()?)
+    }
+
+    async fn revoke_session(&mut self, session_id: &str, now: i64) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE sessions SET status = 'revoked', updated_at = ?1
+             WHERE id = ?2 AND status = 'active'",
+            params![now, session_id],
+        )
+    }
+
     async fn end_sessions(
         &mut self,
         client_id: &str,

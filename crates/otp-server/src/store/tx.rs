@@ -233,6 +233,10 @@ pub(crate) trait Tx {
         session_id: &str,
         now: i64,
     ) -> Result<(), StoreError>;
+    /// The user's sessions not ended or revoked, on every device, oldest first.
+    async fn user_sessions(&mut self, user_id: &str) -> Result<Vec<SessionRow>, StoreError>;
+    /// Revokes the active session `session_id` (the user, or the operator, ended it).
+    async fn revoke_session(&mut self, session_id: &str, now: i64) -> Result<(), StoreError>;
     /// Ends the client's active session `session_id`, or all of them.
     async fn end_sessions(
         &mut self,

@@ -356,6 +356,20 @@ async fn full_run(run: &mut Run<'_>, identifier: &str) {
         .await;
     assert!(status.is_client_error());
     run.call("get", "/v1/client", "", &[]).await;
+
+    // The account: who, on which devices; then this device signs itself out by revoking.
+    let (status, _) = run.call("get", "/v1/me", "", &[]).await;
+    assert_eq!(status, 200);
+    let (status, _) = run.call("get", "/v1/me/sessions/active", "", &[]).await;
+    assert_eq!(status, 200);
+    let (status, _) = run
+        .call("post", "/v1/me/sessions/{id}/revoke", "sess_unknown", &[])
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = run
+        .call("post", "/v1/me/sessions/{id}/revoke", &session, &[])
+        .await;
+    assert_eq!(status, 200);
     let (status, _) = run.call("delete", "/v1/client/sessions", "", &[]).await;
     assert_eq!(status, 200);
     let (status, _) = run

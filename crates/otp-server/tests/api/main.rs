@@ -15,6 +15,7 @@ mod instances;
 mod layout;
 mod limits;
 mod logs;
+mod me;
 mod openapi;
 mod providers;
 mod proxies;

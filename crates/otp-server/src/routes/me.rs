@@ -1,0 +1,106 @@
+//! The signed-in user's account, under Clerk's `/v1/me`: who they are, the devices they are
+//! signed in on, and signing one of them out. The session is the one named by
+//! `_clerk_session_id` (as clerk-js sends it), else the client's last active one.
+
+use super::{reply, reply_with, with_token};
+use crate::error::ApiError;
+use crate::extract::{ClientAuth, ClientCtx};
+use crate::present;
+use crate::state::AppState;
+use crate::store::{ClientState, SessionRow, UserRow};
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+/// The session a `/v1/me` request acts for.
+#[derive(Debug, Deserialize)]
+pub struct SessionQuery {
+    /// Clerk's name for it (clerk-js adds it to every request).
+    #[serde(rename = "_clerk_session_id")]
+    session_id: Option<String>,
+}
+
+/// `GET /v1/me`: the signed-in user.
+pub async fn get_me(
+    State(state): State<AppState>,
+    auth: ClientAuth,
+    Query(query): Query<SessionQuery>,
+) -> Result<Response, ApiError> {
+    let ctx = auth.0.ok_or(ApiError::SessionInactive)?;
+    let client_state = state.store.client_state(&ctx.client.id).await?;
+    let (_, user) = signed_in(&state, &client_state, query.session_id.as_deref())?;
+    let body = present::user(user, state.now());
+    reply_with(&state, &ctx, &client_state, body)
+}
+
+/// `GET /v1/me/sessions/active`: the user's active sessions on every device, oldest first, as a
+/// bare array (Clerk's shape: no envelope).
+pub async fn active_sessions(
+    State(state): State<AppState>,
+    auth: ClientAuth,
+    Query(query): Query<SessionQuery>,
+) -> Result<Response, ApiError> {
+    let (ctx, user) = user_of(&state, auth, query).await?;
+    let (now, policy) = (state.now(), &state.config.policy);
+    let sessions: Vec<_> = state
+        .store
+        .user_sessions(&user.id)
+        .await?
+        .iter()
+        .filter(|s| s.is_active(now, policy.session_idle_ms()))
+        .map(|s| present::session(s, &user, now, policy))
+        .collect();
+    let mut res = axum::Json(sessions).into_response();
+    with_token(&mut res, &ctx)?;
+    Ok(res)
+}
+
+/// `POST /v1/me/sessions/{id}/revoke`: ends one of the user's sessions at once, on whichever
+/// device it is (its JWTs stop being issued); another user's session is `resource_not_found`.
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    auth: ClientAuth,
+    Path(id): Path<String>,
+    Query(query): Query<SessionQuery>,
+) -> Result<Response, ApiError> {
+    let (ctx, user) = user_of(&state, auth, query).await?;
+    let now = state.now();
+    let revoked = state
+        .store
+        .revoke_user_session(&user.id, &id, now)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let body = present::session(&revoked, &user, now, &state.config.policy);
+    reply(&state, &ctx, body).await
+}
+
+/// The caller and the user of its signed-in session.
+async fn user_of(
+    state: &AppState,
+    auth: ClientAuth,
+    query: SessionQuery,
+) -> Result<(ClientCtx, UserRow), ApiError> {
+    let ctx = auth.0.ok_or(ApiError::SessionInactive)?;
+    let client_state = state.store.client_state(&ctx.client.id).await?;
+    let (_, user) = signed_in(state, &client_state, query.session_id.as_deref())?;
+    let user = user.clone();
+    Ok((ctx, user))
+}
+
+/// The session named `named`, else the client's last active one, if it is signed in; with its
+/// user. Signed out: `authentication_invalid`, as for an ended session.
+fn signed_in<'a>(
+    state: &AppState,
+    client_state: &'a ClientState,
+    named: Option<&str>,
+) -> Result<&'a (SessionRow, UserRow), ApiError> {
+    let id = named
+        .or(client_state.client.last_active_session_id.as_deref())
+        .ok_or(ApiError::SessionInactive)?;
+    let (now, idle) = (state.now(), state.config.policy.session_idle_ms());
+    client_state
+        .sessions
+        .iter()
+        .find(|(s, _)| s.id == id && s.is_active(now, idle))
+        .ok_or(ApiError::SessionInactive)
+}
