@@ -2,7 +2,7 @@
 
 use crate::client::decode;
 use crate::{Client, Error};
-use otp_proto::{Session, User};
+use otp_proto::{DeletedObject, Session, User};
 use reqwest::Method;
 
 impl Client {
@@ -30,5 +30,11 @@ impl Client {
             None,
         )
         .await
+    }
+
+    /// `DELETE /v1/me`: deletes the account and its personal data and ends its sessions on every
+    /// device. Needs a recent sign-in (`session_reverification_required` otherwise).
+    pub async fn delete_account(&self) -> Result<DeletedObject, Error> {
+        self.call::<_, ()>(Method::DELETE, "/v1/me", None).await
     }
 }

@@ -189,6 +189,9 @@ impl Error {
                 (Field::Form, text(Text::RequestTimeout), Some(Remedy::Retry))
             }
             ErrorCode::MethodNotAllowed => (Field::Form, text(Text::MethodNotAllowed), None),
+            ErrorCode::SessionReverificationRequired => {
+                (Field::Form, text(Text::ReverificationRequired), None)
+            }
             ErrorCode::Other(_) => (Field::Form, api.long_message.clone(), Some(Remedy::Retry)),
         };
         Self {

@@ -213,6 +213,8 @@ pub enum Text {
     OriginInvalid,
     /// English: "Something went wrong on the server. Try again in a moment.".
     ServerError,
+    /// English: "For your security, confirm it's you: sign in again, then retry.".
+    ReverificationRequired,
     /// English: "The connection was too slow to send the request. Try again.".
     RequestTimeout,
     /// English: "The sign-in server doesn't support this request. Update the app, or tell its developer.".
@@ -221,7 +223,7 @@ pub enum Text {
 
 impl Text {
     /// Every key, for tests that go through them all.
-    pub const ALL: [Text; 75] = [
+    pub const ALL: [Text; 76] = [
         Text::SignUpTitle,
         Text::SignUpLead,
         Text::SignUpQuestion,
@@ -297,6 +299,7 @@ impl Text {
         Text::ServerError,
         Text::RequestTimeout,
         Text::MethodNotAllowed,
+        Text::ReverificationRequired,
     ];
 }
 
@@ -452,6 +455,9 @@ fn english(key: Text) -> &'static str {
         }
         Text::ServerError => "Something went wrong on the server. Try again in a moment.",
         Text::RequestTimeout => "The connection was too slow to send the request. Try again.",
+        Text::ReverificationRequired => {
+            "For your security, confirm it's you: sign in again, then retry."
+        }
         Text::MethodNotAllowed => {
             "The sign-in server doesn't support this request. Update the app, or tell its \
              developer."
@@ -554,6 +560,9 @@ fn french(key: Text) -> &'static str {
         Text::ServerError => "Une erreur s'est produite sur le serveur. Réessayez dans un instant.",
         Text::RequestTimeout => {
             "La connexion est trop lente : la demande n'a pas pu être envoyée. Réessayez."
+        }
+        Text::ReverificationRequired => {
+            "Pour votre sécurité, confirmez votre identité : reconnectez-vous, puis réessayez."
         }
         Text::MethodNotAllowed => {
             "Le serveur de connexion ne prend pas en charge cette demande. Mettez l'application \
@@ -665,6 +674,9 @@ fn spanish(key: Text) -> &'static str {
         Text::ServerError => "Algo salió mal en el servidor. Vuelve a intentarlo en un momento.",
         Text::RequestTimeout => {
             "La conexión es demasiado lenta y no se pudo enviar la solicitud. Inténtalo de nuevo."
+        }
+        Text::ReverificationRequired => {
+            "Por tu seguridad, confirma que eres tú: inicia sesión de nuevo y vuelve a intentarlo."
         }
         Text::MethodNotAllowed => {
             "El servidor de inicio de sesión no admite esta solicitud. Actualiza la aplicación o \

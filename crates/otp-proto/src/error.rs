@@ -43,6 +43,9 @@ pub enum ErrorCode {
     OriginInvalid,
     /// 405: the path exists but not with this method (the `Allow` header lists the methods).
     MethodNotAllowed,
+    /// 403: a sensitive change (deleting the account, …) needs a first factor verified in the
+    /// last 10 minutes (`--reverification-secs`); verify a fresh code first.
+    SessionReverificationRequired,
     /// 408: the request's body did not arrive in time (`--body-timeout-secs`); the connection
     /// is closed.
     RequestTimeout,
@@ -72,6 +75,7 @@ impl ErrorCode {
             Self::RequestBodyTooLarge => "request_body_too_large",
             Self::OriginInvalid => "origin_invalid",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::SessionReverificationRequired => "session_reverification_required",
             Self::RequestTimeout => "request_timeout",
             Self::InternalClerkError => "internal_clerk_error",
             Self::Other(s) => s,
@@ -79,7 +83,7 @@ impl ErrorCode {
     }
 
     /// Every code the protocol defines (not [`ErrorCode::Other`]), for documentation and tests.
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 19] = [
         Self::FormParamMissing,
         Self::FormParamFormatInvalid,
         Self::FormIdentifierExists,
@@ -96,6 +100,7 @@ impl ErrorCode {
         Self::RequestBodyTooLarge,
         Self::OriginInvalid,
         Self::MethodNotAllowed,
+        Self::SessionReverificationRequired,
         Self::RequestTimeout,
         Self::InternalClerkError,
     ];
@@ -104,7 +109,7 @@ impl ErrorCode {
     pub fn http_status(&self) -> u16 {
         match self {
             Self::TooManyRequests => 429,
-            Self::UserLocked | Self::OriginInvalid => 403,
+            Self::UserLocked | Self::OriginInvalid | Self::SessionReverificationRequired => 403,
             Self::ResourceNotFound => 404,
             Self::AuthenticationInvalid => 401,
             Self::RequestBodyTooLarge => 413,

@@ -493,6 +493,17 @@ pub struct EmailAddress {
     pub updated_at: i64,
 }
 
+/// What a deletion answers (`DELETE /v1/me`: Clerk's `Client.DeletedObject`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeletedObject {
+    /// What was deleted: `"user"`.
+    pub object: String,
+    /// Its id.
+    pub id: Option<String>,
+    /// Always true.
+    pub deleted: bool,
+}
+
 /// A short-lived session token (`POST /v1/client/sessions/{id}/tokens`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Token {

@@ -276,6 +276,10 @@ pub struct Policy {
     /// Lifetime of a session JWT, in seconds.
     #[arg(long, env = "OTP_JWT_TTL_SECS", default_value_t = 60)]
     pub jwt_ttl_secs: u64,
+    /// A sensitive change (deleting the account) needs the session's first factor verified at
+    /// most this many seconds ago; older, it answers 403 `session_reverification_required`.
+    #[arg(long, env = "OTP_REVERIFICATION_SECS", default_value_t = 600)]
+    pub reverification_secs: u64,
     /// Unfinished sign-ups and sign-ins are abandoned after this many seconds.
     #[arg(long, env = "OTP_ATTEMPT_TTL_SECS", default_value_t = 24 * 3600)]
     pub attempt_ttl_secs: u64,
@@ -293,6 +297,10 @@ impl Policy {
     /// Session idle timeout in ms.
     pub fn session_idle_ms(&self) -> i64 {
         ms(Duration::from_secs(self.session_idle_secs))
+    }
+    /// The age of a first-factor verification past which sensitive changes need a new one, in ms.
+    pub fn reverification_ms(&self) -> i64 {
+        ms(Duration::from_secs(self.reverification_secs))
     }
     /// Session absolute lifetime in ms.
     pub fn session_lifetime_ms(&self) -> i64 {

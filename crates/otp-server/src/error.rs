@@ -86,6 +86,10 @@ pub enum ApiError {
     /// 408 `request_timeout`: the body did not arrive within `--body-timeout-secs`.
     #[error("request timeout")]
     RequestTimeout,
+    /// 403 `session_reverification_required`: the session's last first-factor verification is
+    /// older than `--reverification-secs`.
+    #[error("reverification required")]
+    ReverificationRequired,
     /// 500 `internal_clerk_error`: logged, never shown.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
@@ -229,6 +233,12 @@ impl ApiError {
                 ErrorCode::MethodNotAllowed,
                 "Method not allowed",
                 "This path does not accept this HTTP method; the Allow header lists the ones it accepts.".into(),
+                meta,
+            ),
+            Self::ReverificationRequired => (
+                ErrorCode::SessionReverificationRequired,
+                "Reverification required",
+                "This change needs a code verified in the last few minutes. Verify a new code and try again.".into(),
                 meta,
             ),
             Self::RequestTimeout => (

@@ -74,6 +74,33 @@ pub async fn revoke_session(
     reply(&state, &ctx, body).await
 }
 
+/// `DELETE /v1/me`: deletes the account and its personal data, ends its sessions on every device
+/// and frees its identifiers for a new sign-up at once. Needs the session's first factor
+/// verified within `--reverification-secs` (else 403 `session_reverification_required`).
+pub async fn delete_me(
+    State(state): State<AppState>,
+    auth: ClientAuth,
+    Query(query): Query<SessionQuery>,
+) -> Result<Response, ApiError> {
+    let ctx = auth.0.ok_or(ApiError::SessionInactive)?;
+    let client_state = state.store.client_state(&ctx.client.id).await?;
+    let (session, user) = signed_in(&state, &client_state, query.session_id.as_deref())?;
+    let now = state.now();
+    // The sign-in is the session's first-factor verification.
+    if now - session.created_at > state.config.policy.reverification_ms() {
+        return Err(ApiError::ReverificationRequired);
+    }
+    if !state.store.delete_user(&user.id, now).await? {
+        return Err(ApiError::NotFound);
+    }
+    let deleted = otp_proto::DeletedObject {
+        object: "user".into(),
+        id: Some(user.id.clone()),
+        deleted: true,
+    };
+    reply(&state, &ctx, deleted).await
+}
+
 /// The caller and the user of its signed-in session.
 async fn user_of(
     state: &AppState,

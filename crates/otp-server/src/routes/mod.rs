@@ -78,6 +78,7 @@ pub fn routes(dev: bool) -> Vec<(&'static str, &'static str, MethodRouter<AppSta
             post(session::create_session_token),
         ),
         ("get", "/v1/me", get(me::get_me)),
+        ("delete", "/v1/me", delete(me::delete_me)),
         ("get", "/v1/me/sessions/active", get(me::active_sessions)),
         (
             "post",

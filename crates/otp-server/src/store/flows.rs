@@ -487,6 +487,33 @@ pub(super) async fn revoke_user_session(
     tx.session(&session.client_id, session_id).await
 }
 
+/// Deletes `user_id` and their personal data (see [`Tx::delete_user`]); each device they were
+/// signed in on moves to its newest remaining session. False when there is no such user.
+pub(super) async fn delete_user(
+    tx: &mut impl Tx,
+    user_id: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let mut clients: Vec<String> = tx
+        .user_sessions(user_id)
+        .await?
+        .into_iter()
+        .map(|s| s.client_id)
+        .collect();
+    clients.dedup();
+    let mut keys: Vec<String> = clients.iter().map(|c| client_key(c)).collect();
+    keys.push(format!("user:{user_id}"));
+    tx.serialize_on(&keys).await?;
+    if tx.user(user_id).await?.is_none() {
+        return Ok(false);
+    }
+    tx.delete_user(user_id).await?;
+    for client in &clients {
+        tx.choose_newest_session(client, now).await?;
+    }
+    Ok(true)
+}
+
 /// What [`key_identifiers`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct KeyedIdentifiers {

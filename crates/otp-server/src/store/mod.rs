@@ -404,6 +404,14 @@ impl Store {
         ))
     }
 
+    /// Deletes a user and their personal data, ending their sessions on every device; their
+    /// identifiers are free for a new sign-up at once. False when there is no such user.
+    pub async fn delete_user(&self, user_id: &str, now: i64) -> Result<bool, StoreError> {
+        transaction!(self, Access::Write, |tx| flows::delete_user(
+            tx, user_id, now
+        ))
+    }
+
     // ---- the delivery outbox ----
 
     /// Claims the oldest due message (pending and due, or leased by a worker that did not

@@ -794,6 +794,25 @@ impl Tx for PgTx {
         .await
     }
 
+    async fn delete_user(&mut self, user_id: &str) -> Result<(), StoreError> {
+        for sql in [
+            "UPDATE clients SET sign_in_id = NULL WHERE sign_in_id IN (SELECT id FROM sign_ins WHERE user_id = $1)",
+            "UPDATE clients SET sign_up_id = NULL WHERE sign_up_id IN (SELECT id FROM sign_ups WHERE created_user_id = $1)",
+            "DELETE FROM codes WHERE owner_id IN (SELECT id FROM sign_ins WHERE user_id = $1) OR owner_id IN (SELECT id FROM sign_ups WHERE created_user_id = $1)",
+            "DELETE FROM outbox WHERE owner_id IN (SELECT id FROM sign_ins WHERE user_id = $1) OR owner_id IN (SELECT id FROM sign_ups WHERE created_user_id = $1) OR recipient IN (SELECT value FROM user_identifiers WHERE user_id = $1)",
+            "DELETE FROM dev_outbox WHERE recipient IN (SELECT value FROM user_identifiers WHERE user_id = $1)",
+            "DELETE FROM identifier_failures WHERE identifier IN (SELECT value FROM user_identifiers WHERE user_id = $1) OR identifier IN (SELECT canonical FROM user_identifiers WHERE user_id = $1)",
+            "DELETE FROM sign_ins WHERE user_id = $1",
+            "DELETE FROM sign_ups WHERE created_user_id = $1",
+            "DELETE FROM sessions WHERE user_id = $1",
+            "DELETE FROM user_identifiers WHERE user_id = $1",
+            "DELETE FROM users WHERE id = $1",
+        ] {
+            sqlx::query(sql).bind(user_id).execute(self.conn()).await?;
+        }
+        Ok(())
+    }
+
     async fn user_sessions(&mut self, user_id: &str) -> Result<Vec<SessionRow>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {SESSION_COLUMNS} FROM sessions

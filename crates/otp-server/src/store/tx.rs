@@ -237,6 +237,10 @@ pub(crate) trait Tx {
     async fn user_sessions(&mut self, user_id: &str) -> Result<Vec<SessionRow>, StoreError>;
     /// Revokes the active session `session_id` (the user, or the operator, ended it).
     async fn revoke_session(&mut self, session_id: &str, now: i64) -> Result<(), StoreError>;
+    /// Removes the user and everything that names them: identifiers, sessions (every state),
+    /// sign-ins and completed sign-ups with their codes, outbox messages to or about them, their
+    /// lock-out counters and dev messages. Clients keep existing, without the user's attempts.
+    async fn delete_user(&mut self, user_id: &str) -> Result<(), StoreError>;
     /// Ends the client's active session `session_id`, or all of them.
     async fn end_sessions(
         &mut self,

@@ -475,6 +475,42 @@ async fn full_run(run: &mut Run<'_>, identifier: &str) {
     assert!(limited, "the send limit answers 429");
 }
 
+/// A short run that ends by deleting the account it signed up (`DELETE /v1/me`).
+async fn delete_run(run: &mut Run<'_>, phone: &str) {
+    let (status, body) = run
+        .call(
+            "post",
+            "/v1/client/sign_ups",
+            "",
+            &[("phone_number", phone)],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let sign_up = body["response"]["id"].as_str().expect("id").to_owned();
+    let strategy = [("strategy", "phone_code")];
+    run.call(
+        "post",
+        "/v1/client/sign_ups/{id}/prepare_verification",
+        &sign_up,
+        &strategy,
+    )
+    .await;
+    let code = run.app.code_for(phone).await;
+    let (status, body) = run
+        .call(
+            "post",
+            "/v1/client/sign_ups/{id}/attempt_verification",
+            &sign_up,
+            &[("strategy", "phone_code"), ("code", &code)],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = run.call("delete", "/v1/me", "", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = run.call("get", "/v1/me", "", &[]).await;
+    assert_eq!(status, 401, "nobody is signed in any more");
+}
+
 /// A server for the runs: codes may be sent back to back (the limit per hour still holds).
 async fn conformance_app(database_url: Option<&str>) -> TestApp {
     let configure = |c: &mut otp_server::Config| {
@@ -505,6 +541,10 @@ async fn runs_conform(mode: Mode, database_url: Option<&str>) -> BTreeSet<(Strin
         seen.extend(run.seen);
         failures.extend(run.failures);
     }
+    let mut run = Run::new(&app, mode);
+    delete_run(&mut run, "+12025550177").await;
+    seen.extend(run.seen);
+    failures.extend(run.failures);
     assert!(
         failures.is_empty(),
         "{} responses do not conform to Clerk's schemas:\n{}",

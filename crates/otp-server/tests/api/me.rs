@@ -116,3 +116,61 @@ async fn a_user_cannot_revoke_another_users_session() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn deleting_the_account_signs_out_every_device_and_frees_its_number_at_once() {
+    on_both_databases(async |app| {
+        let phone = app.client();
+        let first = app.sign_up(&phone, PHONE).await;
+        let laptop = sign_in(&app, PHONE).await;
+
+        let deleted = laptop.delete_account().await.expect("deleted");
+        assert!(deleted.deleted);
+        assert_eq!(deleted.id, first.created_user_id);
+
+        // Both devices are signed out at once.
+        // (The sessions are gone with the account: a JWT for one is `resource_not_found`.)
+        for device in [&phone, &laptop] {
+            assert!(device.session_token().await.is_err(), "no more JWTs");
+            let client = device
+                .load()
+                .await
+                .expect("load")
+                .expect("the device's client");
+            assert!(client.last_active_session().is_none() && client.sessions.is_empty());
+            let refused = device.me().await.expect_err("nobody");
+            assert_eq!(code(refused), Some(ErrorCode::AuthenticationInvalid));
+        }
+        // The number makes a new account right away. (Its send limits stay: deleting an account
+        // must not be a way around them; the 30 s between codes to one number still holds.)
+        app.advance(Duration::from_secs(31));
+        let again = app.client();
+        let second = app.sign_up(&again, PHONE).await;
+        assert_ne!(second.created_user_id, first.created_user_id);
+        assert_eq!(
+            again.me().await.expect("me").phone_numbers[0].phone_number,
+            PHONE
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn deleting_the_account_needs_a_recent_sign_in() {
+    on_both_databases(async |app| {
+        let device = app.client();
+        app.sign_up(&device, PHONE).await;
+        app.advance(Duration::from_secs(11 * 60));
+        let refused = device.delete_account().await.expect_err("too old");
+        assert_eq!(
+            code(refused),
+            Some(ErrorCode::SessionReverificationRequired)
+        );
+        assert!(device.me().await.is_ok(), "nothing was deleted");
+
+        // A fresh sign-in may.
+        let fresh = sign_in(&app, PHONE).await;
+        assert!(fresh.delete_account().await.expect("deleted").deleted);
+    })
+    .await;
+}
