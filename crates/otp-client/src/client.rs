@@ -57,6 +57,16 @@ impl fmt::Debug for Client {
     }
 }
 
+/// What native clients send as `User-Agent`: `otp-client/<version> (<os>)`.
+#[cfg(not(target_arch = "wasm32"))]
+static USER_AGENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "otp-client/{} ({})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS
+    )
+});
+
 impl Client {
     /// A client for the server at `base_url` (`http://127.0.0.1:8787`), with no token yet.
     pub fn new(base_url: impl Into<String>) -> Self {
@@ -166,6 +176,12 @@ impl Client {
             .timeout(self.timeout);
         if let Some(token) = self.token() {
             req = req.header("authorization", token);
+        }
+        // Native apps name themselves, so the user's list of devices can say which is which (a
+        // browser sends its own `User-Agent`).
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            req = req.header("user-agent", USER_AGENT.as_str());
         }
         // In a browser the client token is the server's HttpOnly cookie: let fetch send it.
         #[cfg(target_arch = "wasm32")]

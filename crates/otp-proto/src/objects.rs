@@ -335,6 +335,40 @@ pub struct Session {
     pub created_at: i64,
     /// Last change (ms).
     pub updated_at: i64,
+    /// Where it was last used from: only in `GET /v1/me/sessions/active` (Clerk's
+    /// `Client.ActiveSession`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_activity: Option<SessionActivity>,
+}
+
+/// Where a session was last used from (`Client.SessionActivity`): what the server saw of the
+/// request that last made it active or asked for its token.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SessionActivity {
+    /// Always `"session_activity"`.
+    pub object: String,
+    /// `sess_activity_…` (one per session).
+    pub id: String,
+    /// The device's kind or operating system (`iPhone`, `Android`, `Mac OSX`, `Linux`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_type: Option<String>,
+    /// Whether it is a phone.
+    pub is_mobile: bool,
+    /// The browser or app (`Chrome`, `Safari`, `otp-client`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser_name: Option<String>,
+    /// Its version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser_version: Option<String>,
+    /// The client's IP address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    /// Not known to this server (no geolocation database): never sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// Not known to this server: never sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
 }
 
 /// What may be shown about a user (`Client.PublicUserData`).

@@ -163,3 +163,27 @@ impl<S: Send + Sync> FromRequestParts<S> for SendContext {
         })
     }
 }
+
+/// Where a request comes from, as a session's activity: the caller's address (see [`Caller`])
+/// and its `User-Agent`, cut to 256 characters.
+#[derive(Debug, Clone)]
+pub struct Seen(pub crate::store::Activity);
+
+impl<S: Send + Sync> FromRequestParts<S> for Seen {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<Caller>()
+            .and_then(|caller| caller.ip)
+            .map(|ip| ip.to_string());
+        let user_agent = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .filter(|ua| !ua.trim().is_empty())
+            .map(|ua| ua.chars().take(256).collect());
+        Ok(Self(crate::store::Activity { ip, user_agent }))
+    }
+}

@@ -229,7 +229,44 @@ pub fn session(row: &SessionRow, user_row: &UserRow, now: i64, policy: &Policy) 
         last_active_organization_id: None,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        latest_activity: None,
     }
+}
+
+/// Where a session was last used from, for a list of the user's devices: its address and what
+/// its `User-Agent` says (read by woothee: browser or app, its version, the OS, a phone or not).
+pub fn activity(row: &SessionRow) -> SessionActivity {
+    let ua = row.activity.user_agent.as_deref().unwrap_or_default();
+    let known =
+        |s: &str| (!s.is_empty() && s != woothee::woothee::VALUE_UNKNOWN).then(|| s.to_owned());
+    let agent = woothee::parser::Parser::new()
+        .parse(ua)
+        .filter(|a| known(a.name).is_some());
+    let mut activity = SessionActivity {
+        object: "session_activity".into(),
+        id: format!("sess_activity_{}", row.id.trim_start_matches("sess_")),
+        ip_address: row.activity.ip.clone(),
+        ..SessionActivity::default()
+    };
+    match agent {
+        Some(a) => {
+            activity.device_type = known(a.os);
+            activity.is_mobile = matches!(a.category, "smartphone" | "mobilephone");
+            activity.browser_name = known(a.name);
+            activity.browser_version = known(a.version);
+        }
+        // An app that names itself as `name/version (os)`, as otp-client does.
+        None => {
+            let (product, rest) = ua.split_once(' ').unwrap_or((ua, ""));
+            let (name, version) = product.split_once('/').unwrap_or((product, ""));
+            let os = rest.trim().trim_start_matches('(').split([')', ';']).next();
+            activity.browser_name = known(name.trim());
+            activity.browser_version = known(version.trim());
+            activity.device_type = os.and_then(|os| known(os.trim()));
+            activity.is_mobile = matches!(activity.device_type.as_deref(), Some("android" | "ios"));
+        }
+    }
+    activity
 }
 
 /// A user.
@@ -320,5 +357,48 @@ pub fn user(row: &UserRow, now: i64) -> User {
         legal_accepted_at: None,
         created_at: row.created_at,
         updated_at: row.updated_at,
+    }
+}
+
+#[cfg(test)]
+mod activity_tests {
+    use super::*;
+    use crate::store::{Activity, StoredSessionStatus};
+
+    fn seen_with(user_agent: &str) -> SessionActivity {
+        activity(&SessionRow {
+            id: "sess_1".into(),
+            client_id: "client_1".into(),
+            user_id: "user_1".into(),
+            status: StoredSessionStatus::Active,
+            last_active_at: 0,
+            abandon_at: 0,
+            created_at: 0,
+            updated_at: 0,
+            activity: Activity {
+                ip: Some("203.0.113.7".into()),
+                user_agent: Some(user_agent.into()),
+            },
+        })
+    }
+
+    #[test]
+    fn a_phones_browser_is_told_apart_from_a_desktop_app() {
+        let iphone = seen_with(
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 \
+             (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+        );
+        assert_eq!(iphone.browser_name.as_deref(), Some("Safari"));
+        assert_eq!(iphone.device_type.as_deref(), Some("iPhone"));
+        assert!(iphone.is_mobile);
+        assert_eq!(iphone.ip_address.as_deref(), Some("203.0.113.7"));
+
+        let app = seen_with("otp-client/0.1.0 (android)");
+        assert_eq!(
+            (app.browser_name.as_deref(), app.browser_version.as_deref()),
+            (Some("otp-client"), Some("0.1.0"))
+        );
+        assert_eq!(app.device_type.as_deref(), Some("android"));
+        assert!(app.is_mobile);
     }
 }

@@ -48,7 +48,10 @@ pub async fn active_sessions(
         .await?
         .iter()
         .filter(|s| s.is_active(now, policy.session_idle_ms()))
-        .map(|s| present::session(s, &user, now, policy))
+        .map(|s| otp_proto::Session {
+            latest_activity: Some(present::activity(s)),
+            ..present::session(s, &user, now, policy)
+        })
         .collect();
     let mut res = axum::Json(sessions).into_response();
     with_token(&mut res, &ctx)?;

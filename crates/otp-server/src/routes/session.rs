@@ -3,7 +3,7 @@
 
 use super::{reply, with_token};
 use crate::error::ApiError;
-use crate::extract::{ClientAuth, ClientCtx};
+use crate::extract::{ClientAuth, ClientCtx, Seen};
 use crate::present;
 use crate::state::AppState;
 use crate::store::SessionRow;
@@ -14,13 +14,14 @@ use axum::response::{IntoResponse, Response};
 pub async fn touch_session(
     State(state): State<AppState>,
     auth: ClientAuth,
+    seen: Seen,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let ctx = auth.0.ok_or(ApiError::NotFound)?;
     active(&state, &ctx, &id).await?;
     state
         .store
-        .touch_session(&ctx.client.id, &id, state.now(), true)
+        .touch_session(&ctx.client.id, &id, state.now(), true, &seen.0)
         .await?;
     respond(&state, &ctx, &id).await
 }
@@ -75,6 +76,7 @@ pub async fn end_all_sessions(
 pub async fn create_session_token(
     State(state): State<AppState>,
     auth: ClientAuth,
+    seen: Seen,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let ctx = auth.0.ok_or(ApiError::NotFound)?;
@@ -83,7 +85,7 @@ pub async fn create_session_token(
     let jwt = state.jwt.sign(&session.user_id, &session.id, now)?;
     state
         .store
-        .touch_session(&ctx.client.id, &id, now, false)
+        .touch_session(&ctx.client.id, &id, now, false, &seen.0)
         .await?;
     let mut res = axum::Json(otp_proto::Token {
         object: "token".into(),

@@ -425,12 +425,14 @@ pub(super) async fn touch_session(
     session_id: &str,
     now: i64,
     make_last_active: bool,
+    activity: &Activity,
 ) -> Result<(), StoreError> {
     if make_last_active {
         // Before any row lock, as every flow takes its keys (no two wait on each other).
         tx.serialize_on(&[client_key(client_id)]).await?;
     }
-    tx.touch_session(client_id, session_id, now).await?;
+    tx.touch_session(client_id, session_id, now, activity)
+        .await?;
     if make_last_active {
         tx.set_client_session(client_id, session_id, now).await?;
     }

@@ -355,21 +355,23 @@ impl Store {
         transaction!(self, Access::Read, |tx| tx.session(client_id, session_id))
     }
 
-    /// Records activity on a session; with `make_last_active`, also makes it the client's
-    /// chosen session (Clerk's `touch`).
+    /// Records activity on a session (when, and from where: `activity`); with
+    /// `make_last_active`, also makes it the client's chosen session (Clerk's `touch`).
     pub async fn touch_session(
         &self,
         client_id: &str,
         session_id: &str,
         now: i64,
         make_last_active: bool,
+        activity: &Activity,
     ) -> Result<(), StoreError> {
         transaction!(self, Access::Write, |tx| flows::touch_session(
             tx,
             client_id,
             session_id,
             now,
-            make_last_active
+            make_last_active,
+            activity
         ))
     }
 

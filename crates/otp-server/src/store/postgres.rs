@@ -782,14 +782,20 @@ impl Tx for PgTx {
         client_id: &str,
         session_id: &str,
         now: i64,
+        activity: &Activity,
     ) -> Result<(), StoreError> {
         self.execute(
             sqlx::query(
-                "UPDATE sessions SET last_active_at = $1, updated_at = $1 WHERE id = $2 AND client_id = $3",
+                "UPDATE sessions SET last_active_at = $1, updated_at = $1,
+                     activity_ip = COALESCE($4, activity_ip),
+                     activity_agent = COALESCE($5, activity_agent)
+                 WHERE id = $2 AND client_id = $3",
             )
             .bind(now)
             .bind(session_id)
-            .bind(client_id),
+            .bind(client_id)
+            .bind(activity.ip.as_deref())
+            .bind(activity.user_agent.as_deref()),
         )
         .await
     }
@@ -1295,8 +1301,8 @@ fn client_row(r: &PgRow) -> Result<ClientRow, StoreError> {
 }
 
 /// The columns [`session_row`] reads.
-const SESSION_COLUMNS: &str =
-    "id, client_id, user_id, status, last_active_at, abandon_at, created_at, updated_at";
+const SESSION_COLUMNS: &str = "id, client_id, user_id, status, last_active_at, abandon_at, \
+     created_at, updated_at, activity_ip, activity_agent";
 
 fn session_row(r: &PgRow) -> Result<SessionRow, StoreError> {
     Ok(SessionRow {
@@ -1308,5 +1314,9 @@ fn session_row(r: &PgRow) -> Result<SessionRow, StoreError> {
         abandon_at: r.try_get("abandon_at")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
+        activity: Activity {
+            ip: r.try_get("activity_ip")?,
+            user_agent: r.try_get("activity_agent")?,
+        },
     })
 }

@@ -287,6 +287,18 @@ pub struct SessionRow {
     pub created_at: i64,
     /// Last change.
     pub updated_at: i64,
+    /// Where it was last used from.
+    pub activity: Activity,
+}
+
+/// Where a session was last used from: what the server saw of the request that made it the
+/// active session or asked for its token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// The client's address (through trusted proxies).
+    pub ip: Option<String>,
+    /// The `User-Agent` header, at most 256 characters.
+    pub user_agent: Option<String>,
 }
 
 impl SessionRow {

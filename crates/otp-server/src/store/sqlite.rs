@@ -825,10 +825,14 @@ impl Tx for SqliteTx<'_> {
         client_id: &str,
         session_id: &str,
         now: i64,
+        activity: &Activity,
     ) -> Result<(), StoreError> {
         self.execute(
-            "UPDATE sessions SET last_active_at = ?, updated_at = ? WHERE id = ? AND client_id = ?",
-            params![now, now, session_id, client_id],
+            "UPDATE sessions SET last_active_at = ?1, updated_at = ?1,
+                 activity_ip = COALESCE(?2, activity_ip),
+                 activity_agent = COALESCE(?3, activity_agent)
+             WHERE id = ?4 AND client_id = ?5",
+            params![now, activity.ip, activity.user_agent, session_id, client_id],
         )
     }
 
@@ -1244,8 +1248,8 @@ fn client_row(r: &Row<'_>) -> rusqlite::Result<ClientRow> {
 }
 
 /// The columns [`session_row`] reads.
-const SESSION_COLUMNS: &str =
-    "id, client_id, user_id, status, last_active_at, abandon_at, created_at, updated_at";
+const SESSION_COLUMNS: &str = "id, client_id, user_id, status, last_active_at, abandon_at, \
+     created_at, updated_at, activity_ip, activity_agent";
 
 fn session_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
     Ok(SessionRow {
@@ -1257,6 +1261,10 @@ fn session_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
         abandon_at: r.get("abandon_at")?,
         created_at: r.get("created_at")?,
         updated_at: r.get("updated_at")?,
+        activity: Activity {
+            ip: r.get("activity_ip")?,
+            user_agent: r.get("activity_agent")?,
+        },
     })
 }
 

@@ -232,6 +232,7 @@ pub(crate) trait Tx {
         client_id: &str,
         session_id: &str,
         now: i64,
+        activity: &Activity,
     ) -> Result<(), StoreError>;
     /// The user's sessions not ended or revoked, on every device, oldest first.
     async fn user_sessions(&mut self, user_id: &str) -> Result<Vec<SessionRow>, StoreError>;

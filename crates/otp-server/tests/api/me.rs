@@ -68,6 +68,12 @@ async fn a_user_sees_each_device_and_signs_one_out_from_another() {
         assert_eq!(sessions.len(), 2, "{sessions:?}");
         assert_eq!(sessions[1].id, laptop_session.id, "oldest first");
         assert!(sessions.iter().all(|s| s.status == SessionStatus::Active));
+        // Each with where it was last used from: the SDK names itself and its OS.
+        let activity = sessions[1].latest_activity.clone().expect("activity");
+        assert_eq!(activity.browser_name.as_deref(), Some("otp-client"));
+        assert_eq!(activity.device_type.as_deref(), Some(std::env::consts::OS));
+        assert_eq!(activity.ip_address.as_deref(), Some("127.0.0.1"));
+        assert!(!activity.is_mobile);
         assert!(laptop.session_token().await.is_ok(), "the laptop gets JWTs");
 
         // The phone signs the laptop out.

@@ -205,7 +205,7 @@ async fn every_object_round_trips(store: Store) {
         .expect("sign-in");
     assert_eq!(sign_in.factors.len(), 1);
     store
-        .touch_session(&c.id, "sess_sua_1_0", NOW + 5, true)
+        .touch_session(&c.id, "sess_sua_1_0", NOW + 5, true, &Default::default())
         .await
         .expect("touch");
     assert_eq!(
@@ -989,7 +989,7 @@ async fn the_janitor_removes_what_is_abandoned_and_keeps_what_is_live(store: Sto
     // Two days on: client 1 uses its session; client 4 starts a sign-up.
     let later = NOW + 2 * DAY;
     store
-        .touch_session("client_1", "sess_sua_1_1", later, true)
+        .touch_session("client_1", "sess_sua_1_1", later, true, &Default::default())
         .await
         .expect("touch");
     text(&store, 4, &us(4), guard("+1 203"), later)
@@ -1050,7 +1050,13 @@ async fn the_janitor_removes_what_is_abandoned_and_keeps_what_is_live(store: Sto
     // Thirty-one days on: the ended session and then its client go; the expired sign-up too.
     let much_later = NOW + 31 * DAY;
     store
-        .touch_session("client_1", "sess_sua_1_1", much_later - DAY, false)
+        .touch_session(
+            "client_1",
+            "sess_sua_1_1",
+            much_later - DAY,
+            false,
+            &Default::default(),
+        )
         .await
         .expect("touch");
     let swept = store
