@@ -1,7 +1,7 @@
-//! Signed in: who, since when, and Sign out.
+//! Signed in: who, since when, Sign out, and the account (devices, deleting it).
 
 use dioxus::prelude::*;
-use otp_dioxus::components::{KeychainWarning, SignOutButton, focus_on_mount};
+use otp_dioxus::components::{KeychainWarning, SignOutButton, UserProfile, focus_on_mount};
 use otp_dioxus::{Field, format_identifier, use_auth_store};
 
 /// The signed-in screen.
@@ -28,6 +28,8 @@ pub fn Home() -> Element {
             }
             otp_dioxus::components::FieldError { field: Field::Form, on_remedy: move |_| store.sign_out() }
             SignOutButton {}
+            // After Sign out, so that the Tab from the heading still reaches it first.
+            UserProfile {}
         }
     }
 }

@@ -61,7 +61,7 @@ try {
   check((await page.locator('#identifier').textContent()).trim() === PHONE_SHOWN, 'still signed in after reload');
 
   // Sign out, then sign in by email.
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   const signedOut = page.getByRole('heading', { name: /^Sign (in|up)$/ });
   await signedOut.waitFor();
   if ((await signedOut.textContent()) !== 'Sign in') {

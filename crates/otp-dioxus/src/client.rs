@@ -315,6 +315,18 @@ impl AuthClient {
         result
     }
 
+    /// Deletes the account on the server, then forgets the token here (the keychain entry goes).
+    pub async fn delete_account(&self) -> Result<(), FormError> {
+        let result = self.client.delete_account().await;
+        if result.is_ok() {
+            self.client.forget();
+        }
+        self.persist();
+        result
+            .map(drop)
+            .map_err(|e| self.describe(&e, Context::Session))
+    }
+
     /// Writes the client's current token to the store when it changed.
     fn persist(&self) {
         let current = self.client.token();

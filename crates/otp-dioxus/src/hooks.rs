@@ -1,5 +1,5 @@
 //! The hooks an app's own screens call, named as in Clerk's SDKs and the guide: [`use_auth`],
-//! [`use_sign_up`], [`use_sign_in`]. Each returns a `Copy` handle; its async methods run in the
+//! [`use_sign_up`], [`use_sign_in`], [`use_user`]. Each returns a `Copy` handle; its async methods run in the
 //! [`AuthProvider`](crate::AuthProvider)'s scope (a screen that closes half-way does not cancel
 //! them) and fail with an [`Error`] whose message is ready to show.
 
@@ -8,13 +8,18 @@ use crate::error::{Context, Error};
 use crate::machine::Phase;
 use crate::store::{AuthStore, use_auth_store};
 use dioxus::prelude::*;
-use otp_client::proto::{SignIn, SignInFactor, SignUp, User};
+use otp_client::proto::{Session, SignIn, SignInFactor, SignUp, User};
 use otp_client::{FirstFactor, Strategy};
 
 /// The session: who is signed in, and the calls that change it. From [`use_auth`].
 #[derive(Clone, Copy, PartialEq)]
 pub struct UseAuth {
     store: AuthStore,
+}
+
+/// The session handle of `store` (for the crate's components, which already hold the store).
+pub(crate) fn auth_of(store: AuthStore) -> UseAuth {
+    UseAuth { store }
 }
 
 /// The session of the nearest [`AuthProvider`](crate::AuthProvider).
@@ -306,5 +311,49 @@ impl UseSignIn {
     /// The sign-in in progress, as last seen.
     pub fn current(&self) -> Option<SignIn> {
         self.store.client().sdk().sign_in().current()
+    }
+}
+
+/// The signed-in user's account: their devices, signing one out, deleting the account. From
+/// [`use_user`]; the prebuilt [`UserProfile`](crate::components::UserProfile) is made of it.
+#[derive(Clone, Copy, PartialEq)]
+pub struct UseUser {
+    store: AuthStore,
+}
+
+/// The account calls of the nearest [`AuthProvider`](crate::AuthProvider).
+pub fn use_user() -> UseUser {
+    UseUser {
+        store: use_auth_store(),
+    }
+}
+
+impl UseUser {
+    /// The signed-in user (as [`UseAuth::user`]).
+    pub fn user(&self) -> Option<User> {
+        UseAuth { store: self.store }.user()
+    }
+
+    /// The user's active sessions on every device, oldest first, each with where it was last
+    /// used from (`latest_activity`).
+    pub async fn active_sessions(&self) -> Result<Vec<Session>, Error> {
+        self.store
+            .call(Context::Session, async |c| c.active_sessions().await)
+            .await
+    }
+
+    /// Signs one of the user's devices out at once (a session of [`UseUser::active_sessions`]).
+    pub async fn revoke_session(&self, session_id: &str) -> Result<Session, Error> {
+        let id = session_id.to_owned();
+        self.store
+            .call(Context::Session, async move |c| c.revoke_session(&id).await)
+            .await
+    }
+
+    /// Deletes the account and everything it holds; signs out every device, this one included
+    /// (its keychain entry goes). Needs a recent sign-in: otherwise the error's code is
+    /// `session_reverification_required`.
+    pub async fn delete_account(&self) -> Result<(), Error> {
+        self.store.delete_account().await
     }
 }

@@ -31,7 +31,7 @@
 //!
 //! # Layout
 //! - `provider.rs`: [`AuthProvider`], [`SignedIn`], [`SignedOut`], [`AuthLoading`], [`STYLE`].
-//! - `hooks.rs`: [`use_auth`], [`use_sign_up`], [`use_sign_in`] and their handles.
+//! - `hooks.rs`: [`use_auth`], [`use_sign_up`], [`use_sign_in`], [`use_user`] and their handles.
 //! - `components/`: the prebuilt screens and pieces ([`components`]).
 //! - `store.rs`: [`AuthStore`], the state and the client joined, provided through context; every
 //!   request runs in the provider's scope.
@@ -64,7 +64,9 @@ pub use client::AuthClient;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Context, Error, Field, Remedy};
 pub use format::format_identifier;
-pub use hooks::{UseAuth, UseSignIn, UseSignUp, use_auth, use_sign_in, use_sign_up};
+pub use hooks::{
+    UseAuth, UseSignIn, UseSignUp, UseUser, use_auth, use_sign_in, use_sign_up, use_user,
+};
 pub use machine::{AuthState, Busy, Flow, Pending, Phase, RESEND_COOLDOWN_SECS, SignedInSession};
 pub use provider::{AuthLoading, AuthProvider, AuthProviderProps, STYLE, SignedIn, SignedOut};
 pub use store::{AuthStore, use_auth_store};
@@ -79,5 +81,7 @@ pub use token_store::{
 /// The SDK itself, for what the hooks do not cover.
 pub use otp_client;
 /// The protocol's types these signatures use, so an app needs no other crate of ours.
-pub use otp_client::proto::{SignIn as SignInAttempt, SignInFactor, SignUp as SignUpAttempt, User};
+pub use otp_client::proto::{
+    Session, SessionActivity, SignIn as SignInAttempt, SignInFactor, SignUp as SignUpAttempt, User,
+};
 pub use otp_client::{ErrorCode, Strategy};

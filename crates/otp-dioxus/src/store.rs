@@ -354,6 +354,18 @@ impl AuthStore {
         .await
     }
 
+    /// Deletes the account; then nobody is signed in and the token is forgotten.
+    pub(crate) async fn delete_account(&self) -> Result<(), Error> {
+        let (mut state, store) = (self.state, *self);
+        self.run(async move {
+            store.client().delete_account().await?;
+            store.inner.clone().write().token = None;
+            state.write().signed_out(Flow::SignUp);
+            Ok(())
+        })
+        .await
+    }
+
     /// Runs one SDK call in the provider's scope, saving the token it may change.
     pub(crate) async fn call<T: 'static>(
         &self,

@@ -219,11 +219,34 @@ pub enum Text {
     RequestTimeout,
     /// English: "The sign-in server doesn't support this request. Update the app, or tell its developer.".
     MethodNotAllowed,
+    /// English: "Your devices".
+    DevicesTitle,
+    /// English: "This device".
+    ThisDevice,
+    /// `{app}`: the browser or app; `{device}`: the system.
+    /// English: "{app} on {device}".
+    DeviceLine,
+    /// English: "Unknown device".
+    UnknownDevice,
+    /// English: "Sign out of all devices".
+    SignOutEverywhere,
+    /// English: "Delete account".
+    DeleteAccountTitle,
+    /// English: "Delete account…".
+    DeleteAccount,
+    /// English: "This deletes your account, with its phone numbers and email addresses, and signs you out on every device. It can't be undone.".
+    DeleteAccountWarning,
+    /// English: "Delete my account".
+    DeleteAccountConfirm,
+    /// English: "Cancel".
+    Cancel,
+    /// English: "Deleting…".
+    Deleting,
 }
 
 impl Text {
     /// Every key, for tests that go through them all.
-    pub const ALL: [Text; 76] = [
+    pub const ALL: [Text; 87] = [
         Text::SignUpTitle,
         Text::SignUpLead,
         Text::SignUpQuestion,
@@ -300,6 +323,17 @@ impl Text {
         Text::RequestTimeout,
         Text::MethodNotAllowed,
         Text::ReverificationRequired,
+        Text::DevicesTitle,
+        Text::ThisDevice,
+        Text::DeviceLine,
+        Text::UnknownDevice,
+        Text::SignOutEverywhere,
+        Text::DeleteAccountTitle,
+        Text::DeleteAccount,
+        Text::DeleteAccountWarning,
+        Text::DeleteAccountConfirm,
+        Text::Cancel,
+        Text::Deleting,
     ];
 }
 
@@ -462,6 +496,19 @@ fn english(key: Text) -> &'static str {
             "The sign-in server doesn't support this request. Update the app, or tell its \
              developer."
         }
+        Text::DevicesTitle => "Your devices",
+        Text::ThisDevice => "This device",
+        Text::DeviceLine => "{app} on {device}",
+        Text::UnknownDevice => "Unknown device",
+        Text::SignOutEverywhere => "Sign out of all devices",
+        Text::DeleteAccountTitle => "Delete account",
+        Text::DeleteAccount => "Delete account…",
+        Text::DeleteAccountWarning => {
+            "This deletes your account, with its phone numbers and email addresses, and signs you out on every device. It can't be undone."
+        }
+        Text::DeleteAccountConfirm => "Delete my account",
+        Text::Cancel => "Cancel",
+        Text::Deleting => "Deleting…",
     }
 }
 
@@ -568,6 +615,19 @@ fn french(key: Text) -> &'static str {
             "Le serveur de connexion ne prend pas en charge cette demande. Mettez l'application \
              à jour, ou prévenez son développeur."
         }
+        Text::DevicesTitle => "Vos appareils",
+        Text::ThisDevice => "Cet appareil",
+        Text::DeviceLine => "{app} sur {device}",
+        Text::UnknownDevice => "Appareil inconnu",
+        Text::SignOutEverywhere => "Se déconnecter de tous les appareils",
+        Text::DeleteAccountTitle => "Supprimer le compte",
+        Text::DeleteAccount => "Supprimer le compte…",
+        Text::DeleteAccountWarning => {
+            "Cela supprime votre compte, avec ses numéros de téléphone et adresses e-mail, et vous déconnecte sur tous les appareils. C'est définitif."
+        }
+        Text::DeleteAccountConfirm => "Supprimer mon compte",
+        Text::Cancel => "Annuler",
+        Text::Deleting => "Suppression…",
     }
 }
 
@@ -682,6 +742,19 @@ fn spanish(key: Text) -> &'static str {
             "El servidor de inicio de sesión no admite esta solicitud. Actualiza la aplicación o \
              avisa a su desarrollador."
         }
+        Text::DevicesTitle => "Tus dispositivos",
+        Text::ThisDevice => "Este dispositivo",
+        Text::DeviceLine => "{app} en {device}",
+        Text::UnknownDevice => "Dispositivo desconocido",
+        Text::SignOutEverywhere => "Cerrar sesión en todos los dispositivos",
+        Text::DeleteAccountTitle => "Eliminar cuenta",
+        Text::DeleteAccount => "Eliminar cuenta…",
+        Text::DeleteAccountWarning => {
+            "Esto elimina tu cuenta, con sus números de teléfono y correos electrónicos, y cierra tu sesión en todos los dispositivos. No se puede deshacer."
+        }
+        Text::DeleteAccountConfirm => "Eliminar mi cuenta",
+        Text::Cancel => "Cancelar",
+        Text::Deleting => "Eliminando…",
     }
 }
 

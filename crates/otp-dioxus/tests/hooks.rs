@@ -168,3 +168,124 @@ async fn the_guides_phone_sign_up_with_hooks_then_a_token_for_the_apps_api_and_s
         .expect("no error");
     assert_eq!(none, None);
 }
+
+#[derive(Props, Clone)]
+struct ProfileRootProps {
+    api_url: String,
+    clock: Arc<dyn Clock>,
+    tokens: Arc<dyn TokenStore>,
+}
+
+impl PartialEq for ProfileRootProps {
+    fn eq(&self, other: &Self) -> bool {
+        self.api_url == other.api_url
+    }
+}
+
+#[allow(non_snake_case)]
+fn ProfileRoot(props: ProfileRootProps) -> Element {
+    rsx! {
+        AuthProvider { api_url: props.api_url, token_store: props.tokens, clock: props.clock, locale: Locale::En,
+            Account {}
+            SignedIn { components::UserProfile {} }
+        }
+    }
+}
+
+type AccountHandles = Rc<RefCell<Option<(UseAuth, UseSignUp, UseUser)>>>;
+
+#[component]
+fn Account() -> Element {
+    let handles = (use_auth(), use_sign_up(), use_user());
+    consume_context::<AccountHandles>().replace(Some(handles));
+    rsx! {}
+}
+
+#[tokio::test]
+async fn the_profile_lists_each_device_signs_the_other_out_and_deletes_the_account() {
+    let clock = otp_server::ManualClock::new(1_800_000_000_000);
+    let server = TestServer::builder().clock(&clock).spawn().await;
+    let tokens = MemoryTokenStore::new();
+    let handles: AccountHandles = Rc::default();
+    let mut dom = VirtualDom::new_with_props(
+        ProfileRoot,
+        ProfileRootProps {
+            api_url: server.base_url.clone(),
+            clock: Arc::new(ServerTime(clock.clone())),
+            tokens: tokens.clone(),
+        },
+    )
+    .with_root_context(handles.clone());
+    dom.rebuild_in_place();
+    let (auth, sign_up, user) = handles.borrow().expect("handles");
+
+    // Signed up here with the hooks…
+    run(&mut dom, async move {
+        sign_up.create_phone(PHONE).await?;
+        sign_up.prepare_verification(Strategy::PhoneCode).await
+    })
+    .await
+    .expect("code sent");
+    let code = server.code_for(PHONE).await;
+    let done = run(&mut dom, async move {
+        sign_up
+            .attempt_verification(Strategy::PhoneCode, &code)
+            .await
+    })
+    .await
+    .expect("verified");
+    let session = done.created_session_id.expect("session");
+    run(&mut dom, async move { auth.set_active(&session).await })
+        .await
+        .expect("active");
+
+    // …and signed in on a laptop, with the SDK.
+    clock.advance(Duration::from_secs(31));
+    let laptop = otp_client::Client::new(&server.base_url);
+    server.start_sign_in(&laptop, PHONE).await;
+    let code = server.code_for(PHONE).await;
+    let signed = laptop
+        .sign_in()
+        .attempt_first_factor(Strategy::PhoneCode, &code)
+        .await
+        .expect("laptop signed in");
+    let laptop_session = signed.created_session_id.expect("session");
+    laptop.set_active(&laptop_session).await.expect("active");
+
+    // The profile lists both: this device, and the laptop with its sign-out.
+    let page = async {
+        for _ in 0..200 {
+            dom.render_immediate(&mut NoOpMutations);
+            let page = dioxus_ssr::render(&dom);
+            if page.contains("This device") && page.matches("<li").count() == 2 {
+                return page;
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(50), dom.wait_for_work()).await;
+        }
+        dioxus_ssr::render(&dom)
+    }
+    .await;
+    assert!(
+        page.contains("Your devices") && page.contains("This device"),
+        "{page}"
+    );
+    assert!(page.contains("otp-client on"), "the device line: {page}");
+    assert!(page.contains("Delete account"), "{page}");
+
+    // Sign the laptop out from here: it gets no JWT any more.
+    let id = laptop_session.clone();
+    run(&mut dom, async move { user.revoke_session(&id).await })
+        .await
+        .expect("revoked");
+    assert!(laptop.session_token().await.is_err());
+
+    // Delete the account: signed out here, the token forgotten, the number free again.
+    run(&mut dom, async move { user.delete_account().await })
+        .await
+        .expect("deleted");
+    assert!(dom.in_runtime(|| !auth.is_signed_in()));
+    assert_eq!(tokens.load().expect("memory"), None, "the token is gone");
+    clock.advance(Duration::from_secs(31));
+    let again = otp_client::Client::new(&server.base_url);
+    server.sign_up(&again, PHONE).await;
+}

@@ -1,22 +1,25 @@
 //! Prebuilt screens: [`SignIn`] and [`SignUp`] (the whole flow each: identifier, phone/email
 //! switch, code entry, resend countdown, errors, the link to the other one), [`SignOutButton`],
-//! and [`DevCode`] for development against `otp-server --dev`. They look as the crate's
+//! [`UserProfile`] (devices, deleting the account), and [`DevCode`] for development against `otp-server --dev`. They look as the crate's
 //! stylesheet says, themed by its CSS custom properties.
 //!
 //! - `flow.rs`: [`SignIn`], [`SignUp`] and what they share (the start screen's retry);
 //! - `identifier_form.rs`: the phone or email form;
 //! - `verify.rs`: the code entry;
 //! - `field_error.rs`: the error next to a field, with its way out;
-//! - `session.rs`: [`SignOutButton`], [`DevCode`], [`KeychainWarning`].
+//! - `session.rs`: [`SignOutButton`], [`DevCode`], [`KeychainWarning`];
+//! - `profile.rs`: [`UserProfile`], the user's devices and deleting the account.
 
 mod field_error;
 mod flow;
 mod identifier_form;
+mod profile;
 mod session;
 mod verify;
 
 pub use field_error::FieldError;
 pub use flow::{SignIn, SignUp};
+pub use profile::UserProfile;
 pub use session::{DevCode, KeychainWarning, SignOutButton};
 
 use dioxus::prelude::*;
