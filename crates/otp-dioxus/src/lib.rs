@@ -8,8 +8,10 @@
 //! - hooks for your own screens, named as in the guide: [`use_sign_up`], [`use_sign_in`],
 //!   [`use_auth`];
 //! - [`SignedIn`], [`SignedOut`], [`AuthLoading`]: show their children only in that state;
-//! - prebuilt screens, [`components::SignIn`] and [`components::SignUp`], in English, French and
-//!   Spanish ([`Strings`]), themed by CSS custom properties ([`STYLE`]).
+//! - prebuilt screens, [`components::SignIn`] and [`components::SignUp`], and the account's
+//!   [`components::UserProfile`] (devices, deleting the account), in English, French and
+//!   Spanish ([`Strings`]), themed by CSS custom properties ([`STYLE`]);
+//! - [`use_user`]: the account's calls for an app's own screens.
 //!
 //! ```no_run
 //! use dioxus::prelude::*;
