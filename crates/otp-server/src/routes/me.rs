@@ -26,11 +26,9 @@ pub async fn get_me(
     auth: ClientAuth,
     Query(query): Query<SessionQuery>,
 ) -> Result<Response, ApiError> {
-    let ctx = auth.0.ok_or(ApiError::SessionInactive)?;
-    let client_state = state.store.client_state(&ctx.client.id).await?;
-    let (_, user) = signed_in(&state, &client_state, query.session_id.as_deref())?;
-    let body = present::user(user, state.now());
-    reply_with(&state, &ctx, &client_state, body)
+    let me = signed_in(&state, auth, query).await?;
+    let body = present::user(&me.user, state.now());
+    reply_with(&state, &me.ctx, &me.client_state, body)
 }
 
 /// `GET /v1/me/sessions/active`: the user's active sessions on every device, oldest first, as a
@@ -40,7 +38,7 @@ pub async fn active_sessions(
     auth: ClientAuth,
     Query(query): Query<SessionQuery>,
 ) -> Result<Response, ApiError> {
-    let (ctx, user) = user_of(&state, auth, query).await?;
+    let Me { ctx, user, .. } = signed_in(&state, auth, query).await?;
     let (now, policy) = (state.now(), &state.config.policy);
     let sessions: Vec<_> = state
         .store
@@ -66,7 +64,7 @@ pub async fn revoke_session(
     Path(id): Path<String>,
     Query(query): Query<SessionQuery>,
 ) -> Result<Response, ApiError> {
-    let (ctx, user) = user_of(&state, auth, query).await?;
+    let Me { ctx, user, .. } = signed_in(&state, auth, query).await?;
     let now = state.now();
     let revoked = state
         .store
@@ -85,9 +83,9 @@ pub async fn delete_me(
     auth: ClientAuth,
     Query(query): Query<SessionQuery>,
 ) -> Result<Response, ApiError> {
-    let ctx = auth.0.ok_or(ApiError::SessionInactive)?;
-    let client_state = state.store.client_state(&ctx.client.id).await?;
-    let (session, user) = signed_in(&state, &client_state, query.session_id.as_deref())?;
+    let Me {
+        ctx, session, user, ..
+    } = signed_in(&state, auth, query).await?;
     let now = state.now();
     // The sign-in is the session's first-factor verification.
     if now - session.created_at > state.config.policy.reverification_ms() {
@@ -104,33 +102,39 @@ pub async fn delete_me(
     reply(&state, &ctx, deleted).await
 }
 
-/// The caller and the user of its signed-in session.
-async fn user_of(
+/// A `/v1/me` request's caller: its client as it is now, and the signed-in session and user.
+struct Me {
+    ctx: ClientCtx,
+    client_state: ClientState,
+    session: SessionRow,
+    user: UserRow,
+}
+
+/// The caller of a `/v1/me` request, signed in with the session named `_clerk_session_id`, else
+/// the client's last active one. Signed out: `authentication_invalid`, as for an ended session.
+async fn signed_in(
     state: &AppState,
     auth: ClientAuth,
     query: SessionQuery,
-) -> Result<(ClientCtx, UserRow), ApiError> {
+) -> Result<Me, ApiError> {
     let ctx = auth.0.ok_or(ApiError::SessionInactive)?;
     let client_state = state.store.client_state(&ctx.client.id).await?;
-    let (_, user) = signed_in(state, &client_state, query.session_id.as_deref())?;
-    let user = user.clone();
-    Ok((ctx, user))
-}
-
-/// The session named `named`, else the client's last active one, if it is signed in; with its
-/// user. Signed out: `authentication_invalid`, as for an ended session.
-fn signed_in<'a>(
-    state: &AppState,
-    client_state: &'a ClientState,
-    named: Option<&str>,
-) -> Result<&'a (SessionRow, UserRow), ApiError> {
-    let id = named
+    let id = query
+        .session_id
+        .as_deref()
         .or(client_state.client.last_active_session_id.as_deref())
         .ok_or(ApiError::SessionInactive)?;
     let (now, idle) = (state.now(), state.config.policy.session_idle_ms());
-    client_state
+    let (session, user) = client_state
         .sessions
         .iter()
         .find(|(s, _)| s.id == id && s.is_active(now, idle))
-        .ok_or(ApiError::SessionInactive)
+        .cloned()
+        .ok_or(ApiError::SessionInactive)?;
+    Ok(Me {
+        ctx,
+        client_state,
+        session,
+        user,
+    })
 }
