@@ -23,12 +23,11 @@ impl Clock for ServerTime {
     }
 }
 
-type Handles = Rc<RefCell<Option<(UseAuth, UseSignUp)>>>;
-
 #[derive(Props, Clone)]
 struct RootProps {
     api_url: String,
     clock: Arc<dyn Clock>,
+    tokens: Arc<dyn TokenStore>,
 }
 
 impl PartialEq for RootProps {
@@ -39,18 +38,20 @@ impl PartialEq for RootProps {
 
 #[allow(non_snake_case)]
 fn Root(props: RootProps) -> Element {
-    let tokens: Arc<dyn TokenStore> = MemoryTokenStore::new();
     rsx! {
-        AuthProvider { api_url: props.api_url, token_store: tokens, clock: props.clock, locale: Locale::En,
-            Screen {}
+        AuthProvider { api_url: props.api_url, token_store: props.tokens, clock: props.clock, locale: Locale::En,
+            Account {}
+            SignedIn { components::UserProfile {} }
         }
     }
 }
 
+type Handles = Rc<RefCell<Option<(UseAuth, UseSignUp, UseUser)>>>;
+
 /// An app's own screen: it only takes the hooks' handles, for the test to call.
 #[component]
-fn Screen() -> Element {
-    let handles = (use_auth(), use_sign_up());
+fn Account() -> Element {
+    let handles = (use_auth(), use_sign_up(), use_user());
     consume_context::<Handles>().replace(Some(handles));
     rsx! {}
 }
@@ -84,11 +85,12 @@ async fn the_guides_phone_sign_up_with_hooks_then_a_token_for_the_apps_api_and_s
         RootProps {
             api_url: server.base_url.clone(),
             clock: Arc::new(ServerTime(clock.clone())),
+            tokens: MemoryTokenStore::new(),
         },
     )
     .with_root_context(handles.clone());
     dom.rebuild_in_place();
-    let (auth, sign_up) = handles.borrow().expect("the hooks' handles");
+    let (auth, sign_up, _) = handles.borrow().expect("the hooks' handles");
     // The start-up check: nobody is signed in.
     for _ in 0..100 {
         if dom.in_runtime(|| auth.is_loaded()) {
@@ -169,47 +171,15 @@ async fn the_guides_phone_sign_up_with_hooks_then_a_token_for_the_apps_api_and_s
     assert_eq!(none, None);
 }
 
-#[derive(Props, Clone)]
-struct ProfileRootProps {
-    api_url: String,
-    clock: Arc<dyn Clock>,
-    tokens: Arc<dyn TokenStore>,
-}
-
-impl PartialEq for ProfileRootProps {
-    fn eq(&self, other: &Self) -> bool {
-        self.api_url == other.api_url
-    }
-}
-
-#[allow(non_snake_case)]
-fn ProfileRoot(props: ProfileRootProps) -> Element {
-    rsx! {
-        AuthProvider { api_url: props.api_url, token_store: props.tokens, clock: props.clock, locale: Locale::En,
-            Account {}
-            SignedIn { components::UserProfile {} }
-        }
-    }
-}
-
-type AccountHandles = Rc<RefCell<Option<(UseAuth, UseSignUp, UseUser)>>>;
-
-#[component]
-fn Account() -> Element {
-    let handles = (use_auth(), use_sign_up(), use_user());
-    consume_context::<AccountHandles>().replace(Some(handles));
-    rsx! {}
-}
-
 #[tokio::test]
 async fn the_profile_lists_each_device_signs_the_other_out_and_deletes_the_account() {
     let clock = otp_server::ManualClock::new(1_800_000_000_000);
     let server = TestServer::builder().clock(&clock).spawn().await;
     let tokens = MemoryTokenStore::new();
-    let handles: AccountHandles = Rc::default();
+    let handles: Handles = Rc::default();
     let mut dom = VirtualDom::new_with_props(
-        ProfileRoot,
-        ProfileRootProps {
+        Root,
+        RootProps {
             api_url: server.base_url.clone(),
             clock: Arc::new(ServerTime(clock.clone())),
             tokens: tokens.clone(),
