@@ -46,6 +46,12 @@ pub enum ErrorCode {
     /// 403: a sensitive change (deleting the account, …) needs a first factor verified in the
     /// last 10 minutes (`--reverification-secs`); verify a fresh code first.
     SessionReverificationRequired,
+    /// 400: the identifier is the account's last verified one, which signs in: add and verify
+    /// another before removing it.
+    IdentificationDeletionFailed,
+    /// 422: the identifier named (`meta.param_name`) is not a verified one of this user (making
+    /// an identifier primary needs it verified).
+    FormVerificationNeeded,
     /// 408: the request's body did not arrive in time (`--body-timeout-secs`); the connection
     /// is closed.
     RequestTimeout,
@@ -77,13 +83,15 @@ impl ErrorCode {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::SessionReverificationRequired => "session_reverification_required",
             Self::RequestTimeout => "request_timeout",
+            Self::IdentificationDeletionFailed => "identification_deletion_failed",
+            Self::FormVerificationNeeded => "form_verification_needed",
             Self::InternalClerkError => "internal_clerk_error",
             Self::Other(s) => s,
         }
     }
 
     /// Every code the protocol defines (not [`ErrorCode::Other`]), for documentation and tests.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 21] = [
         Self::FormParamMissing,
         Self::FormParamFormatInvalid,
         Self::FormIdentifierExists,
@@ -102,6 +110,8 @@ impl ErrorCode {
         Self::MethodNotAllowed,
         Self::SessionReverificationRequired,
         Self::RequestTimeout,
+        Self::IdentificationDeletionFailed,
+        Self::FormVerificationNeeded,
         Self::InternalClerkError,
     ];
 
@@ -115,6 +125,7 @@ impl ErrorCode {
             Self::RequestBodyTooLarge => 413,
             Self::MethodNotAllowed => 405,
             Self::RequestTimeout => 408,
+            Self::IdentificationDeletionFailed => 400,
             Self::InternalClerkError | Self::Other(_) => 500,
             _ => 422,
         }

@@ -538,6 +538,41 @@ pub struct DeletedObject {
     pub deleted: bool,
 }
 
+/// Where a session's reverification stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionVerificationStatus {
+    /// A code must be sent to one of `supported_first_factors` and typed back.
+    NeedsFirstFactor,
+    /// Not reached: this server has no second factors.
+    NeedsSecondFactor,
+    /// The session's user proved it was them within `--reverification-secs`: sensitive
+    /// changes are allowed.
+    Complete,
+}
+
+/// A session's reverification (Clerk's `Client.SessionReverification`): the answer of
+/// `POST /v1/client/sessions/{id}/verify` and of its prepare and attempt.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionVerification {
+    /// Always `"session_reverification"`.
+    pub object: String,
+    /// Where it stands.
+    pub status: SessionVerificationStatus,
+    /// Always `first_factor`.
+    pub level: String,
+    /// The session, with its `factor_verification_age` as it is now.
+    pub session: Session,
+    /// The user's verified identifiers, masked: where a code can be sent.
+    pub supported_first_factors: Option<Vec<SignInFactor>>,
+    /// Always null.
+    pub supported_second_factors: Option<Vec<SignInFactor>>,
+    /// The code sent for it, if any.
+    pub first_factor_verification: Option<Verification>,
+    /// Always null.
+    pub second_factor_verification: Option<Verification>,
+}
+
 /// A short-lived session token (`POST /v1/client/sessions/{id}/tokens`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Token {

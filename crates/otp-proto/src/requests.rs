@@ -59,3 +59,37 @@ pub struct PrepareFirstFactor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_address_id: Option<String>,
 }
+
+/// `POST /v1/me/email_addresses` (`email_address`) and `POST /v1/me/phone_numbers`
+/// (`phone_number`): an identifier to add to the signed-in user, unverified until a code sent
+/// to it is typed back.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AddIdentifier {
+    /// The email address to add.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_address: Option<String>,
+    /// The phone number to add, in E.164 or the server's default region's national format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+}
+
+/// `PATCH /v1/me`: the user's primary identifiers (each a verified one of theirs). Other fields
+/// of Clerk's (names, username) are not kept by this server and are ignored.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct UpdateUser {
+    /// The `idn_…` of the email address to make primary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_email_address_id: Option<String>,
+    /// The `idn_…` of the phone number to make primary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_phone_number_id: Option<String>,
+}
+
+/// `POST /v1/client/sessions/{id}/verify`: start a reverification of the session.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct VerifySession {
+    /// `first_factor` (`second_factor` and `multi_factor` fall back to it: this server has
+    /// no second factors).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+}

@@ -90,6 +90,13 @@ pub enum ApiError {
     /// older than `--reverification-secs`.
     #[error("reverification required")]
     ReverificationRequired,
+    /// 400 `identification_deletion_failed`: the last verified identifier cannot be removed.
+    #[error("last identifier")]
+    LastIdentification,
+    /// 422 `form_verification_needed`: the parameter does not name a verified identifier of
+    /// the user.
+    #[error("verification needed")]
+    VerificationNeeded(&'static str),
     /// 500 `internal_clerk_error`: logged, never shown.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
@@ -104,6 +111,8 @@ impl From<StoreError> for ApiError {
                 Self::TooManyRequests { retry_after_secs }
             }
             StoreError::NoCode => Self::VerificationExpired { prepared: false },
+            StoreError::NoIdentifier => Self::NotFound,
+            StoreError::LastIdentifier => Self::LastIdentification,
             StoreError::Unexpected(e) => Self::Unexpected(e),
         }
     }
@@ -246,6 +255,18 @@ impl ApiError {
                 "Request timeout",
                 "The request body did not arrive in time. Check the connection and try again.".into(),
                 meta,
+            ),
+            Self::LastIdentification => (
+                ErrorCode::IdentificationDeletionFailed,
+                "You cannot delete your last identification.",
+                "This is the only verified phone number or email address you can sign in with. Add and verify another one first.".into(),
+                meta,
+            ),
+            Self::VerificationNeeded(p) => (
+                ErrorCode::FormVerificationNeeded,
+                "Needs verification",
+                "Only a verified phone number or email address of this account can be primary. Verify it first.".into(),
+                ErrorMeta { param_name: Some((*p).into()), ..meta },
             ),
             Self::Unexpected(_) => (
                 ErrorCode::InternalClerkError,

@@ -77,6 +77,61 @@ fn verification(code: Option<&CodeRow>, now: i64) -> Option<Verification> {
     })
 }
 
+/// An identifier's verification: verified, or (added and not verified yet) the state of the
+/// last code sent to it when `code` is given, else none (`null`: no code asked for yet, or
+/// not loaded, as in a user's list).
+fn identifier_verification(
+    row: &IdentifierRow,
+    code: Option<&CodeRow>,
+    now: i64,
+) -> Option<Verification> {
+    if !row.verified {
+        return verification(code, now);
+    }
+    Some(Verification {
+        object: VERIFICATION_OTP.into(),
+        status: VerificationStatus::Verified,
+        strategy: Some(row.kind.strategy()),
+        attempts: None,
+        // Clerk's `Stubs.Verification.OTP` requires a time: the code that verified it was
+        // consumed when the identifier was verified, and cannot be used after that.
+        expire_at: Some(row.created_at),
+        next_action: None,
+        supported_strategies: None,
+        delivery_status: None,
+    })
+}
+
+/// A phone number of a user (`code`: see [`identifier_verification`]).
+pub fn phone_number(row: &IdentifierRow, code: Option<&CodeRow>, now: i64) -> PhoneNumber {
+    PhoneNumber {
+        id: row.id.clone(),
+        object: "phone_number".into(),
+        phone_number: row.value.clone(),
+        reserved_for_second_factor: false,
+        default_second_factor: false,
+        reserved: false,
+        verification: identifier_verification(row, code, now),
+        linked_to: vec![],
+        created_at: row.created_at,
+        updated_at: row.created_at,
+    }
+}
+
+/// An email address of a user (`code`: see [`identifier_verification`]).
+pub fn email_address(row: &IdentifierRow, code: Option<&CodeRow>, now: i64) -> EmailAddress {
+    EmailAddress {
+        id: row.id.clone(),
+        object: "email_address".into(),
+        email_address: row.value.clone(),
+        reserved: false,
+        verification: identifier_verification(row, code, now),
+        linked_to: vec![],
+        created_at: row.created_at,
+        updated_at: row.created_at,
+    }
+}
+
 /// A sign-up.
 pub fn sign_up(row: &SignUpRow, now: i64) -> SignUp {
     let kind = row.identifier.kind();
@@ -225,11 +280,48 @@ pub fn session(row: &SessionRow, user_row: &UserRow, now: i64, policy: &Policy) 
             user_id: Some(user.id.clone()),
         },
         user,
-        factor_verification_age: vec![(now - row.created_at).max(0) / 60_000, -1],
+        factor_verification_age: vec![(now - row.verified_at).max(0) / 60_000, -1],
         last_active_organization_id: None,
         created_at: row.created_at,
         updated_at: row.updated_at,
         latest_activity: None,
+    }
+}
+
+/// A session's reverification: `complete` while its user's last code is at most
+/// `--reverification-secs` old, else `needs_first_factor`, with the user's verified identifiers
+/// (masked) as the factors a code can go to.
+pub fn session_verification(
+    row: &SessionRow,
+    user_row: &UserRow,
+    code: Option<&CodeRow>,
+    now: i64,
+    policy: &Policy,
+) -> SessionVerification {
+    let status = if now - row.verified_at <= policy.reverification_ms() {
+        SessionVerificationStatus::Complete
+    } else {
+        SessionVerificationStatus::NeedsFirstFactor
+    };
+    let factors = user_row
+        .identifiers
+        .iter()
+        .filter(|i| i.verified)
+        .enumerate()
+        .map(|(n, i)| {
+            let identifier = Identifier::from_stored(i.kind.as_str(), i.value.clone());
+            factor(i, n == 0, &identifier)
+        })
+        .collect();
+    SessionVerification {
+        object: "session_reverification".into(),
+        status,
+        level: "first_factor".into(),
+        session: session(row, user_row, now, policy),
+        supported_first_factors: Some(factors),
+        supported_second_factors: None,
+        first_factor_verification: verification(code, now),
+        second_factor_verification: None,
     }
 }
 
@@ -271,50 +363,27 @@ pub fn activity(row: &SessionRow) -> SessionActivity {
 
 /// A user.
 pub fn user(row: &UserRow, now: i64) -> User {
-    let verified = |id: &IdentifierRow| Verification {
-        object: VERIFICATION_OTP.into(),
-        status: VerificationStatus::Verified,
-        strategy: Some(id.kind.strategy()),
-        attempts: None,
-        // Clerk's `Stubs.Verification.OTP` requires a time: the code that verified it was
-        // consumed when the identifier was created, and cannot be used after that.
-        expire_at: Some(id.created_at),
-        next_action: None,
-        supported_strategies: None,
-        delivery_status: None,
-    };
     let phones: Vec<PhoneNumber> = row
         .identifiers
         .iter()
         .filter(|i| i.kind == IdentifierKind::Phone)
-        .map(|i| PhoneNumber {
-            id: i.id.clone(),
-            object: "phone_number".into(),
-            phone_number: i.value.clone(),
-            reserved_for_second_factor: false,
-            default_second_factor: false,
-            reserved: false,
-            verification: Some(verified(i)),
-            linked_to: vec![],
-            created_at: i.created_at,
-            updated_at: i.created_at,
-        })
+        .map(|i| phone_number(i, None, now))
         .collect();
     let emails: Vec<EmailAddress> = row
         .identifiers
         .iter()
         .filter(|i| i.kind == IdentifierKind::Email)
-        .map(|i| EmailAddress {
-            id: i.id.clone(),
-            object: "email_address".into(),
-            email_address: i.value.clone(),
-            reserved: false,
-            verification: Some(verified(i)),
-            linked_to: vec![],
-            created_at: i.created_at,
-            updated_at: i.created_at,
-        })
+        .map(|i| email_address(i, None, now))
         .collect();
+    // The primary one the user chose while it is theirs and verified, else their oldest
+    // verified one (the identifiers come verified first, oldest first).
+    let primary = |kind: IdentifierKind, chosen: &Option<String>| {
+        let verified = || row.identifiers.iter().filter(|i| i.kind == kind && i.verified);
+        verified()
+            .find(|i| chosen.as_deref() == Some(i.id.as_str()))
+            .or_else(|| verified().next())
+            .map(|i| i.id.clone())
+    };
     let lock_secs = row
         .locked_until
         .filter(|until| *until > now)
@@ -327,8 +396,8 @@ pub fn user(row: &UserRow, now: i64) -> User {
         last_name: None,
         image_url: String::new(),
         has_image: false,
-        primary_email_address_id: emails.first().map(|e| e.id.clone()),
-        primary_phone_number_id: phones.first().map(|p| p.id.clone()),
+        primary_email_address_id: primary(IdentifierKind::Email, &row.primary_email_id),
+        primary_phone_number_id: primary(IdentifierKind::Phone, &row.primary_phone_id),
         primary_web3_wallet_id: None,
         password_enabled: false,
         two_factor_enabled: false,
@@ -349,7 +418,7 @@ pub fn user(row: &UserRow, now: i64) -> User {
         locked: lock_secs.is_some(),
         lockout_expires_in_seconds: lock_secs,
         verification_attempts_remaining: None,
-        delete_self_enabled: false,
+        delete_self_enabled: true,
         create_organization_enabled: false,
         last_active_at: row.last_sign_in_at,
         mfa_enabled_at: None,
@@ -375,6 +444,7 @@ mod activity_tests {
             abandon_at: 0,
             created_at: 0,
             updated_at: 0,
+            verified_at: 0,
             activity: Activity {
                 ip: Some("203.0.113.7".into()),
                 user_agent: Some(user_agent.into()),

@@ -308,9 +308,11 @@ pub async fn admit_create(
     Ok(state.store.admit(&limits, state.now()).await?)
 }
 
-/// Checks a code typed for `owner_id`. When it is right, creates the session (and for a
-/// sign-up the user) for client `client_id`, and returns the client's new token (a sign-in
-/// changes the token, so a token seen before it cannot reach the session).
+/// Checks a code typed for `owner_id`. When it is right, does what `kind` says: for a sign-up
+/// or sign-in, creates the session (and for a sign-up the user) for client `client_id` and
+/// returns the client's new token (a sign-in changes the token, so a token seen before it cannot
+/// reach the session); for an added identifier or a reverification, returns `None` (the token
+/// stays).
 pub async fn check(
     state: &AppState,
     client_id: &str,
@@ -318,7 +320,7 @@ pub async fn check(
     identifier: &Identifier,
     code: &str,
     kind: CompletionKind,
-) -> Result<ClientToken, ApiError> {
+) -> Result<Option<ClientToken>, ApiError> {
     // (A decoy, `CompletionKind::Decoy`, is judged in the same transaction as any attempt, and
     // never right: see the store's `attempt_code`.)
     let code = Code::parse(code).ok_or(ApiError::Invalid {
@@ -328,6 +330,10 @@ pub async fn check(
     let policy = &state.config.policy;
     let now = state.now();
     let new_token = ClientToken::generate(&state.random)?;
+    let starts_session = matches!(
+        kind,
+        CompletionKind::SignUp { .. } | CompletionKind::SignIn { .. }
+    );
     let judgement = state
         .store
         .attempt_code(
@@ -351,7 +357,7 @@ pub async fn check(
         )
         .await?;
     match judgement {
-        Judgement::Correct => Ok(new_token),
+        Judgement::Correct => Ok(starts_session.then_some(new_token)),
         Judgement::Incorrect { remaining } => Err(ApiError::CodeIncorrect { remaining }),
         Judgement::NowFailed | Judgement::Failed => Err(ApiError::VerificationFailed),
         Judgement::Expired => Err(ApiError::VerificationExpired { prepared: true }),

@@ -5,8 +5,10 @@
 mod client;
 mod dev;
 mod environment;
+mod identifiers;
 mod me;
 mod meta;
+mod reverify;
 mod session;
 mod sign_in;
 mod sign_up;
@@ -22,7 +24,7 @@ use serde::Serialize;
 
 /// Every route: method, path (axum syntax), handler. Dev-only routes are marked.
 pub fn routes(dev: bool) -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
-    let mut table = vec![
+    let mut table: Vec<(&'static str, &'static str, MethodRouter<AppState>)> = vec![
         ("get", "/healthz", get(meta::healthz)),
         ("get", "/.well-known/jwks.json", get(meta::jwks)),
         ("get", "/v1/openapi.json", get(meta::openapi)),
@@ -77,7 +79,19 @@ pub fn routes(dev: bool) -> Vec<(&'static str, &'static str, MethodRouter<AppSta
             "/v1/client/sessions/{id}/tokens",
             post(session::create_session_token),
         ),
+        ("post", "/v1/client/sessions/{id}/verify", post(reverify::start)),
+        (
+            "post",
+            "/v1/client/sessions/{id}/verify/prepare_first_factor",
+            post(reverify::prepare_first_factor),
+        ),
+        (
+            "post",
+            "/v1/client/sessions/{id}/verify/attempt_first_factor",
+            post(reverify::attempt_first_factor),
+        ),
         ("get", "/v1/me", get(me::get_me)),
+        ("patch", "/v1/me", patch(me::update_me)),
         ("delete", "/v1/me", delete(me::delete_me)),
         ("get", "/v1/me/sessions/active", get(me::active_sessions)),
         (
@@ -86,6 +100,26 @@ pub fn routes(dev: bool) -> Vec<(&'static str, &'static str, MethodRouter<AppSta
             post(me::revoke_session),
         ),
     ];
+    // The user's identifiers: the same routes for each kind (clerk-js adds with a trailing
+    // slash).
+    for (method, path, handler) in [
+        ("get", "/v1/me/email_addresses", get(identifiers::emails::list)),
+        ("post", "/v1/me/email_addresses", post(identifiers::emails::add)),
+        ("post", "/v1/me/email_addresses/", post(identifiers::emails::add)),
+        ("get", "/v1/me/email_addresses/{id}", get(identifiers::emails::get)),
+        ("delete", "/v1/me/email_addresses/{id}", delete(identifiers::emails::remove)),
+        ("post", "/v1/me/email_addresses/{id}/prepare_verification", post(identifiers::emails::prepare)),
+        ("post", "/v1/me/email_addresses/{id}/attempt_verification", post(identifiers::emails::attempt)),
+        ("get", "/v1/me/phone_numbers", get(identifiers::phones::list)),
+        ("post", "/v1/me/phone_numbers", post(identifiers::phones::add)),
+        ("post", "/v1/me/phone_numbers/", post(identifiers::phones::add)),
+        ("get", "/v1/me/phone_numbers/{id}", get(identifiers::phones::get)),
+        ("delete", "/v1/me/phone_numbers/{id}", delete(identifiers::phones::remove)),
+        ("post", "/v1/me/phone_numbers/{id}/prepare_verification", post(identifiers::phones::prepare)),
+        ("post", "/v1/me/phone_numbers/{id}/attempt_verification", post(identifiers::phones::attempt)),
+    ] {
+        table.push((method, path, handler));
+    }
     if dev {
         table.push(("get", "/v1/dev/outbox", get(dev::dev_outbox)));
     }

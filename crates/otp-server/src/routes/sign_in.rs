@@ -161,7 +161,9 @@ pub async fn attempt_first_factor(
         Some(user_id) => CompletionKind::SignIn { user_id },
         None => CompletionKind::Decoy,
     };
-    ctx.token = verification::check(&state, &ctx.client.id, &id, &to, typed, kind).await?;
+    if let Some(token) = verification::check(&state, &ctx.client.id, &id, &to, typed, kind).await? {
+        ctx.token = token;
+    }
     respond(&state, &ctx, &id).await
 }
 

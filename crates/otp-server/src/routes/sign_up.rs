@@ -139,7 +139,7 @@ pub async fn attempt_verification(
     } else {
         kind
     };
-    ctx.token = verification::check(
+    let token = verification::check(
         &state,
         &ctx.client.id,
         &id,
@@ -154,6 +154,9 @@ pub async fn attempt_verification(
         }
         other => other,
     })?;
+    if let Some(token) = token {
+        ctx.token = token;
+    }
     respond(&state, &ctx, &id).await
 }
 

@@ -8,7 +8,7 @@
 
 use super::rows::*;
 use super::tx::Tx;
-use crate::domain::{EmailAddress, Identifier};
+use crate::domain::{EmailAddress, Identifier, IdentifierKind};
 use crate::otp::{self, CodeState};
 use crate::rate_limit::{self, HOUR_MS, SendLimits};
 
@@ -171,7 +171,8 @@ pub(super) async fn sign_in(tx: &mut impl Tx, id: &str) -> Result<Option<SignInR
     match (&row.user_id, &row.decoy_factor_id) {
         (Some(user_id), _) => {
             if let Some(user) = tx.user(user_id).await? {
-                row.factors = user.identifiers;
+                // Only a verified identifier signs in.
+                row.factors = user.identifiers.into_iter().filter(|i| i.verified).collect();
             }
         }
         (None, Some(factor_id)) => {
@@ -181,6 +182,7 @@ pub(super) async fn sign_in(tx: &mut impl Tx, id: &str) -> Result<Option<SignInR
                 kind: row.identifier.kind(),
                 value: row.identifier.as_str().to_owned(),
                 created_at: 0,
+                verified: true,
             }];
         }
         (None, None) => {}
@@ -402,6 +404,21 @@ async fn complete(tx: &mut impl Tx, a: &AttemptCode<'_>) -> Result<(), StoreErro
                 .await?;
             user_id
         }
+        CompletionKind::AddIdentifier {
+            user_id,
+            identifier_id,
+        } => {
+            // The identifier moves to the verified ones under the same id, unless another user
+            // verified its key first (the unique index decides: `IdentifierExists`, and this
+            // transaction, code state included, is rolled back).
+            tx.delete_identifier(identifier_id).await?;
+            tx.insert_identifier(identifier_id, user_id, a.identifier, a.now)
+                .await?;
+            return Ok(());
+        }
+        CompletionKind::Reverify { session_id } => {
+            return tx.set_session_verified(session_id, a.now).await;
+        }
         CompletionKind::Decoy => {
             return Err(anyhow::anyhow!("a decoy's code was judged right").into());
         }
@@ -504,7 +521,7 @@ pub(super) async fn delete_user(
         .collect();
     clients.dedup();
     let mut keys: Vec<String> = clients.iter().map(|c| client_key(c)).collect();
-    keys.push(format!("user:{user_id}"));
+    keys.push(user_key(user_id));
     tx.serialize_on(&keys).await?;
     if tx.user(user_id).await?.is_none() {
         return Ok(false);
@@ -514,6 +531,82 @@ pub(super) async fn delete_user(
         tx.choose_newest_session(client, now).await?;
     }
     Ok(true)
+}
+
+/// The name a flow that changes a user's identifiers or account serializes on.
+fn user_key(user_id: &str) -> String {
+    format!("user:{user_id}")
+}
+
+/// See [`super::Store::add_identifier`]: refused only when the user has the key already
+/// (verified or not); another user's verified identifier is not looked at (that would tell
+/// who has an account): the code goes to it all the same, and verifying it is refused.
+pub(super) async fn add_identifier(
+    tx: &mut impl Tx,
+    user_id: &str,
+    id: &str,
+    identifier: &Identifier,
+    now: i64,
+) -> Result<(), StoreError> {
+    tx.serialize_on(&[user_key(user_id)]).await?;
+    let user = tx.user(user_id).await?.ok_or(StoreError::NoIdentifier)?;
+    let theirs = user.identifiers.iter().any(|i| {
+        i.kind == identifier.kind()
+            && Identifier::from_stored(i.kind.as_str(), i.value.clone()).key() == identifier.key()
+    });
+    if theirs {
+        return Err(StoreError::IdentifierExists);
+    }
+    tx.insert_unverified_identifier(id, user_id, identifier, now)
+        .await
+}
+
+/// See [`super::Store::remove_identifier`]: any unverified identifier, or a verified one while
+/// another verified one is left to sign in with.
+pub(super) async fn remove_identifier(
+    tx: &mut impl Tx,
+    user_id: &str,
+    id: &str,
+) -> Result<IdentifierRow, StoreError> {
+    tx.serialize_on(&[user_key(user_id)]).await?;
+    let user = tx.user(user_id).await?.ok_or(StoreError::NoIdentifier)?;
+    let removed = user
+        .identifiers
+        .iter()
+        .find(|i| i.id == id)
+        .cloned()
+        .ok_or(StoreError::NoIdentifier)?;
+    let verified = user.identifiers.iter().filter(|i| i.verified).count();
+    if removed.verified && verified <= 1 {
+        return Err(StoreError::LastIdentifier);
+    }
+    tx.delete_identifier(id).await?;
+    Ok(removed)
+}
+
+/// See [`super::Store::set_primary`]: each id given must be a verified identifier of the user,
+/// of its kind.
+pub(super) async fn set_primary(
+    tx: &mut impl Tx,
+    user_id: &str,
+    email_id: Option<&str>,
+    phone_id: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
+    tx.serialize_on(&[user_key(user_id)]).await?;
+    let user = tx.user(user_id).await?.ok_or(StoreError::NoIdentifier)?;
+    let is_verified = |id: Option<&str>, kind: IdentifierKind| {
+        id.is_none_or(|id| {
+            user.identifiers
+                .iter()
+                .any(|i| i.id == id && i.kind == kind && i.verified)
+        })
+    };
+    if !is_verified(email_id, IdentifierKind::Email) || !is_verified(phone_id, IdentifierKind::Phone)
+    {
+        return Err(StoreError::NoIdentifier);
+    }
+    tx.set_primary(user_id, email_id, phone_id, now).await
 }
 
 /// What [`key_identifiers`] did.

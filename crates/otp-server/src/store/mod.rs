@@ -272,6 +272,11 @@ impl Store {
         transaction!(self, Access::Write, |tx| flows::prepare_code(tx, &p))
     }
 
+    /// The code of an owner (an added identifier, a session's reverification) as it is shown.
+    pub async fn code(&self, owner_id: &str) -> Result<Option<CodeRow>, StoreError> {
+        transaction!(self, Access::Read, |tx| tx.code_row(owner_id))
+    }
+
     // ---- abuse limits ----
 
     /// Counts one request against every limit in `limits` (scope and hourly limit), or refuses
@@ -411,6 +416,49 @@ impl Store {
     pub async fn delete_user(&self, user_id: &str, now: i64) -> Result<bool, StoreError> {
         transaction!(self, Access::Write, |tx| flows::delete_user(
             tx, user_id, now
+        ))
+    }
+
+    // ---- the user's identifiers ----
+
+    /// Adds an identifier to the user, unverified (nobody's for sign-in until a code sent to it
+    /// is typed back: [`CompletionKind::AddIdentifier`]); [`StoreError::IdentifierExists`] if
+    /// the user has it already.
+    pub async fn add_identifier(
+        &self,
+        user_id: &str,
+        id: &str,
+        identifier: &Identifier,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        transaction!(self, Access::Write, |tx| flows::add_identifier(
+            tx, user_id, id, identifier, now
+        ))
+    }
+
+    /// Removes one of the user's identifiers with its pending code; the last verified one is
+    /// [`StoreError::LastIdentifier`], another user's [`StoreError::NoIdentifier`].
+    pub async fn remove_identifier(
+        &self,
+        user_id: &str,
+        id: &str,
+    ) -> Result<IdentifierRow, StoreError> {
+        transaction!(self, Access::Write, |tx| flows::remove_identifier(
+            tx, user_id, id
+        ))
+    }
+
+    /// Sets the user's primary email and/or phone number, each a verified identifier of theirs
+    /// (else [`StoreError::NoIdentifier`]).
+    pub async fn set_primary(
+        &self,
+        user_id: &str,
+        email_id: Option<&str>,
+        phone_id: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        transaction!(self, Access::Write, |tx| flows::set_primary(
+            tx, user_id, email_id, phone_id, now
         ))
     }
 

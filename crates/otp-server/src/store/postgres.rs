@@ -275,15 +275,23 @@ impl Tx for PgTx {
     }
 
     async fn user(&mut self, id: &str) -> Result<Option<UserRow>, StoreError> {
-        // The user and its identifiers in one statement: one row per identifier.
+        // The user and its identifiers in one statement: one row per identifier, the verified
+        // ones first (the lock of an unverified one is not the user's).
         let rows = sqlx::query(
             "SELECT u.id, u.last_sign_in_at, u.created_at, u.updated_at,
+               u.primary_email_id, u.primary_phone_id,
                i.id AS identifier_id, i.kind, i.value, i.created_at AS identifier_created_at,
-               f.locked_until
+               i.verified, f.locked_until
              FROM users u
-               LEFT JOIN user_identifiers i ON i.user_id = u.id
-               LEFT JOIN identifier_failures f ON f.identifier = i.canonical
-             WHERE u.id = $1 ORDER BY i.created_at, i.id",
+               LEFT JOIN (
+                 SELECT id, user_id, kind, value, canonical, created_at, TRUE AS verified
+                   FROM user_identifiers WHERE user_id = $1
+                 UNION ALL
+                 SELECT id, user_id, kind, value, canonical, created_at, FALSE
+                   FROM unverified_identifiers WHERE user_id = $1
+               ) i ON i.user_id = u.id
+               LEFT JOIN identifier_failures f ON f.identifier = i.canonical AND i.verified
+             WHERE u.id = $1 ORDER BY i.verified DESC, i.created_at, i.id",
         )
         .bind(id)
         .fetch_all(self.conn())
@@ -298,6 +306,8 @@ impl Tx for PgTx {
                     created_at: r.try_get("created_at")?,
                     updated_at: r.try_get("updated_at")?,
                     identifiers: Vec::with_capacity(1),
+                    primary_email_id: r.try_get("primary_email_id")?,
+                    primary_phone_id: r.try_get("primary_phone_id")?,
                     locked_until: None,
                 }),
             };
@@ -309,6 +319,7 @@ impl Tx for PgTx {
                 kind: identifier_kind(r.try_get("kind")?),
                 value: r.try_get("value")?,
                 created_at: r.try_get("identifier_created_at")?,
+                verified: r.try_get("verified")?,
             });
             user.locked_until = user.locked_until.max(r.try_get("locked_until")?);
         }
@@ -353,6 +364,65 @@ impl Tx for PgTx {
             return Err(StoreError::IdentifierExists);
         }
         Ok(())
+    }
+
+    async fn insert_unverified_identifier(
+        &mut self,
+        id: &str,
+        user_id: &str,
+        identifier: &Identifier,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO unverified_identifiers (id, user_id, kind, value, canonical, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(identifier.kind().as_str())
+        .bind(identifier.as_str())
+        .bind(identifier.key())
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::IdentifierExists);
+        }
+        Ok(())
+    }
+
+    async fn delete_identifier(&mut self, id: &str) -> Result<(), StoreError> {
+        for sql in [
+            "DELETE FROM codes WHERE owner_id = $1",
+            "DELETE FROM outbox WHERE owner_id = $1 AND status IN ('pending', 'sending')",
+            "DELETE FROM unverified_identifiers WHERE id = $1",
+            "DELETE FROM user_identifiers WHERE id = $1",
+        ] {
+            sqlx::query(sql).bind(id).execute(self.conn()).await?;
+        }
+        Ok(())
+    }
+
+    async fn set_primary(
+        &mut self,
+        user_id: &str,
+        email_id: Option<&str>,
+        phone_id: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            sqlx::query(
+                "UPDATE users SET primary_email_id = COALESCE($1, primary_email_id),
+                     primary_phone_id = COALESCE($2, primary_phone_id), updated_at = $3
+                 WHERE id = $4",
+            )
+            .bind(email_id)
+            .bind(phone_id)
+            .bind(now)
+            .bind(user_id),
+        )
+        .await
     }
 
     async fn unkeyed_identifiers(&mut self) -> Result<Vec<(String, String, String)>, StoreError> {
@@ -596,6 +666,19 @@ impl Tx for PgTx {
         .transpose()
     }
 
+    async fn code_row(&mut self, owner_id: &str) -> Result<Option<CodeRow>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {CODE_COLUMNS} FROM codes k WHERE k.owner_id = $1"
+        ))
+        .bind(owner_id)
+        .fetch_optional(self.conn())
+        .await?;
+        match row {
+            Some(r) => code_of(&r),
+            None => Ok(None),
+        }
+    }
+
     async fn set_code(
         &mut self,
         owner_id: &str,
@@ -804,14 +887,15 @@ impl Tx for PgTx {
         for sql in [
             "UPDATE clients SET sign_in_id = NULL WHERE sign_in_id IN (SELECT id FROM sign_ins WHERE user_id = $1)",
             "UPDATE clients SET sign_up_id = NULL WHERE sign_up_id IN (SELECT id FROM sign_ups WHERE created_user_id = $1)",
-            "DELETE FROM codes WHERE owner_id IN (SELECT id FROM sign_ins WHERE user_id = $1) OR owner_id IN (SELECT id FROM sign_ups WHERE created_user_id = $1)",
-            "DELETE FROM outbox WHERE owner_id IN (SELECT id FROM sign_ins WHERE user_id = $1) OR owner_id IN (SELECT id FROM sign_ups WHERE created_user_id = $1) OR recipient IN (SELECT value FROM user_identifiers WHERE user_id = $1)",
-            "DELETE FROM dev_outbox WHERE recipient IN (SELECT value FROM user_identifiers WHERE user_id = $1)",
+            "DELETE FROM codes WHERE owner_id IN (SELECT id FROM sign_ins WHERE user_id = $1) OR owner_id IN (SELECT id FROM sign_ups WHERE created_user_id = $1) OR owner_id IN (SELECT id FROM sessions WHERE user_id = $1) OR owner_id IN (SELECT id FROM user_identifiers WHERE user_id = $1) OR owner_id IN (SELECT id FROM unverified_identifiers WHERE user_id = $1)",
+            "DELETE FROM outbox WHERE owner_id IN (SELECT id FROM sign_ins WHERE user_id = $1) OR owner_id IN (SELECT id FROM sign_ups WHERE created_user_id = $1) OR owner_id IN (SELECT id FROM sessions WHERE user_id = $1) OR owner_id IN (SELECT id FROM user_identifiers WHERE user_id = $1) OR owner_id IN (SELECT id FROM unverified_identifiers WHERE user_id = $1) OR recipient IN (SELECT value FROM user_identifiers WHERE user_id = $1)",
+            "DELETE FROM dev_outbox WHERE recipient IN (SELECT value FROM user_identifiers WHERE user_id = $1) OR recipient IN (SELECT value FROM unverified_identifiers WHERE user_id = $1)",
             "DELETE FROM identifier_failures WHERE identifier IN (SELECT value FROM user_identifiers WHERE user_id = $1) OR identifier IN (SELECT canonical FROM user_identifiers WHERE user_id = $1)",
             "DELETE FROM sign_ins WHERE user_id = $1",
             "DELETE FROM sign_ups WHERE created_user_id = $1",
             "DELETE FROM sessions WHERE user_id = $1",
             "DELETE FROM user_identifiers WHERE user_id = $1",
+            "DELETE FROM unverified_identifiers WHERE user_id = $1",
             "DELETE FROM users WHERE id = $1",
         ] {
             sqlx::query(sql).bind(user_id).execute(self.conn()).await?;
@@ -840,6 +924,15 @@ impl Tx for PgTx {
         .execute(self.conn())
         .await?;
         Ok(())
+    }
+
+    async fn set_session_verified(&mut self, session_id: &str, now: i64) -> Result<(), StoreError> {
+        self.execute(
+            sqlx::query("UPDATE sessions SET verified_at = $1, updated_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(session_id),
+        )
+        .await
     }
 
     async fn end_sessions(
@@ -1302,7 +1395,7 @@ fn client_row(r: &PgRow) -> Result<ClientRow, StoreError> {
 
 /// The columns [`session_row`] reads.
 const SESSION_COLUMNS: &str = "id, client_id, user_id, status, last_active_at, abandon_at, \
-     created_at, updated_at, activity_ip, activity_agent";
+     created_at, updated_at, activity_ip, activity_agent, COALESCE(verified_at, created_at) AS verified_at";
 
 fn session_row(r: &PgRow) -> Result<SessionRow, StoreError> {
     Ok(SessionRow {
@@ -1318,5 +1411,6 @@ fn session_row(r: &PgRow) -> Result<SessionRow, StoreError> {
             ip: r.try_get("activity_ip")?,
             user_agent: r.try_get("activity_agent")?,
         },
+        verified_at: r.try_get("verified_at")?,
     })
 }

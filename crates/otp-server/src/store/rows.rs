@@ -238,6 +238,8 @@ pub struct IdentifierRow {
     pub value: String,
     /// Creation time.
     pub created_at: i64,
+    /// Whether its owner typed a code sent to it (only verified identifiers sign in).
+    pub verified: bool,
 }
 
 /// A user.
@@ -251,8 +253,12 @@ pub struct UserRow {
     pub created_at: i64,
     /// Last change.
     pub updated_at: i64,
-    /// Verified identifiers, oldest first.
+    /// Identifiers, oldest first: the verified ones, then those added and not verified yet.
     pub identifiers: Vec<IdentifierRow>,
+    /// The email the user chose as primary (if it is still theirs and verified).
+    pub primary_email_id: Option<String>,
+    /// The phone number the user chose as primary (if it is still theirs and verified).
+    pub primary_phone_id: Option<String>,
     /// The latest lock on any of its identifiers.
     pub locked_until: Option<i64>,
 }
@@ -289,6 +295,9 @@ pub struct SessionRow {
     pub updated_at: i64,
     /// Where it was last used from.
     pub activity: Activity,
+    /// The last time its user typed a code to prove it was them: its sign-in, or a later
+    /// reverification.
+    pub verified_at: i64,
 }
 
 /// Where a session was last used from: what the server saw of the request that made it the
@@ -565,6 +574,19 @@ pub enum CompletionKind {
         /// The user.
         user_id: String,
     },
+    /// Verify an identifier the user added ([`Store::add_identifier`]): it becomes theirs,
+    /// unless another user verified it first ([`StoreError::IdentifierExists`]). No session.
+    AddIdentifier {
+        /// The user who added it.
+        user_id: String,
+        /// The identifier's id (kept when it becomes verified).
+        identifier_id: String,
+    },
+    /// Reverify a session: its user proved again it was them. No new session.
+    Reverify {
+        /// The session.
+        session_id: String,
+    },
     /// Nothing: a decoy (a sign-in of an unknown identifier, a sign-up of a taken one, under
     /// enumeration protection). Its attempts are counted and locked out like any other, and no
     /// code is ever right.
@@ -595,6 +617,13 @@ pub enum StoreError {
     /// No code was prepared for this attempt.
     #[error("no code prepared")]
     NoCode,
+    /// The user has no such identifier (or it is of the other kind, or not verified where a
+    /// verified one is needed).
+    #[error("no such identifier")]
+    NoIdentifier,
+    /// The identifier is the user's last verified one: without it they could not sign in.
+    #[error("the last verified identifier cannot be removed")]
+    LastIdentifier,
     /// Anything else: the database failed.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),

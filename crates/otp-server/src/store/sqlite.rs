@@ -383,15 +383,23 @@ impl Tx for SqliteTx<'_> {
     }
 
     async fn user(&mut self, id: &str) -> Result<Option<UserRow>, StoreError> {
-        // The user and its identifiers in one statement: one row per identifier.
+        // The user and its identifiers in one statement: one row per identifier, the verified
+        // ones first (the lock of an unverified one is not the user's).
         let mut statement = self.0.prepare_cached(
             "SELECT u.id, u.last_sign_in_at, u.created_at, u.updated_at,
+               u.primary_email_id, u.primary_phone_id,
                i.id AS identifier_id, i.kind, i.value, i.created_at AS identifier_created_at,
-               f.locked_until
+               i.verified, f.locked_until
              FROM users u
-               LEFT JOIN user_identifiers i ON i.user_id = u.id
-               LEFT JOIN identifier_failures f ON f.identifier = i.canonical
-             WHERE u.id = ? ORDER BY i.created_at, i.id",
+               LEFT JOIN (
+                 SELECT id, user_id, kind, value, canonical, created_at, 1 AS verified
+                   FROM user_identifiers WHERE user_id = ?1
+                 UNION ALL
+                 SELECT id, user_id, kind, value, canonical, created_at, 0
+                   FROM unverified_identifiers WHERE user_id = ?1
+               ) i ON i.user_id = u.id
+               LEFT JOIN identifier_failures f ON f.identifier = i.canonical AND i.verified
+             WHERE u.id = ?1 ORDER BY i.verified DESC, i.created_at, i.id",
         )?;
         let mut rows = statement.query([id])?;
         let mut user: Option<UserRow> = None;
@@ -404,6 +412,8 @@ impl Tx for SqliteTx<'_> {
                     created_at: r.get("created_at")?,
                     updated_at: r.get("updated_at")?,
                     identifiers: Vec::with_capacity(1),
+                    primary_email_id: r.get("primary_email_id")?,
+                    primary_phone_id: r.get("primary_phone_id")?,
                     locked_until: None,
                 }),
             };
@@ -415,6 +425,7 @@ impl Tx for SqliteTx<'_> {
                 kind: identifier_kind(&r.get::<_, String>("kind")?),
                 value: r.get("value")?,
                 created_at: r.get("identifier_created_at")?,
+                verified: r.get("verified")?,
             });
             user.locked_until = user.locked_until.max(r.get("locked_until")?);
         }
@@ -458,6 +469,61 @@ impl Tx for SqliteTx<'_> {
             return Err(StoreError::IdentifierExists);
         }
         Ok(())
+    }
+
+    async fn insert_unverified_identifier(
+        &mut self,
+        id: &str,
+        user_id: &str,
+        identifier: &Identifier,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let inserted = self
+            .0
+            .prepare_cached(
+                "INSERT INTO unverified_identifiers (id, user_id, kind, value, canonical, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?)
+                 ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![
+                id,
+                user_id,
+                identifier.kind().as_str(),
+                identifier.as_str(),
+                identifier.key(),
+                now
+            ])?;
+        if inserted == 0 {
+            return Err(StoreError::IdentifierExists);
+        }
+        Ok(())
+    }
+
+    async fn delete_identifier(&mut self, id: &str) -> Result<(), StoreError> {
+        for sql in [
+            "DELETE FROM codes WHERE owner_id = ?1",
+            "DELETE FROM outbox WHERE owner_id = ?1 AND status IN ('pending', 'sending')",
+            "DELETE FROM unverified_identifiers WHERE id = ?1",
+            "DELETE FROM user_identifiers WHERE id = ?1",
+        ] {
+            self.execute(sql, [id])?;
+        }
+        Ok(())
+    }
+
+    async fn set_primary(
+        &mut self,
+        user_id: &str,
+        email_id: Option<&str>,
+        phone_id: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE users SET primary_email_id = COALESCE(?1, primary_email_id),
+                 primary_phone_id = COALESCE(?2, primary_phone_id), updated_at = ?3
+             WHERE id = ?4",
+            params![email_id, phone_id, now, user_id],
+        )
     }
 
     async fn unkeyed_identifiers(&mut self) -> Result<Vec<(String, String, String)>, StoreError> {
@@ -673,6 +739,17 @@ impl Tx for SqliteTx<'_> {
         .transpose()
     }
 
+    async fn code_row(&mut self, owner_id: &str) -> Result<Option<CodeRow>, StoreError> {
+        let mut statement = self
+            .0
+            .prepare_cached(&format!("SELECT {CODE_COLUMNS} FROM codes k WHERE k.owner_id = ?"))?;
+        let mut rows = statement.query([owner_id])?;
+        match rows.next()? {
+            Some(r) => code_of(r),
+            None => Ok(None),
+        }
+    }
+
     async fn set_code(
         &mut self,
         owner_id: &str,
@@ -840,14 +917,15 @@ impl Tx for SqliteTx<'_> {
         for sql in [
             "UPDATE clients SET sign_in_id = NULL WHERE sign_in_id IN (SELECT id FROM sign_ins WHERE user_id = ?1)",
             "UPDATE clients SET sign_up_id = NULL WHERE sign_up_id IN (SELECT id FROM sign_ups WHERE created_user_id = ?1)",
-            "DELETE FROM codes WHERE owner_id IN (SELECT id FROM sign_ins WHERE user_id = ?1) OR owner_id IN (SELECT id FROM sign_ups WHERE created_user_id = ?1)",
-            "DELETE FROM outbox WHERE owner_id IN (SELECT id FROM sign_ins WHERE user_id = ?1) OR owner_id IN (SELECT id FROM sign_ups WHERE created_user_id = ?1) OR recipient IN (SELECT value FROM user_identifiers WHERE user_id = ?1)",
-            "DELETE FROM dev_outbox WHERE recipient IN (SELECT value FROM user_identifiers WHERE user_id = ?1)",
+            "DELETE FROM codes WHERE owner_id IN (SELECT id FROM sign_ins WHERE user_id = ?1) OR owner_id IN (SELECT id FROM sign_ups WHERE created_user_id = ?1) OR owner_id IN (SELECT id FROM sessions WHERE user_id = ?1) OR owner_id IN (SELECT id FROM user_identifiers WHERE user_id = ?1) OR owner_id IN (SELECT id FROM unverified_identifiers WHERE user_id = ?1)",
+            "DELETE FROM outbox WHERE owner_id IN (SELECT id FROM sign_ins WHERE user_id = ?1) OR owner_id IN (SELECT id FROM sign_ups WHERE created_user_id = ?1) OR owner_id IN (SELECT id FROM sessions WHERE user_id = ?1) OR owner_id IN (SELECT id FROM user_identifiers WHERE user_id = ?1) OR owner_id IN (SELECT id FROM unverified_identifiers WHERE user_id = ?1) OR recipient IN (SELECT value FROM user_identifiers WHERE user_id = ?1)",
+            "DELETE FROM dev_outbox WHERE recipient IN (SELECT value FROM user_identifiers WHERE user_id = ?1) OR recipient IN (SELECT value FROM unverified_identifiers WHERE user_id = ?1)",
             "DELETE FROM identifier_failures WHERE identifier IN (SELECT value FROM user_identifiers WHERE user_id = ?1) OR identifier IN (SELECT canonical FROM user_identifiers WHERE user_id = ?1)",
             "DELETE FROM sign_ins WHERE user_id = ?1",
             "DELETE FROM sign_ups WHERE created_user_id = ?1",
             "DELETE FROM sessions WHERE user_id = ?1",
             "DELETE FROM user_identifiers WHERE user_id = ?1",
+            "DELETE FROM unverified_identifiers WHERE user_id = ?1",
             "DELETE FROM users WHERE id = ?1",
         ] {
             self.execute(sql, [user_id])?;
@@ -870,6 +948,13 @@ impl Tx for SqliteTx<'_> {
         self.execute(
             "UPDATE sessions SET status = 'revoked', updated_at = ?1
              WHERE id = ?2 AND status = 'active'",
+            params![now, session_id],
+        )
+    }
+
+    async fn set_session_verified(&mut self, session_id: &str, now: i64) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE sessions SET verified_at = ?1, updated_at = ?1 WHERE id = ?2",
             params![now, session_id],
         )
     }
@@ -1249,7 +1334,7 @@ fn client_row(r: &Row<'_>) -> rusqlite::Result<ClientRow> {
 
 /// The columns [`session_row`] reads.
 const SESSION_COLUMNS: &str = "id, client_id, user_id, status, last_active_at, abandon_at, \
-     created_at, updated_at, activity_ip, activity_agent";
+     created_at, updated_at, activity_ip, activity_agent, COALESCE(verified_at, created_at) AS verified_at";
 
 fn session_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
     Ok(SessionRow {
@@ -1265,6 +1350,7 @@ fn session_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
             ip: r.get("activity_ip")?,
             user_agent: r.get("activity_agent")?,
         },
+        verified_at: r.get("verified_at")?,
     })
 }
 

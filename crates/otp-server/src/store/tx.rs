@@ -101,6 +101,25 @@ pub(crate) trait Tx {
         identifier: &Identifier,
         now: i64,
     ) -> Result<(), StoreError>;
+    /// Stores an identifier a user added, unverified: nobody's for sign-in, blocking nobody;
+    /// [`StoreError::IdentifierExists`] if the user added its key already.
+    async fn insert_unverified_identifier(
+        &mut self,
+        id: &str,
+        user_id: &str,
+        identifier: &Identifier,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Removes an identifier (verified or not) with its code and its messages not sent yet.
+    async fn delete_identifier(&mut self, id: &str) -> Result<(), StoreError>;
+    /// Sets the user's primary email and/or phone number (`None` leaves one as it is).
+    async fn set_primary(
+        &mut self,
+        user_id: &str,
+        email_id: Option<&str>,
+        phone_id: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError>;
     /// The identifiers stored without a canonical key yet (from before keys existed), oldest
     /// first: (id, kind, value).
     async fn unkeyed_identifiers(&mut self) -> Result<Vec<(String, String, String)>, StoreError>;
@@ -176,6 +195,8 @@ pub(crate) trait Tx {
     async fn upsert_code(&mut self, p: &PrepareCode<'_>) -> Result<(), StoreError>;
     /// The stored hash and state of an owner's code.
     async fn code(&mut self, owner_id: &str) -> Result<Option<(Vec<u8>, StoredCode)>, StoreError>;
+    /// An owner's code as it is shown (state, attempts, expiry, delivery), if it has one.
+    async fn code_row(&mut self, owner_id: &str) -> Result<Option<CodeRow>, StoreError>;
     /// Sets the state and the attempt count of an owner's code.
     async fn set_code(
         &mut self,
@@ -242,6 +263,8 @@ pub(crate) trait Tx {
     /// sign-ins and completed sign-ups with their codes, outbox messages to or about them, their
     /// lock-out counters and dev messages. Clients keep existing, without the user's attempts.
     async fn delete_user(&mut self, user_id: &str) -> Result<(), StoreError>;
+    /// Records that the session's user just proved again it was them (reverification).
+    async fn set_session_verified(&mut self, session_id: &str, now: i64) -> Result<(), StoreError>;
     /// Ends the client's active session `session_id`, or all of them.
     async fn end_sessions(
         &mut self,
