@@ -19,7 +19,10 @@
 //!   - `sign_in.rs`: [`SignIns`]: `create`, `supported_first_factors`, `prepare_first_factor`,
 //!     `attempt_first_factor`, `get`.
 //!   - `session.rs`: `set_active`, `session_token`, `sign_out`, `end_session`, `load`.
-//!   - `me.rs`: the signed-in user's account: `me`, `active_sessions`, `revoke_session`.
+//!   - `me.rs`: the signed-in user's account: `me`, `add_email`, `add_phone`,
+//!     `prepare_identifier_verification`, `attempt_identifier_verification`, `set_primary`,
+//!     `remove_identifier`, `active_sessions`, `revoke_session`, `delete_account`, and
+//!     reverification (`reverify`, `prepare_reverification`, `attempt_reverification`).
 //!   - `dev.rs`: `dev_outbox` (dev-mode servers only).
 //! - [`error`]: [`Error`]: API errors (with Clerk's code, message, parameter, retry-after) kept
 //!   apart from transport errors.
@@ -36,6 +39,7 @@ mod sign_up;
 
 pub use client::{Client, DEFAULT_TIMEOUT, Encoding, TokenListener};
 pub use error::{ApiError, Error};
+pub use me::UserIdentifier;
 pub use otp_proto::{self as proto, ErrorCode, Strategy};
 pub use sign_in::{FirstFactor, SignIns};
 pub use sign_up::SignUps;

@@ -14,8 +14,8 @@ use serde_json::json;
 /// The `object` of every verification here: all are one-time codes.
 const VERIFICATION_OTP: &str = "verification_otp";
 
-/// The whole client: active sessions only.
-pub fn client(state: &ClientState, now: i64, policy: &Policy) -> Client {
+/// The whole client: active sessions only. `all_factors`: see [`sign_in`].
+pub fn client(state: &ClientState, now: i64, policy: &Policy, all_factors: bool) -> Client {
     let idle = policy.session_idle_ms();
     let sessions: Vec<Session> = state
         .sessions
@@ -33,7 +33,7 @@ pub fn client(state: &ClientState, now: i64, policy: &Policy) -> Client {
         object: "client".into(),
         id: state.client.id.clone(),
         sessions,
-        sign_in: state.sign_in.as_ref().map(|s| sign_in(s, now)),
+        sign_in: state.sign_in.as_ref().map(|s| sign_in(s, now, all_factors)),
         sign_up: state.sign_up.as_ref().map(|s| sign_up(s, now)),
         last_active_session_id,
         cookie_expires_at: None,
@@ -200,11 +200,18 @@ pub fn sign_up(row: &SignUpRow, now: i64) -> SignUp {
     }
 }
 
-/// A sign-in.
-pub fn sign_in(row: &SignInRow, now: i64) -> SignIn {
+/// A sign-in. Its factors are every verified identifier of the user with `all_factors`, else
+/// (enumeration protection) only the one typed: a decoy can show no other, so a list of several
+/// would tell a real account from a decoy. The user signs in with any of them by typing it.
+pub fn sign_in(row: &SignInRow, now: i64, all_factors: bool) -> SignIn {
     let factors = row
         .factors
         .iter()
+        .filter(|f| {
+            all_factors
+                || Identifier::from_stored(f.kind.as_str(), f.value.clone()).key()
+                    == row.identifier.key()
+        })
         .enumerate()
         .map(|(i, f)| factor(f, i == 0, &row.identifier))
         .collect();
@@ -378,7 +385,11 @@ pub fn user(row: &UserRow, now: i64) -> User {
     // The primary one the user chose while it is theirs and verified, else their oldest
     // verified one (the identifiers come verified first, oldest first).
     let primary = |kind: IdentifierKind, chosen: &Option<String>| {
-        let verified = || row.identifiers.iter().filter(|i| i.kind == kind && i.verified);
+        let verified = || {
+            row.identifiers
+                .iter()
+                .filter(|i| i.kind == kind && i.verified)
+        };
         verified()
             .find(|i| chosen.as_deref() == Some(i.id.as_str()))
             .or_else(|| verified().next())

@@ -161,16 +161,18 @@ async fn add(
     Body(req): Body<AddIdentifier>,
     kind: IdentifierKind,
 ) -> Result<Response, ApiError> {
-    let me = signed_in(&state, auth, query).await?;
     let field = kind.field();
     let raw = match kind {
         IdentifierKind::Email => &req.email_address,
         IdentifierKind::Phone => &req.phone_number,
     };
     let raw = required(raw, field)?;
+    let me = signed_in(&state, auth, query).await?;
     let identifier = match kind {
         IdentifierKind::Email => EmailAddress::parse(raw).map(Identifier::Email),
-        IdentifierKind::Phone => PhoneNumber::parse(raw, state.default_region).map(Identifier::Phone),
+        IdentifierKind::Phone => {
+            PhoneNumber::parse(raw, state.default_region).map(Identifier::Phone)
+        }
     }
     .map_err(|e| ApiError::Invalid {
         param: Some(field),
@@ -254,9 +256,9 @@ async fn prepare(
     Body(req): Body<PrepareVerification>,
     kind: IdentifierKind,
 ) -> Result<Response, ApiError> {
+    let strategy = strategy(&req.strategy)?;
     let me = signed_in(&state, auth, query).await?;
     let row = theirs(&me, &id, kind)?;
-    let strategy = strategy(&req.strategy)?;
     if strategy != kind.strategy() {
         return Err(ApiError::StrategyInvalid("strategy"));
     }
@@ -264,7 +266,16 @@ async fn prepare(
         return Err(ApiError::VerificationAlreadyVerified);
     }
     let to = identifier_of(&row);
-    verification::send(&state, &id, strategy, &to, Some(&id), &request, Purpose::Code).await?;
+    verification::send(
+        &state,
+        &id,
+        strategy,
+        &to,
+        Some(&id),
+        &request,
+        Purpose::Code,
+    )
+    .await?;
     let shown = show(&state, &row).await?;
     reply(&state, &me.ctx, shown).await
 }
@@ -277,9 +288,9 @@ async fn attempt(
     Body(req): Body<AttemptVerification>,
     kind: IdentifierKind,
 ) -> Result<Response, ApiError> {
+    let typed = required(&req.code, "code")?;
     let me = signed_in(&state, auth, query).await?;
     let mut row = theirs(&me, &id, kind)?;
-    let typed = required(&req.code, "code")?;
     if row.verified {
         return Err(ApiError::VerificationAlreadyVerified);
     }

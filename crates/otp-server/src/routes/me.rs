@@ -108,8 +108,14 @@ pub async fn update_me(
     Body(req): Body<UpdateUser>,
 ) -> Result<Response, ApiError> {
     let me = signed_in(&state, auth, query).await?;
-    let email = req.primary_email_address_id.as_deref().filter(|s| !s.is_empty());
-    let phone = req.primary_phone_number_id.as_deref().filter(|s| !s.is_empty());
+    let email = req
+        .primary_email_address_id
+        .as_deref()
+        .filter(|s| !s.is_empty());
+    let phone = req
+        .primary_phone_number_id
+        .as_deref()
+        .filter(|s| !s.is_empty());
     if email.is_some() || phone.is_some() {
         require_recent_verification(&state, &me)?;
         let param = if email.is_some() {
@@ -126,7 +132,11 @@ pub async fn update_me(
                 other => other,
             })?;
     }
-    let user = state.store.user(&me.user.id).await?.ok_or(ApiError::SessionInactive)?;
+    let user = state
+        .store
+        .user(&me.user.id)
+        .await?
+        .ok_or(ApiError::SessionInactive)?;
     reply(&state, &me.ctx, present::user(&user, state.now())).await
 }
 

@@ -79,7 +79,11 @@ pub fn routes(dev: bool) -> Vec<(&'static str, &'static str, MethodRouter<AppSta
             "/v1/client/sessions/{id}/tokens",
             post(session::create_session_token),
         ),
-        ("post", "/v1/client/sessions/{id}/verify", post(reverify::start)),
+        (
+            "post",
+            "/v1/client/sessions/{id}/verify",
+            post(reverify::start),
+        ),
         (
             "post",
             "/v1/client/sessions/{id}/verify/prepare_first_factor",
@@ -103,20 +107,76 @@ pub fn routes(dev: bool) -> Vec<(&'static str, &'static str, MethodRouter<AppSta
     // The user's identifiers: the same routes for each kind (clerk-js adds with a trailing
     // slash).
     for (method, path, handler) in [
-        ("get", "/v1/me/email_addresses", get(identifiers::emails::list)),
-        ("post", "/v1/me/email_addresses", post(identifiers::emails::add)),
-        ("post", "/v1/me/email_addresses/", post(identifiers::emails::add)),
-        ("get", "/v1/me/email_addresses/{id}", get(identifiers::emails::get)),
-        ("delete", "/v1/me/email_addresses/{id}", delete(identifiers::emails::remove)),
-        ("post", "/v1/me/email_addresses/{id}/prepare_verification", post(identifiers::emails::prepare)),
-        ("post", "/v1/me/email_addresses/{id}/attempt_verification", post(identifiers::emails::attempt)),
-        ("get", "/v1/me/phone_numbers", get(identifiers::phones::list)),
-        ("post", "/v1/me/phone_numbers", post(identifiers::phones::add)),
-        ("post", "/v1/me/phone_numbers/", post(identifiers::phones::add)),
-        ("get", "/v1/me/phone_numbers/{id}", get(identifiers::phones::get)),
-        ("delete", "/v1/me/phone_numbers/{id}", delete(identifiers::phones::remove)),
-        ("post", "/v1/me/phone_numbers/{id}/prepare_verification", post(identifiers::phones::prepare)),
-        ("post", "/v1/me/phone_numbers/{id}/attempt_verification", post(identifiers::phones::attempt)),
+        (
+            "get",
+            "/v1/me/email_addresses",
+            get(identifiers::emails::list),
+        ),
+        (
+            "post",
+            "/v1/me/email_addresses",
+            post(identifiers::emails::add),
+        ),
+        (
+            "post",
+            "/v1/me/email_addresses/",
+            post(identifiers::emails::add),
+        ),
+        (
+            "get",
+            "/v1/me/email_addresses/{id}",
+            get(identifiers::emails::get),
+        ),
+        (
+            "delete",
+            "/v1/me/email_addresses/{id}",
+            delete(identifiers::emails::remove),
+        ),
+        (
+            "post",
+            "/v1/me/email_addresses/{id}/prepare_verification",
+            post(identifiers::emails::prepare),
+        ),
+        (
+            "post",
+            "/v1/me/email_addresses/{id}/attempt_verification",
+            post(identifiers::emails::attempt),
+        ),
+        (
+            "get",
+            "/v1/me/phone_numbers",
+            get(identifiers::phones::list),
+        ),
+        (
+            "post",
+            "/v1/me/phone_numbers",
+            post(identifiers::phones::add),
+        ),
+        (
+            "post",
+            "/v1/me/phone_numbers/",
+            post(identifiers::phones::add),
+        ),
+        (
+            "get",
+            "/v1/me/phone_numbers/{id}",
+            get(identifiers::phones::get),
+        ),
+        (
+            "delete",
+            "/v1/me/phone_numbers/{id}",
+            delete(identifiers::phones::remove),
+        ),
+        (
+            "post",
+            "/v1/me/phone_numbers/{id}/prepare_verification",
+            post(identifiers::phones::prepare),
+        ),
+        (
+            "post",
+            "/v1/me/phone_numbers/{id}/attempt_verification",
+            post(identifiers::phones::attempt),
+        ),
     ] {
         table.push((method, path, handler));
     }
@@ -176,8 +236,9 @@ fn present_client(
     client_state: &crate::store::ClientState,
 ) -> Result<otp_proto::Client, ApiError> {
     let now = state.now();
-    let mut client = crate::present::client(client_state, now, &state.config.policy);
-    if state.config.protection.enumeration_protection {
+    let protection = state.config.protection.enumeration_protection;
+    let mut client = crate::present::client(client_state, now, &state.config.policy, !protection);
+    if protection {
         // Only a real account's message can be slow or fail: a sign-in's delivery status would
         // tell it from a decoy's, whose message goes nowhere. (A sign-up's stays: both of its
         // cases send a real message, the code or the owner's notice.)

@@ -30,7 +30,9 @@ pub async fn start(
     if !matches!(level, "first_factor" | "second_factor" | "multi_factor") {
         return Err(ApiError::Invalid {
             param: Some("level"),
-            message: format!("level must be first_factor, second_factor or multi_factor, not {level:?}."),
+            message: format!(
+                "level must be first_factor, second_factor or multi_factor, not {level:?}."
+            ),
         });
     }
     let me = session_of(&state, auth, id).await?;
@@ -50,8 +52,16 @@ pub async fn prepare_first_factor(
     let strategy = strategy(&req.strategy)?;
     let me = session_of(&state, auth, id).await?;
     let (kind, wanted, param) = match strategy {
-        Strategy::PhoneCode => (IdentifierKind::Phone, &req.phone_number_id, "phone_number_id"),
-        Strategy::EmailCode => (IdentifierKind::Email, &req.email_address_id, "email_address_id"),
+        Strategy::PhoneCode => (
+            IdentifierKind::Phone,
+            &req.phone_number_id,
+            "phone_number_id",
+        ),
+        Strategy::EmailCode => (
+            IdentifierKind::Email,
+            &req.email_address_id,
+            "email_address_id",
+        ),
     };
     let factor = me
         .user
@@ -62,8 +72,16 @@ pub async fn prepare_first_factor(
         .ok_or(ApiError::StrategyInvalid(param))?;
     let to = Identifier::from_stored(kind.as_str(), factor.value.clone());
     let owner = me.session.id.clone();
-    verification::send(&state, &owner, strategy, &to, Some(&factor.id), &request, Purpose::Code)
-        .await?;
+    verification::send(
+        &state,
+        &owner,
+        strategy,
+        &to,
+        Some(&factor.id),
+        &request,
+        Purpose::Code,
+    )
+    .await?;
     respond(&state, &me).await
 }
 
@@ -94,8 +112,15 @@ pub async fn attempt_first_factor(
     let completion = CompletionKind::Reverify {
         session_id: me.session.id.clone(),
     };
-    verification::check(&state, &me.ctx.client.id, &me.session.id, &to, typed, completion)
-        .await?;
+    verification::check(
+        &state,
+        &me.ctx.client.id,
+        &me.session.id,
+        &to,
+        typed,
+        completion,
+    )
+    .await?;
     // Read again: the session's verification time changed.
     let session_id = me.session.id.clone();
     let me = me_of(&state, me.ctx, Some(&session_id)).await?;

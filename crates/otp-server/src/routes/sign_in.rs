@@ -197,6 +197,10 @@ async fn respond(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<Response
         state,
         ctx,
         &client_state,
-        present::sign_in(&row, state.now()),
+        present::sign_in(
+            &row,
+            state.now(),
+            !state.config.protection.enumeration_protection,
+        ),
     )
 }

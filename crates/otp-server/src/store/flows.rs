@@ -172,7 +172,11 @@ pub(super) async fn sign_in(tx: &mut impl Tx, id: &str) -> Result<Option<SignInR
         (Some(user_id), _) => {
             if let Some(user) = tx.user(user_id).await? {
                 // Only a verified identifier signs in.
-                row.factors = user.identifiers.into_iter().filter(|i| i.verified).collect();
+                row.factors = user
+                    .identifiers
+                    .into_iter()
+                    .filter(|i| i.verified)
+                    .collect();
             }
         }
         (None, Some(factor_id)) => {
@@ -602,7 +606,8 @@ pub(super) async fn set_primary(
                 .any(|i| i.id == id && i.kind == kind && i.verified)
         })
     };
-    if !is_verified(email_id, IdentifierKind::Email) || !is_verified(phone_id, IdentifierKind::Phone)
+    if !is_verified(email_id, IdentifierKind::Email)
+        || !is_verified(phone_id, IdentifierKind::Phone)
     {
         return Err(StoreError::NoIdentifier);
     }

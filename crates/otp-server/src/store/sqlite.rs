@@ -740,9 +740,9 @@ impl Tx for SqliteTx<'_> {
     }
 
     async fn code_row(&mut self, owner_id: &str) -> Result<Option<CodeRow>, StoreError> {
-        let mut statement = self
-            .0
-            .prepare_cached(&format!("SELECT {CODE_COLUMNS} FROM codes k WHERE k.owner_id = ?"))?;
+        let mut statement = self.0.prepare_cached(&format!(
+            "SELECT {CODE_COLUMNS} FROM codes k WHERE k.owner_id = ?"
+        ))?;
         let mut rows = statement.query([owner_id])?;
         match rows.next()? {
             Some(r) => code_of(r),

@@ -11,6 +11,7 @@ mod email_identity;
 mod enumeration;
 mod errors;
 mod helpers;
+mod identifiers;
 mod instances;
 mod layout;
 mod limits;

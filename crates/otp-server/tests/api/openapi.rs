@@ -64,6 +64,7 @@ fn sample(field: &str) -> &'static str {
         "email_address" => EMAIL,
         "strategy" => "phone_code",
         "code" => "000000",
+        "level" => "first_factor",
         other => panic!("no sample value for the request field {other}: add one"),
     }
 }
