@@ -72,6 +72,9 @@ pub enum Context {
     Resend,
     /// Loading the client at start, or signing out.
     Session,
+    /// Adding a phone number or email address to the signed-in user's account (or verifying,
+    /// making primary or removing one).
+    Account(Channel),
 }
 
 impl Error {
@@ -81,6 +84,7 @@ impl Error {
             Context::SignUp(_) | Context::SignIn(_) => Field::Identifier,
             Context::Verify | Context::Resend => Field::Code,
             Context::Session => Field::Form,
+            Context::Account(_) => Field::Identifier,
         };
         let api = match error {
             otp_client::Error::Api(api) => api,
@@ -93,8 +97,11 @@ impl Error {
         };
         let email = matches!(
             context,
-            Context::SignUp(Channel::Email) | Context::SignIn(Channel::Email)
+            Context::SignUp(Channel::Email)
+                | Context::SignIn(Channel::Email)
+                | Context::Account(Channel::Email)
         );
+        let account = matches!(context, Context::Account(_));
         let pick = |phone: Text, mail: Text| if email { mail } else { phone };
         let text = |key: Text| strings.get(key).to_owned();
         let count = |one: Text, many: Text, n: u64| match n {
@@ -121,6 +128,9 @@ impl Error {
                 ),
                 _ => (entry_field, text(Text::FormInvalid), None),
             },
+            ErrorCode::FormIdentifierExists if account => {
+                (Field::Identifier, text(Text::IdentifierInUse), None)
+            }
             ErrorCode::FormIdentifierExists => (
                 Field::Identifier,
                 text(pick(Text::PhoneExists, Text::EmailExists)),
@@ -192,6 +202,10 @@ impl Error {
             ErrorCode::SessionReverificationRequired => {
                 (Field::Form, text(Text::ReverificationRequired), None)
             }
+            ErrorCode::IdentificationDeletionFailed => {
+                (Field::Form, text(Text::LastIdentifier), None)
+            }
+            ErrorCode::FormVerificationNeeded => (Field::Form, text(Text::VerifyFirst), None),
             ErrorCode::Other(_) => (Field::Form, api.long_message.clone(), Some(Remedy::Retry)),
         };
         Self {

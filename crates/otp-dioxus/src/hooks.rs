@@ -8,8 +8,10 @@ use crate::error::{Context, Error};
 use crate::machine::Phase;
 use crate::store::{AuthStore, use_auth_store};
 use dioxus::prelude::*;
-use otp_client::proto::{Session, SignIn, SignInFactor, SignUp, User};
-use otp_client::{FirstFactor, Strategy};
+use otp_client::proto::{
+    EmailAddress, PhoneNumber, Session, SessionVerification, SignIn, SignInFactor, SignUp, User,
+};
+use otp_client::{FirstFactor, Strategy, UserIdentifier};
 
 /// The session: who is signed in, and the calls that change it. From [`use_auth`].
 #[derive(Clone, Copy, PartialEq)]
@@ -314,8 +316,12 @@ impl UseSignIn {
     }
 }
 
-/// The signed-in user's account: their devices, signing one out, deleting the account. From
-/// [`use_user`]; the prebuilt [`UserProfile`](crate::components::UserProfile) is made of it.
+/// The signed-in user's account: their phone numbers and email addresses (add, verify, make
+/// primary, remove), their devices (sign one out), reverification, and deleting the account.
+/// From [`use_user`]; the prebuilt [`UserProfile`](crate::components::UserProfile) is made of
+/// it. A sensitive change (removing a verified identifier, changing the primary one, deleting
+/// the account) more than 10 minutes after the last code fails with the code
+/// `session_reverification_required`: [`UseUser::reverify`], then try again.
 #[derive(Clone, Copy, PartialEq)]
 pub struct UseUser {
     store: AuthStore,
@@ -329,9 +335,127 @@ pub fn use_user() -> UseUser {
 }
 
 impl UseUser {
-    /// The signed-in user (as [`UseAuth::user`]).
+    /// The signed-in user (as [`UseAuth::user`]), read again after each change made here.
     pub fn user(&self) -> Option<User> {
+        let _changes = self.store.account_changes();
         UseAuth { store: self.store }.user()
+    }
+
+    /// Adds an email address, unverified: it signs nothing in until the code sent by
+    /// [`UseUser::prepare_identifier_verification`] is typed back.
+    pub async fn add_email(&self, email: &str) -> Result<EmailAddress, Error> {
+        let email = email.to_owned();
+        self.store
+            .account_call(Context::Account(Channel::Email), async move |c| {
+                c.add_email(&email).await
+            })
+            .await
+    }
+
+    /// Adds a phone number, unverified.
+    pub async fn add_phone(&self, phone: &str) -> Result<PhoneNumber, Error> {
+        let phone = phone.to_owned();
+        self.store
+            .account_call(Context::Account(Channel::Phone), async move |c| {
+                c.add_phone(&phone).await
+            })
+            .await
+    }
+
+    /// Sends a code to an added identifier (`strategy`: `EmailCode` for an email address).
+    pub async fn prepare_identifier_verification(
+        &self,
+        strategy: Strategy,
+        id: &str,
+    ) -> Result<UserIdentifier, Error> {
+        let id = id.to_owned();
+        self.store
+            .account_call(Context::Resend, async move |c| {
+                c.prepare_identifier_verification(strategy, &id).await
+            })
+            .await
+    }
+
+    /// Types back the code sent to an added identifier: right, it signs the user in from now
+    /// on.
+    pub async fn attempt_identifier_verification(
+        &self,
+        strategy: Strategy,
+        id: &str,
+        code: &str,
+    ) -> Result<UserIdentifier, Error> {
+        let (id, code) = (id.to_owned(), code.to_owned());
+        self.store
+            .account_call(Context::Verify, async move |c| {
+                c.attempt_identifier_verification(strategy, &id, &code)
+                    .await
+            })
+            .await
+    }
+
+    /// Makes a verified identifier the primary one of its kind.
+    pub async fn set_primary(&self, strategy: Strategy, id: &str) -> Result<User, Error> {
+        let id = id.to_owned();
+        self.store
+            .account_call(
+                Context::Account(Channel::of(strategy)),
+                async move |c| match strategy {
+                    Strategy::EmailCode => c.set_primary(Some(&id), None).await,
+                    Strategy::PhoneCode => c.set_primary(None, Some(&id)).await,
+                },
+            )
+            .await
+    }
+
+    /// Removes an identifier (the last verified one stays: `identification_deletion_failed`).
+    pub async fn remove_identifier(&self, strategy: Strategy, id: &str) -> Result<(), Error> {
+        let id = id.to_owned();
+        self.store
+            .account_call(Context::Account(Channel::of(strategy)), async move |c| {
+                c.remove_identifier(strategy, &id).await.map(drop)
+            })
+            .await
+    }
+
+    /// Starts a reverification: the factors (the user's verified identifiers, masked) a code can
+    /// be sent to, or `complete` if the last code is recent.
+    pub async fn reverify(&self) -> Result<SessionVerification, Error> {
+        self.store
+            .account_call(Context::Session, async |c| c.reverify().await)
+            .await
+    }
+
+    /// Sends a reverification code to one of the factors of [`UseUser::reverify`].
+    pub async fn prepare_reverification(
+        &self,
+        factor: &SignInFactor,
+    ) -> Result<SessionVerification, Error> {
+        let factor = factor.clone();
+        self.store
+            .account_call(Context::Resend, async move |c| {
+                let id = factor
+                    .phone_number_id
+                    .as_deref()
+                    .or(factor.email_address_id.as_deref())
+                    .unwrap_or_default();
+                c.prepare_reverification(factor.strategy, id).await
+            })
+            .await
+    }
+
+    /// Types back the reverification code; right, sensitive changes are allowed for the next
+    /// 10 minutes.
+    pub async fn attempt_reverification(
+        &self,
+        strategy: Strategy,
+        code: &str,
+    ) -> Result<SessionVerification, Error> {
+        let code = code.to_owned();
+        self.store
+            .account_call(Context::Verify, async move |c| {
+                c.attempt_reverification(strategy, &code).await
+            })
+            .await
     }
 
     /// The user's active sessions on every device, oldest first, each with where it was last

@@ -24,6 +24,9 @@ pub struct AuthStore {
     inner: CopyValue<Inner>,
     /// The provider's scope, where every request runs.
     scope: ScopeId,
+    /// Bumped after each change to the account (an identifier added, verified, removed…), so
+    /// that what shows the user reads it again.
+    account: Signal<u64>,
 }
 
 struct Inner {
@@ -56,6 +59,7 @@ impl AuthStore {
         state.keychain_warning = state.keychain_warning.or_else(|| client.take_warning());
         Self {
             state: Signal::new(state),
+            account: Signal::new(0),
             inner: CopyValue::new(Inner {
                 client,
                 clock,
@@ -375,6 +379,23 @@ impl AuthStore {
         let store = *self;
         self.run(async move { store.client().call(context, f).await })
             .await
+    }
+
+    /// [`AuthStore::call`] for a call that changes the account: whatever it answers, the user
+    /// shown is read again.
+    pub(crate) async fn account_call<T: 'static>(
+        &self,
+        context: Context,
+        f: impl AsyncFnOnce(&otp_client::Client) -> Result<T, otp_client::Error> + 'static,
+    ) -> Result<T, Error> {
+        let result = self.call(context, f).await;
+        *self.account.clone().write() += 1;
+        result
+    }
+
+    /// How many times the account changed: reading it subscribes the caller to the changes.
+    pub(crate) fn account_changes(&self) -> u64 {
+        *self.account.read()
     }
 
     /// What a code in progress was sent to, for the dev code display.

@@ -213,7 +213,7 @@ pub enum Text {
     OriginInvalid,
     /// English: "Something went wrong on the server. Try again in a moment.".
     ServerError,
-    /// English: "For your security, confirm it's you: sign in again, then retry.".
+    /// English: "For your security, confirm it's you with a new code, then retry.".
     ReverificationRequired,
     /// English: "The connection was too slow to send the request. Try again.".
     RequestTimeout,
@@ -242,11 +242,37 @@ pub enum Text {
     Cancel,
     /// English: "Deleting…".
     Deleting,
+    /// English: "Phone numbers and email addresses".
+    IdentifiersTitle,
+    /// English: "Primary".
+    Primary,
+    /// English: "Unverified".
+    Unverified,
+    /// English: "Make primary".
+    MakePrimary,
+    /// English: "Remove".
+    Remove,
+    /// English: "Add a phone number or email address".
+    AddIdentifierLabel,
+    /// English: "Add".
+    Add,
+    /// English: "Confirm it's you".
+    ReverifyTitle,
+    /// English: "For your security, enter the code we sent to {to}. Then we'll finish what you asked.".
+    ReverifyLead,
+    /// English: "Confirm".
+    Confirm,
+    /// English: "This is the only phone number or email address you can sign in with. Add and verify another one first.".
+    LastIdentifier,
+    /// English: "Verify it first: only a verified phone number or email address can be primary.".
+    VerifyFirst,
+    /// English: "This phone number or email address is already in use.".
+    IdentifierInUse,
 }
 
 impl Text {
     /// Every key, for tests that go through them all.
-    pub const ALL: [Text; 87] = [
+    pub const ALL: [Text; 100] = [
         Text::SignUpTitle,
         Text::SignUpLead,
         Text::SignUpQuestion,
@@ -334,6 +360,19 @@ impl Text {
         Text::DeleteAccountConfirm,
         Text::Cancel,
         Text::Deleting,
+        Text::IdentifiersTitle,
+        Text::Primary,
+        Text::Unverified,
+        Text::MakePrimary,
+        Text::Remove,
+        Text::AddIdentifierLabel,
+        Text::Add,
+        Text::ReverifyTitle,
+        Text::ReverifyLead,
+        Text::Confirm,
+        Text::LastIdentifier,
+        Text::VerifyFirst,
+        Text::IdentifierInUse,
     ];
 }
 
@@ -490,7 +529,7 @@ fn english(key: Text) -> &'static str {
         Text::ServerError => "Something went wrong on the server. Try again in a moment.",
         Text::RequestTimeout => "The connection was too slow to send the request. Try again.",
         Text::ReverificationRequired => {
-            "For your security, confirm it's you: sign in again, then retry."
+            "For your security, confirm it's you with a new code, then retry."
         }
         Text::MethodNotAllowed => {
             "The sign-in server doesn't support this request. Update the app, or tell its \
@@ -509,6 +548,25 @@ fn english(key: Text) -> &'static str {
         Text::DeleteAccountConfirm => "Delete my account",
         Text::Cancel => "Cancel",
         Text::Deleting => "Deleting…",
+        Text::IdentifiersTitle => "Phone numbers and email addresses",
+        Text::Primary => "Primary",
+        Text::Unverified => "Unverified",
+        Text::MakePrimary => "Make primary",
+        Text::Remove => "Remove",
+        Text::AddIdentifierLabel => "Add a phone number or email address",
+        Text::Add => "Add",
+        Text::ReverifyTitle => "Confirm it's you",
+        Text::ReverifyLead => {
+            "For your security, enter the code we sent to {to}. Then we'll finish what you asked."
+        }
+        Text::Confirm => "Confirm",
+        Text::LastIdentifier => {
+            "This is the only phone number or email address you can sign in with. Add and verify another one first."
+        }
+        Text::VerifyFirst => {
+            "Verify it first: only a verified phone number or email address can be primary."
+        }
+        Text::IdentifierInUse => "This phone number or email address is already in use.",
     }
 }
 
@@ -628,6 +686,25 @@ fn french(key: Text) -> &'static str {
         Text::DeleteAccountConfirm => "Supprimer mon compte",
         Text::Cancel => "Annuler",
         Text::Deleting => "Suppression…",
+        Text::IdentifiersTitle => "Numéros de téléphone et adresses e-mail",
+        Text::Primary => "Principal",
+        Text::Unverified => "Non vérifié",
+        Text::MakePrimary => "Définir comme principal",
+        Text::Remove => "Supprimer",
+        Text::AddIdentifierLabel => "Ajouter un numéro de téléphone ou une adresse e-mail",
+        Text::Add => "Ajouter",
+        Text::ReverifyTitle => "Confirmez que c'est vous",
+        Text::ReverifyLead => {
+            "Par sécurité, saisissez le code envoyé à {to}. Nous terminerons ensuite ce que vous avez demandé."
+        }
+        Text::Confirm => "Confirmer",
+        Text::LastIdentifier => {
+            "C'est le seul numéro ou la seule adresse avec lesquels vous pouvez vous connecter. Ajoutez-en un autre et vérifiez-le d'abord."
+        }
+        Text::VerifyFirst => {
+            "Vérifiez-le d'abord : seuls un numéro ou une adresse vérifiés peuvent être principaux."
+        }
+        Text::IdentifierInUse => "Ce numéro ou cette adresse est déjà utilisé.",
     }
 }
 
@@ -736,7 +813,7 @@ fn spanish(key: Text) -> &'static str {
             "La conexión es demasiado lenta y no se pudo enviar la solicitud. Inténtalo de nuevo."
         }
         Text::ReverificationRequired => {
-            "Por tu seguridad, confirma que eres tú: inicia sesión de nuevo y vuelve a intentarlo."
+            "Por tu seguridad, confirma que eres tú con un código nuevo y vuelve a intentarlo."
         }
         Text::MethodNotAllowed => {
             "El servidor de inicio de sesión no admite esta solicitud. Actualiza la aplicación o \
@@ -755,6 +832,25 @@ fn spanish(key: Text) -> &'static str {
         Text::DeleteAccountConfirm => "Eliminar mi cuenta",
         Text::Cancel => "Cancelar",
         Text::Deleting => "Eliminando…",
+        Text::IdentifiersTitle => "Números de teléfono y correos electrónicos",
+        Text::Primary => "Principal",
+        Text::Unverified => "Sin verificar",
+        Text::MakePrimary => "Hacer principal",
+        Text::Remove => "Quitar",
+        Text::AddIdentifierLabel => "Añadir un número de teléfono o un correo electrónico",
+        Text::Add => "Añadir",
+        Text::ReverifyTitle => "Confirma que eres tú",
+        Text::ReverifyLead => {
+            "Por seguridad, introduce el código que enviamos a {to}. Después terminaremos lo que pediste."
+        }
+        Text::Confirm => "Confirmar",
+        Text::LastIdentifier => {
+            "Es el único número o correo con el que puedes iniciar sesión. Añade y verifica otro primero."
+        }
+        Text::VerifyFirst => {
+            "Verifícalo primero: solo un número o correo verificado puede ser principal."
+        }
+        Text::IdentifierInUse => "Este número o correo ya está en uso.",
     }
 }
 

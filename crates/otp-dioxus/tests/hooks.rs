@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const PHONE: &str = "+12025550143";
+const EMAIL: &str = "jane.doe@example.com";
 
 /// The server's manual clock, read by the provider too (the JWT's expiry is server time).
 struct ServerTime(otp_server::ManualClock);
@@ -227,7 +228,8 @@ async fn the_profile_lists_each_device_signs_the_other_out_and_deletes_the_accou
         for _ in 0..200 {
             dom.render_immediate(&mut NoOpMutations);
             let page = dioxus_ssr::render(&dom);
-            if page.contains("This device") && page.matches("<li").count() == 2 {
+            // One phone number, two devices.
+            if page.contains("This device") && page.matches("<li").count() == 3 {
                 return page;
             }
             let _ = tokio::time::timeout(Duration::from_millis(50), dom.wait_for_work()).await;
@@ -258,4 +260,111 @@ async fn the_profile_lists_each_device_signs_the_other_out_and_deletes_the_accou
     clock.advance(Duration::from_secs(31));
     let again = otp_client::Client::new(&server.base_url);
     server.sign_up(&again, PHONE).await;
+}
+
+#[tokio::test]
+async fn the_profile_adds_an_email_with_its_code_and_asks_for_a_fresh_code_before_a_sensitive_change()
+ {
+    let clock = otp_server::ManualClock::new(1_800_000_000_000);
+    let server = TestServer::builder().clock(&clock).spawn().await;
+    let handles: Handles = Rc::default();
+    let mut dom = VirtualDom::new_with_props(
+        Root,
+        RootProps {
+            api_url: server.base_url.clone(),
+            clock: Arc::new(ServerTime(clock.clone())),
+            tokens: MemoryTokenStore::new(),
+        },
+    )
+    .with_root_context(handles.clone());
+    dom.rebuild_in_place();
+    let (auth, sign_up, user) = handles.borrow().expect("handles");
+    run(&mut dom, async move {
+        sign_up.create_phone(PHONE).await?;
+        sign_up.prepare_verification(Strategy::PhoneCode).await
+    })
+    .await
+    .expect("code sent");
+    let code = server.code_for(PHONE).await;
+    let done = run(&mut dom, async move {
+        sign_up
+            .attempt_verification(Strategy::PhoneCode, &code)
+            .await
+    })
+    .await
+    .expect("verified");
+    let session = done.created_session_id.expect("session");
+    run(&mut dom, async move { auth.set_active(&session).await })
+        .await
+        .expect("active");
+
+    // Add an email: unverified until its code comes back, and the user shown follows.
+    let added = run(&mut dom, async move { user.add_email(EMAIL).await })
+        .await
+        .expect("added");
+    let shown = dom.in_runtime(|| user.user()).expect("user");
+    assert_eq!(shown.email_addresses.len(), 1);
+    let id = added.id.clone();
+    run(&mut dom, async move {
+        user.prepare_identifier_verification(Strategy::EmailCode, &id)
+            .await
+    })
+    .await
+    .expect("sent");
+    let code = server.code_for(EMAIL).await;
+    let id = added.id.clone();
+    run(&mut dom, async move {
+        user.attempt_identifier_verification(Strategy::EmailCode, &id, &code)
+            .await
+    })
+    .await
+    .expect("verified");
+    let page = dioxus_ssr::render(&dom);
+    assert!(page.contains(EMAIL) && page.contains("Primary"), "{page}");
+    assert!(!page.contains("Unverified"), "{page}");
+
+    // Eleven minutes later, removing the phone number needs a fresh code: the error says so
+    // in the user's words, and reverifying lets it through.
+    clock.advance(Duration::from_secs(11 * 60));
+    let phone_id = dom.in_runtime(|| user.user()).expect("user").phone_numbers[0]
+        .id
+        .clone();
+    let id = phone_id.clone();
+    let refused = run(&mut dom, async move {
+        user.remove_identifier(Strategy::PhoneCode, &id).await
+    })
+    .await
+    .expect_err("too long since the last code");
+    assert_eq!(
+        refused.code,
+        Some(otp_dioxus::ErrorCode::SessionReverificationRequired)
+    );
+    assert!(
+        refused.to_string().contains("confirm it's you"),
+        "{refused}"
+    );
+    let started = run(&mut dom, async move { user.reverify().await })
+        .await
+        .expect("reverify");
+    let factor = started.supported_first_factors.expect("factors")[0].clone();
+    run(&mut dom, async move {
+        user.prepare_reverification(&factor).await
+    })
+    .await
+    .expect("sent");
+    let code = server.code_for(PHONE).await;
+    run(&mut dom, async move {
+        user.attempt_reverification(Strategy::PhoneCode, &code)
+            .await
+    })
+    .await
+    .expect("reverified");
+    run(&mut dom, async move {
+        user.remove_identifier(Strategy::PhoneCode, &phone_id).await
+    })
+    .await
+    .expect("removed");
+    let shown = dom.in_runtime(|| user.user()).expect("user");
+    assert!(shown.phone_numbers.is_empty());
+    assert!(dom.in_runtime(|| auth.is_signed_in()), "still signed in");
 }

@@ -1,6 +1,6 @@
 //! Prebuilt screens: [`SignIn`] and [`SignUp`] (the whole flow each: identifier, phone/email
 //! switch, code entry, resend countdown, errors, the link to the other one), [`SignOutButton`],
-//! [`UserProfile`] (devices, deleting the account), and [`DevCode`] for development against `otp-server --dev`. They look as the crate's
+//! [`UserProfile`] (phone numbers and email addresses, devices, deleting the account), and [`DevCode`] for development against `otp-server --dev`. They look as the crate's
 //! stylesheet says, themed by its CSS custom properties.
 //!
 //! - `flow.rs`: [`SignIn`], [`SignUp`] and what they share (the start screen's retry);
@@ -8,11 +8,15 @@
 //! - `verify.rs`: the code entry;
 //! - `field_error.rs`: the error next to a field, with its way out;
 //! - `session.rs`: [`SignOutButton`], [`DevCode`], [`KeychainWarning`];
-//! - `profile.rs`: [`UserProfile`], the user's devices and deleting the account.
+//! - `profile.rs`: [`UserProfile`]: the user's identifiers, devices, deleting the account, and
+//!   the reverification a sensitive change may need;
+//! - `identifiers.rs`: the identifiers part of it (add, verify, make primary, remove) and its
+//!   code entry.
 
 mod field_error;
 mod flow;
 mod identifier_form;
+mod identifiers;
 mod profile;
 mod session;
 mod verify;

@@ -1,12 +1,16 @@
-//! [`UserProfile`]: the signed-in user's devices (each with "Sign out"), "Sign out of all
-//! devices", and "Delete account" behind a confirmation that says what is lost.
+//! [`UserProfile`]: the signed-in user's phone numbers and email addresses (add, verify, make
+//! primary, remove), their devices (each with "Sign out"), "Sign out of all devices", and
+//! "Delete account" behind a confirmation that says what is lost. A change the server wants a
+//! recent code for is held while [`Reverify`] asks for one, then made.
 
+use super::identifiers::{CodeForm, Identifiers, Sensitive};
 use crate::error::Error;
-use crate::hooks::use_user;
+use crate::hooks::{UseUser, use_user};
 use crate::store::use_auth_store;
 use crate::strings::{Strings, Text};
 use dioxus::prelude::*;
-use otp_client::proto::Session;
+use otp_client::ErrorCode;
+use otp_client::proto::{Session, SessionVerificationStatus, SignInFactor};
 
 /// The prebuilt account screen's parts: the devices the user is signed in on and deleting the
 /// account. Put it on a signed-in screen.
@@ -29,6 +33,21 @@ pub fn UserProfile() -> Element {
     let mut error = use_signal(|| None::<Error>);
     let mut confirming = use_signal(|| false);
     let mut working = use_signal(|| false);
+    // A change waiting for a fresh code.
+    let mut held = use_signal(|| None::<Sensitive>);
+
+    let sensitive = move |action: Sensitive| async move {
+        working.set(true);
+        let result = make(user, &action).await;
+        working.set(false);
+        match result {
+            Err(e) if e.code == Some(ErrorCode::SessionReverificationRequired) => {
+                error.set(None);
+                held.set(Some(action));
+            }
+            other => error.set(other.err()),
+        }
+    };
 
     let revoke = move |id: String| async move {
         working.set(true);
@@ -57,16 +76,22 @@ pub fn UserProfile() -> Element {
             error.set(result.err());
         }
     };
-    let delete = move |_| async move {
-        working.set(true);
-        let result = user.delete_account().await;
-        working.set(false);
-        error.set(result.err());
-    };
+    let delete = move |_| sensitive(Sensitive::DeleteAccount);
 
     let busy = working();
     rsx! {
         section { class: "otp-profile", lang: strings.locale().tag(),
+            if let Some(action) = held() {
+                Reverify {
+                    on_done: move |confirmed: bool| {
+                        held.set(None);
+                        if confirmed {
+                            spawn(sensitive(action.clone()));
+                        }
+                    },
+                }
+            }
+            Identifiers { on_sensitive: move |action| { spawn(sensitive(action)); } }
             h2 { "{strings.get(Text::DevicesTitle)}" }
             match &*sessions.read() {
                 None => rsx! { p { class: "otp-lead", role: "status", span { class: "otp-spinner", aria_hidden: "true" } " {strings.get(Text::Loading)}" } },
@@ -114,6 +139,109 @@ pub fn UserProfile() -> Element {
             }
         }
     }
+}
+
+/// Makes a change that may need a recent code.
+async fn make(user: UseUser, action: &Sensitive) -> Result<(), Error> {
+    match action {
+        Sensitive::Remove(strategy, id) => user.remove_identifier(*strategy, id).await,
+        Sensitive::MakePrimary(strategy, id) => user.set_primary(*strategy, id).await.map(drop),
+        Sensitive::DeleteAccount => user.delete_account().await,
+    }
+}
+
+/// "Confirm it's you": sends a code to the user's primary identifier and takes it back;
+/// `on_done(true)` once the session is verified again, `on_done(false)` on Cancel.
+#[component]
+fn Reverify(on_done: EventHandler<bool>) -> Element {
+    let store = use_auth_store();
+    let user = use_user();
+    let strings = store.strings();
+    let mut sends = use_signal(|| 0u32);
+    let mut error = use_signal(|| None::<Error>);
+    let mut working = use_signal(|| false);
+    // The factor the code goes to, once sent (or `None` when the session was verified already).
+    let mut factor = use_resource(move || async move {
+        let _again = sends();
+        let started = user.reverify().await?;
+        if started.status == SessionVerificationStatus::Complete {
+            // Verified already (a code was typed in the last minutes): nothing to ask.
+            on_done.call(true);
+            return Ok(None);
+        }
+        let first = started
+            .supported_first_factors
+            .unwrap_or_default()
+            .into_iter()
+            .next();
+        let Some(first) = first else { return Ok(None) };
+        user.prepare_reverification(&first).await?;
+        Ok::<_, Error>(Some(first))
+    });
+    let attempt = move |code: String| async move {
+        let Some(Ok(Some(f))) = factor.read().clone() else {
+            return;
+        };
+        working.set(true);
+        let result = user.attempt_reverification(f.strategy, &code).await;
+        working.set(false);
+        match result {
+            Ok(v) if v.status == SessionVerificationStatus::Complete => on_done.call(true),
+            Ok(_) => {}
+            Err(e) => error.set(Some(e)),
+        }
+    };
+    let state = factor.read().clone();
+    rsx! {
+        div { class: "otp-reverify", role: "dialog", aria_labelledby: "reverify-title",
+            h2 { id: "reverify-title", "{strings.get(Text::ReverifyTitle)}" }
+            match state {
+                None => rsx! { p { class: "otp-lead", role: "status", span { class: "otp-spinner", aria_hidden: "true" } " {strings.get(Text::SendingCode)}" } },
+                Some(Err(e)) => rsx! {
+                    p { class: "otp-error", role: "alert", "{e}" }
+                    button { r#type: "button", class: "otp-link", onclick: move |_| on_done.call(false), "{strings.get(Text::Cancel)}" }
+                },
+                Some(Ok(None)) => rsx! {},
+                Some(Ok(Some(f))) => rsx! {
+                    CodeForm {
+                        key: "{sends}",
+                        id: "reverify-code",
+                        lead: strings.fill(Text::ReverifyLead, &[("to", &f.safe_identifier)]),
+                        to: factor_value(user, &f),
+                        busy: working(),
+                        on_code: attempt,
+                        on_resend: move |_| {
+                            error.set(None);
+                            sends += 1;
+                            factor.restart();
+                        },
+                        on_cancel: move |_| on_done.call(false),
+                    }
+                    if let Some(e) = error() {
+                        p { class: "otp-error", role: "alert", "{e}" }
+                    }
+                },
+            }
+        }
+    }
+}
+
+/// The unmasked phone number or email address of a factor (for the dev server's last code).
+fn factor_value(user: UseUser, factor: &SignInFactor) -> String {
+    let Some(u) = user.user() else {
+        return String::new();
+    };
+    let phone = u
+        .phone_numbers
+        .iter()
+        .find(|p| Some(&p.id) == factor.phone_number_id.as_ref())
+        .map(|p| p.phone_number.clone());
+    let email = u
+        .email_addresses
+        .iter()
+        .find(|e| Some(&e.id) == factor.email_address_id.as_ref())
+        .map(|e| e.email_address.clone());
+    phone.or(email).unwrap_or_default()
 }
 
 /// "Chrome on Mac OSX", "otp-client on linux", or "Unknown device".
