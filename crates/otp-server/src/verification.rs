@@ -12,7 +12,8 @@ use crate::otp::{Code, Judgement};
 use crate::rate_limit::SendLimits;
 use crate::state::AppState;
 use crate::store::{
-    AttemptCode, Completion, CompletionKind, NewOutbox, PrepareCode, Prepared, PumpingGuard,
+    AttemptCode, Completion, CompletionKind, NewOutbox, Notices, PrepareCode, Prepared,
+    PumpingGuard, UserRow,
 };
 use crate::tokens::ClientToken;
 use otp_proto::Strategy;
@@ -177,6 +178,94 @@ pub async fn send(
         state.wake.notify_one();
     }
     Ok(())
+}
+
+/// The notices telling a user's verified identifiers that `changed` (`changed_id`) was added
+/// to the account (`IdentifierAdded`: to the others) or removed from it (`IdentifierRemoved`:
+/// to all, the removed one included), naming it masked; queued with the change itself. In dev
+/// mode, also kept for the dev outbox (and printed by [`print_notices`] once committed).
+pub fn change_notices(
+    state: &AppState,
+    user: &UserRow,
+    changed: &Identifier,
+    changed_id: &str,
+    kind: MessageKind,
+    locale: Option<&str>,
+) -> Result<Notices, ApiError> {
+    let now = state.now();
+    let deadline = i64::try_from(state.config.delivery.delivery_deadline_secs)
+        .unwrap_or(i64::MAX / 2_000)
+        * 1000;
+    let mut notices = Notices::default();
+    let recipients = user
+        .identifiers
+        .iter()
+        .filter(|i| i.verified)
+        .filter(|i| kind == MessageKind::IdentifierRemoved || i.id != changed_id);
+    for recipient in recipients {
+        let to = Identifier::from_stored(recipient.kind.as_str(), recipient.value.clone());
+        if state.config.protection.test_identifiers && is_test_identifier(&to) {
+            continue;
+        }
+        let about = changed.masked();
+        if state.delivery.provider_for(to.kind()) {
+            let owner_id = new_id(&state.random, "ntc")?;
+            let payload = SealedPayload {
+                code: about.clone(),
+                expires_at: now + deadline,
+                minutes: 0,
+                kind,
+            };
+            let sealed = state.sealer.seal(
+                &state.random,
+                &owner_id,
+                &serde_json::to_vec(&payload).map_err(anyhow::Error::from)?,
+            )?;
+            let message = NewOutbox {
+                channel: crate::delivery::channel_of(&to),
+                recipient: to.as_str().to_owned(),
+                locale: locale.map(str::to_owned),
+                payload: sealed,
+                deadline_at: now + deadline,
+            };
+            notices.outbox.push((owner_id, message));
+        }
+        if state.delivery.is_dev() {
+            let message = Message {
+                channel: crate::delivery::channel_of(&to),
+                to: to.as_str().to_owned(),
+                code: about,
+                expires_at: now,
+                minutes: 0,
+                locale: locale.map(str::to_owned),
+                kind,
+            };
+            let body = match message.channel {
+                otp_proto::dev::Channel::Sms => state.delivery.texts().sms(&message)?,
+                otp_proto::dev::Channel::Email => state.delivery.texts().email(&message)?.1,
+            };
+            let kept = OutboxMessage {
+                to: message.to,
+                channel: message.channel,
+                code: String::new(),
+                body,
+                sent_at: now,
+            };
+            notices.dev.push((kept, to.key().to_owned()));
+        }
+    }
+    Ok(notices)
+}
+
+/// After the change committed: prints the dev-mode copies of `notices` and wakes the delivery
+/// worker for the others.
+pub fn print_notices(state: &AppState, notices: &Notices) {
+    for (message, _) in &notices.dev {
+        state.delivery.print_dev(message);
+    }
+    if !notices.outbox.is_empty() {
+        state.wake.notify_one();
+    }
 }
 
 /// What [`send`] sends.

@@ -31,7 +31,9 @@ pub struct Message {
     pub channel: Channel,
     /// E.164 number or email address.
     pub to: String,
-    /// The code, in clear (only ever in memory, or sealed in the outbox).
+    /// The code, in clear (only ever in memory, or sealed in the outbox); for a change notice
+    /// ([`MessageKind::IdentifierAdded`], [`MessageKind::IdentifierRemoved`]) the identifier
+    /// that changed, masked.
     pub code: String,
     /// When the code expires (ms).
     pub expires_at: i64,
@@ -53,6 +55,11 @@ pub enum MessageKind {
     /// Enumeration protection: someone tried to sign up with an identifier that has an account.
     /// It tells the owner so, and carries no code.
     SignUpAttempt,
+    /// A phone number or email address was added to the account (verified): sent to the
+    /// account's other identifiers, so that an intruder's change does not go unnoticed.
+    IdentifierAdded,
+    /// A phone number or email address was removed from the account: sent to the others.
+    IdentifierRemoved,
     /// Enumeration protection: the outbox row of a decoy sign-in (an identifier nobody has),
     /// stored like any other so the two cases write the same rows. The worker records it as sent
     /// without calling a provider: nothing is ever sent.

@@ -1,7 +1,9 @@
 //! The texts of messages, per language: built-in English, French and Spanish, overridable from
 //! a directory (`<lang>/subject.txt`, `<lang>/body.txt`, `<lang>/body.html`, and for the notice
 //! of a sign-up with a taken identifier `<lang>/notice_sms.txt`, `notice_subject.txt`,
-//! `notice_body.txt`, `notice_body.html`). Rendered with minijinja; HTML bodies are
+//! `notice_body.txt`, `notice_body.html`; for the notices of an identifier added to or removed
+//! from an account, the same four with the prefix `added_` or `removed_`, where
+//! `{{ identifier }}` is the one that changed, masked). Rendered with minijinja; HTML bodies are
 //! auto-escaped.
 
 use super::{Message, MessageKind};
@@ -72,6 +74,68 @@ const NOTICE_BUILT_IN: &[(&str, [&str; 4])] = &[
     ),
 ];
 
+/// The notice to an account's other identifiers that one was added.
+const ADDED_BUILT_IN: &[(&str, [&str; 4])] = &[
+    (
+        "en",
+        [
+            "{{ identifier }} was added to your {{ app_name }} account to sign in with. If this wasn't you, sign in, remove it and sign out of your other devices.",
+            "A way to sign in was added to your {{ app_name }} account",
+            "{{ identifier }} was added to your {{ app_name }} account: it can now be used to sign in.\n\nIf this wasn't you, sign in, remove it, and sign out of your other devices.\n",
+            "<p><strong>{{ identifier }}</strong> was added to your {{ app_name }} account: it can now be used to sign in.</p><p>If this wasn't you, sign in, remove it, and sign out of your other devices.</p>",
+        ],
+    ),
+    (
+        "fr",
+        [
+            "{{ identifier }} a été ajouté à votre compte {{ app_name }} pour vous connecter. Si ce n'était pas vous, connectez-vous, supprimez-le et déconnectez vos autres appareils.",
+            "Un moyen de connexion a été ajouté à votre compte {{ app_name }}",
+            "{{ identifier }} a été ajouté à votre compte {{ app_name }} : il permet désormais de se connecter.\n\nSi ce n'était pas vous, connectez-vous, supprimez-le et déconnectez vos autres appareils.\n",
+            "<p><strong>{{ identifier }}</strong> a été ajouté à votre compte {{ app_name }} : il permet désormais de se connecter.</p><p>Si ce n'était pas vous, connectez-vous, supprimez-le et déconnectez vos autres appareils.</p>",
+        ],
+    ),
+    (
+        "es",
+        [
+            "Se añadió {{ identifier }} a tu cuenta de {{ app_name }} para iniciar sesión. Si no fuiste tú, inicia sesión, quítalo y cierra la sesión en tus otros dispositivos.",
+            "Se añadió una forma de iniciar sesión a tu cuenta de {{ app_name }}",
+            "Se añadió {{ identifier }} a tu cuenta de {{ app_name }}: ya sirve para iniciar sesión.\n\nSi no fuiste tú, inicia sesión, quítalo y cierra la sesión en tus otros dispositivos.\n",
+            "<p>Se añadió <strong>{{ identifier }}</strong> a tu cuenta de {{ app_name }}: ya sirve para iniciar sesión.</p><p>Si no fuiste tú, inicia sesión, quítalo y cierra la sesión en tus otros dispositivos.</p>",
+        ],
+    ),
+];
+
+/// The notice to an account's other identifiers that one was removed.
+const REMOVED_BUILT_IN: &[(&str, [&str; 4])] = &[
+    (
+        "en",
+        [
+            "{{ identifier }} was removed from your {{ app_name }} account. If this wasn't you, sign in and check your account and its devices.",
+            "A way to sign in was removed from your {{ app_name }} account",
+            "{{ identifier }} was removed from your {{ app_name }} account: it can no longer be used to sign in.\n\nIf this wasn't you, sign in and check your account and its devices.\n",
+            "<p><strong>{{ identifier }}</strong> was removed from your {{ app_name }} account: it can no longer be used to sign in.</p><p>If this wasn't you, sign in and check your account and its devices.</p>",
+        ],
+    ),
+    (
+        "fr",
+        [
+            "{{ identifier }} a été retiré de votre compte {{ app_name }}. Si ce n'était pas vous, connectez-vous et vérifiez votre compte et ses appareils.",
+            "Un moyen de connexion a été retiré de votre compte {{ app_name }}",
+            "{{ identifier }} a été retiré de votre compte {{ app_name }} : il ne permet plus de se connecter.\n\nSi ce n'était pas vous, connectez-vous et vérifiez votre compte et ses appareils.\n",
+            "<p><strong>{{ identifier }}</strong> a été retiré de votre compte {{ app_name }} : il ne permet plus de se connecter.</p><p>Si ce n'était pas vous, connectez-vous et vérifiez votre compte et ses appareils.</p>",
+        ],
+    ),
+    (
+        "es",
+        [
+            "Se quitó {{ identifier }} de tu cuenta de {{ app_name }}. Si no fuiste tú, inicia sesión y revisa tu cuenta y sus dispositivos.",
+            "Se quitó una forma de iniciar sesión de tu cuenta de {{ app_name }}",
+            "Se quitó {{ identifier }} de tu cuenta de {{ app_name }}: ya no sirve para iniciar sesión.\n\nSi no fuiste tú, inicia sesión y revisa tu cuenta y sus dispositivos.\n",
+            "<p>Se quitó <strong>{{ identifier }}</strong> de tu cuenta de {{ app_name }}: ya no sirve para iniciar sesión.</p><p>Si no fuiste tú, inicia sesión y revisa tu cuenta y sus dispositivos.</p>",
+        ],
+    ),
+];
+
 /// The template names of one language.
 const PARTS: [&str; 4] = ["sms.txt", "subject.txt", "body.txt", "body.html"];
 
@@ -81,6 +145,22 @@ const NOTICE_PARTS: [&str; 4] = [
     "notice_subject.txt",
     "notice_body.txt",
     "notice_body.html",
+];
+
+/// The template names of the notice of an added identifier.
+const ADDED_PARTS: [&str; 4] = [
+    "added_sms.txt",
+    "added_subject.txt",
+    "added_body.txt",
+    "added_body.html",
+];
+
+/// The template names of the notice of a removed identifier.
+const REMOVED_PARTS: [&str; 4] = [
+    "removed_sms.txt",
+    "removed_subject.txt",
+    "removed_body.txt",
+    "removed_body.html",
 ];
 
 /// The message texts.
@@ -106,7 +186,12 @@ impl Texts {
                 minijinja::AutoEscape::None
             }
         });
-        for (built_in, names) in [(BUILT_IN, PARTS), (NOTICE_BUILT_IN, NOTICE_PARTS)] {
+        for (built_in, names) in [
+            (BUILT_IN, PARTS),
+            (NOTICE_BUILT_IN, NOTICE_PARTS),
+            (ADDED_BUILT_IN, ADDED_PARTS),
+            (REMOVED_BUILT_IN, REMOVED_PARTS),
+        ] {
             for (lang, parts) in built_in {
                 for (part, source) in names.iter().zip(parts) {
                     env.add_template_owned(format!("{lang}/{part}"), (*source).to_owned())?;
@@ -128,7 +213,12 @@ impl Texts {
                 if !lang_dir.is_dir() {
                     continue;
                 }
-                for part in PARTS.into_iter().chain(NOTICE_PARTS) {
+                let every_part = PARTS
+                    .into_iter()
+                    .chain(NOTICE_PARTS)
+                    .chain(ADDED_PARTS)
+                    .chain(REMOVED_PARTS);
+                for part in every_part {
                     let path = lang_dir.join(part);
                     if path.exists() {
                         let source = std::fs::read_to_string(&path)
@@ -149,6 +239,8 @@ impl Texts {
     fn render(&self, message: &Message, part: usize) -> anyhow::Result<String> {
         let part = match message.kind {
             MessageKind::SignUpAttempt => NOTICE_PARTS[part],
+            MessageKind::IdentifierAdded => ADDED_PARTS[part],
+            MessageKind::IdentifierRemoved => REMOVED_PARTS[part],
             MessageKind::Code | MessageKind::Decoy => PARTS[part],
         };
         let lang = message.locale.as_deref().unwrap_or("en");
@@ -157,7 +249,12 @@ impl Texts {
             .env
             .get_template(&name)
             .or_else(|_| self.env.get_template(&format!("en/{part}")))?;
-        Ok(template.render(context! { code => message.code, app_name => self.app_name, minutes => message.minutes })?)
+        Ok(template.render(context! {
+            code => message.code,
+            identifier => message.code,
+            app_name => self.app_name,
+            minutes => message.minutes,
+        })?)
     }
 
     /// The text of an SMS, ending with the origin-bound line `@<domain> #<code>` when a domain

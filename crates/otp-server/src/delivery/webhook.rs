@@ -46,11 +46,16 @@ impl Webhook {
 
     /// Posts one message.
     pub async fn send(&self, message: &Message, body: &str, now_ms: i64) -> Result<(), SendError> {
+        // A notice carries no code (a change notice's `code` is the identifier that changed).
+        let code = match message.kind {
+            super::MessageKind::Code => message.code.as_str(),
+            _ => "",
+        };
         let payload = serde_json::json!({
             "to": message.to,
             "channel": "sms",
             "body": body,
-            "code": message.code,
+            "code": code,
             "expires_at": message.expires_at,
         })
         .to_string();

@@ -9,6 +9,7 @@
 
 use super::me::{Me, SessionQuery, require_recent_verification, signed_in};
 use super::{reply, required, strategy};
+use crate::delivery::MessageKind;
 use crate::domain::{EmailAddress, Identifier, IdentifierKind, PhoneNumber};
 use crate::error::ApiError;
 use crate::extract::{Body, ClientAuth};
@@ -16,7 +17,7 @@ use crate::ids::new_id;
 use crate::present;
 use crate::rate_limit::SendLimits;
 use crate::state::AppState;
-use crate::store::{CompletionKind, IdentifierRow};
+use crate::store::{CompletionKind, IdentifierRow, Notices};
 use crate::verification::{self, Purpose, SendContext};
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -67,9 +68,10 @@ macro_rules! handlers_for {
                 state: State<AppState>,
                 auth: ClientAuth,
                 query: Query<SessionQuery>,
+                request: SendContext,
                 id: Path<String>,
             ) -> Result<Response, ApiError> {
-                super::remove(state, auth, query, id, $kind).await
+                super::remove(state, auth, query, request, id, $kind).await
             }
 
             /// `POST /v1/me/…/{id}/prepare_verification`.
@@ -89,10 +91,11 @@ macro_rules! handlers_for {
                 state: State<AppState>,
                 auth: ClientAuth,
                 query: Query<SessionQuery>,
+                request: SendContext,
                 id: Path<String>,
                 body: Body<AttemptVerification>,
             ) -> Result<Response, ApiError> {
-                super::attempt(state, auth, query, id, body, $kind).await
+                super::attempt(state, auth, query, request, id, body, $kind).await
             }
         }
     };
@@ -221,21 +224,37 @@ async fn get(
 }
 
 /// Removing a verified identifier needs a recent verification (an unverified one is only a
-/// typo to take back); the last verified one cannot go (`identification_deletion_failed`).
-/// Sessions are not ended.
+/// typo to take back) and tells every verified identifier of the user, the removed one
+/// included; the last verified one cannot go (`identification_deletion_failed`). Sessions are
+/// not ended.
 async fn remove(
     State(state): State<AppState>,
     auth: ClientAuth,
     Query(query): Query<SessionQuery>,
+    request: SendContext,
     Path(id): Path<String>,
     kind: IdentifierKind,
 ) -> Result<Response, ApiError> {
     let me = signed_in(&state, auth, query).await?;
     let row = theirs(&me, &id, kind)?;
-    if row.verified {
+    let notices = if row.verified {
         require_recent_verification(&state, &me)?;
-    }
-    state.store.remove_identifier(&me.user.id, &id).await?;
+        verification::change_notices(
+            &state,
+            &me.user,
+            &identifier_of(&row),
+            &id,
+            MessageKind::IdentifierRemoved,
+            request.locale.as_deref(),
+        )?
+    } else {
+        Notices::default()
+    };
+    state
+        .store
+        .remove_identifier(&me.user.id, &id, &notices, state.now())
+        .await?;
+    verification::print_notices(&state, &notices);
     let deleted = DeletedObject {
         object: match kind {
             IdentifierKind::Email => "email_address".into(),
@@ -280,10 +299,12 @@ async fn prepare(
     reply(&state, &me.ctx, shown).await
 }
 
+/// A right code makes the identifier the user's, and tells their other verified identifiers.
 async fn attempt(
     State(state): State<AppState>,
     auth: ClientAuth,
     Query(query): Query<SessionQuery>,
+    request: SendContext,
     Path(id): Path<String>,
     Body(req): Body<AttemptVerification>,
     kind: IdentifierKind,
@@ -295,9 +316,18 @@ async fn attempt(
         return Err(ApiError::VerificationAlreadyVerified);
     }
     let to = identifier_of(&row);
+    let notices = verification::change_notices(
+        &state,
+        &me.user,
+        &to,
+        &id,
+        MessageKind::IdentifierAdded,
+        request.locale.as_deref(),
+    )?;
     let completion = CompletionKind::AddIdentifier {
         user_id: me.user.id.clone(),
         identifier_id: id.clone(),
+        notices: notices.clone(),
     };
     verification::check(&state, &me.ctx.client.id, &id, &to, typed, completion)
         .await
@@ -305,6 +335,7 @@ async fn attempt(
             ApiError::IdentifierExists(_) => ApiError::IdentifierExists(kind.field()),
             other => other,
         })?;
+    verification::print_notices(&state, &notices);
     row.verified = true;
     row.created_at = state.now();
     let shown = show(&state, &row).await?;

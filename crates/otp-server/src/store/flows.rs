@@ -411,6 +411,7 @@ async fn complete(tx: &mut impl Tx, a: &AttemptCode<'_>) -> Result<(), StoreErro
         CompletionKind::AddIdentifier {
             user_id,
             identifier_id,
+            notices,
         } => {
             // The identifier moves to the verified ones under the same id, unless another user
             // verified its key first (the unique index decides: `IdentifierExists`, and this
@@ -418,7 +419,7 @@ async fn complete(tx: &mut impl Tx, a: &AttemptCode<'_>) -> Result<(), StoreErro
             tx.delete_identifier(identifier_id).await?;
             tx.insert_identifier(identifier_id, user_id, a.identifier, a.now)
                 .await?;
-            return Ok(());
+            return queue_notices(tx, notices, a.now).await;
         }
         CompletionKind::Reverify { session_id } => {
             return tx.set_session_verified(session_id, a.now).await;
@@ -566,11 +567,13 @@ pub(super) async fn add_identifier(
 }
 
 /// See [`super::Store::remove_identifier`]: any unverified identifier, or a verified one while
-/// another verified one is left to sign in with.
+/// another verified one is left to sign in with (then `notices` go out with the change).
 pub(super) async fn remove_identifier(
     tx: &mut impl Tx,
     user_id: &str,
     id: &str,
+    notices: &Notices,
+    now: i64,
 ) -> Result<IdentifierRow, StoreError> {
     tx.serialize_on(&[user_key(user_id)]).await?;
     let user = tx.user(user_id).await?.ok_or(StoreError::NoIdentifier)?;
@@ -585,7 +588,21 @@ pub(super) async fn remove_identifier(
         return Err(StoreError::LastIdentifier);
     }
     tx.delete_identifier(id).await?;
+    if removed.verified {
+        queue_notices(tx, notices, now).await?;
+    }
     Ok(removed)
+}
+
+/// Queues `notices` (outbox and dev-mode messages) in the transaction of the change they tell.
+async fn queue_notices(tx: &mut impl Tx, notices: &Notices, now: i64) -> Result<(), StoreError> {
+    for (owner_id, message) in &notices.outbox {
+        tx.insert_outbox(owner_id, message, now).await?;
+    }
+    for (message, key) in &notices.dev {
+        tx.insert_dev_message(message, key).await?;
+    }
+    Ok(())
 }
 
 /// See [`super::Store::set_primary`]: each id given must be a verified identifier of the user,

@@ -471,7 +471,7 @@ impl Swept {
 }
 
 /// A message for the outbox.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct NewOutbox {
     /// SMS or email.
     pub channel: otp_proto::dev::Channel,
@@ -483,6 +483,17 @@ pub struct NewOutbox {
     pub payload: Vec<u8>,
     /// Stop retrying after this time.
     pub deadline_at: i64,
+}
+
+/// Messages queued with a change in the same transaction (the notices to a user's identifiers
+/// that one was added or removed): each outbox message with its owner id (its sealing
+/// context), and in dev mode each message kept for the dev outbox with its recipient's key.
+#[derive(Debug, Clone, Default)]
+pub struct Notices {
+    /// For the delivery worker.
+    pub outbox: Vec<(String, NewOutbox)>,
+    /// For `GET /v1/dev/outbox` (dev mode).
+    pub dev: Vec<(otp_proto::dev::OutboxMessage, String)>,
 }
 
 /// A message claimed by the delivery worker.
@@ -581,6 +592,8 @@ pub enum CompletionKind {
         user_id: String,
         /// The identifier's id (kept when it becomes verified).
         identifier_id: String,
+        /// What the user's other identifiers are told.
+        notices: Notices,
     },
     /// Reverify a session: its user proved again it was them. No new session.
     Reverify {

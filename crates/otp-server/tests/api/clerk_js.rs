@@ -2,7 +2,8 @@
 //! vanilla-JS OTP flow on the real `@clerk/clerk-js`, pinned in its package-lock.json) in headless
 //! Chromium against this server, on SQLite and on PostgreSQL. The page is served from its own
 //! origin; clerk-js reaches the API through `proxyUrl` under `--frontend-path /__clerk`, with the
-//! client in the HttpOnly cookie. The browser half is `tests/browser/clerk-js.e2e.mjs`.
+//! client in the HttpOnly cookie. The browser halves are `tests/browser/clerk-js.e2e.mjs` (sign-up
+//! and sign-in) and `tests/browser/clerk-js-account.e2e.mjs` (the account's `/v1/me` API).
 
 use crate::helpers::*;
 use otp_client::Client;
@@ -28,13 +29,70 @@ async fn clerk_js_signs_up_and_in_on_postgres() {
 static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn clerk_js_signs_up_and_in(database_url: Option<&str>) {
+    let _alone = ONE_BROWSER.lock().await;
+    let site = serve_example(database_url).await;
+    let seen = run_browser(&site, "clerk-js.e2e.mjs", "clerk-*.png").await;
+
+    // The users clerk-js reported are the ones in our database: a native sign-in finds them.
+    for (identifier, key) in [(PHONE, "phoneUser"), (EMAIL, "emailUser")] {
+        let device = site.app.client();
+        let user_id = signed_in_user(&site.app, &device, identifier).await;
+        assert_eq!(Some(user_id.as_str()), seen[key].as_str(), "{identifier}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clerk_js_manages_the_account_on_sqlite() {
+    clerk_js_manages_the_account(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clerk_js_manages_the_account_on_postgres() {
+    let db = PgDb::create().await;
+    clerk_js_manages_the_account(Some(&db.url)).await;
+}
+
+/// clerk-js's account API on three cookie jars (`tests/browser/clerk-js-account.e2e.mjs`): a
+/// phone user adds and verifies an email address, signs in with it elsewhere, revokes that
+/// session, then deletes the account; the phone signs up again as a new user.
+async fn clerk_js_manages_the_account(database_url: Option<&str>) {
+    let _alone = ONE_BROWSER.lock().await;
+    let site = serve_example(database_url).await;
+    let seen = run_browser(&site, "clerk-js-account.e2e.mjs", "clerk-account-*.png").await;
+
+    // In our database: the phone signs in as the new user, who has none of the deleted user's
+    // email addresses.
+    let (deleted, new) = (seen["deletedUser"].as_str(), seen["newUser"].as_str());
+    assert!(
+        deleted.is_some() && new.is_some() && deleted != new,
+        "{seen}"
+    );
+    let device = site.app.client();
+    let user_id = signed_in_user(&site.app, &device, PHONE).await;
+    assert_eq!(Some(user_id.as_str()), new);
+    let me = device.me().await.expect("me");
+    assert!(
+        me.email_addresses.is_empty(),
+        "the deleted user's email went with it: {me:?}"
+    );
+}
+
+/// A dev-mode server for clerk-js, and `examples/clerk-js` built for it and served from its own
+/// origin (which the server allows); clerk-js reaches the API through `proxyUrl` under
+/// `--frontend-path /__clerk`.
+struct ExampleSite {
+    app: TestApp,
+    app_url: String,
+    _bundle: tempfile::TempDir,
+}
+
+async fn serve_example(database_url: Option<&str>) -> ExampleSite {
     let root = Path::new(ROOT);
     assert!(
         root.join("tools/node_modules/playwright-core").exists()
             && Path::new("/usr/bin/chromium").exists(),
         "the browser test needs Chromium and the npm tools: run scripts/setup.sh test"
     );
-    let _alone = ONE_BROWSER.lock().await;
 
     // The page's origin first: the server must allow it.
     let site = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -47,7 +105,7 @@ async fn clerk_js_signs_up_and_in(database_url: Option<&str>) {
     let configure = move |c: &mut otp_server::Config| {
         c.allowed_origins = vec![origin];
         c.frontend_path = Some("/__clerk".into());
-        // The flow sends a second code to the same phone within seconds (sign-up, then sign-in).
+        // The flows send several codes to the same phone or email within seconds.
         c.policy.send_interval_secs = 0;
     };
     let app = match database_url {
@@ -75,10 +133,21 @@ async fn clerk_js_signs_up_and_in(database_url: Option<&str>) {
         )
         .await
     });
+    ExampleSite {
+        app,
+        app_url,
+        _bundle: bundle,
+    }
+}
 
-    let api = app.base_url.clone();
-    let shots = root.join("target/screenshots");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/clerk-js.e2e.mjs");
+/// Runs `tests/browser/<script>` in node against `site`, with screenshots in
+/// `target/screenshots`; the JSON summary it prints last.
+async fn run_browser(site: &ExampleSite, script: &str, shots_glob: &str) -> serde_json::Value {
+    let (app_url, api) = (site.app_url.clone(), site.app.base_url.clone());
+    let shots = Path::new(ROOT).join("target/screenshots");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser")
+        .join(script);
     let out = tokio::task::spawn_blocking(move || {
         Command::new("node")
             .arg(script)
@@ -95,18 +164,10 @@ async fn clerk_js_signs_up_and_in(database_url: Option<&str>) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "the clerk-js run failed (screenshots in target/screenshots/clerk-*.png):\n{stdout}{}",
+        "the clerk-js run failed (screenshots in target/screenshots/{shots_glob}):\n{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-
-    // The users clerk-js reported are the ones in our database: a native sign-in finds them.
-    let seen: serde_json::Value =
-        serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("JSON summary");
-    for (identifier, key) in [(PHONE, "phoneUser"), (EMAIL, "emailUser")] {
-        let device = app.client();
-        let user_id = signed_in_user(&app, &device, identifier).await;
-        assert_eq!(Some(user_id.as_str()), seen[key].as_str(), "{identifier}");
-    }
+    serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("JSON summary")
 }
 
 /// Signs `identifier` in on `device` (native) and returns its user id.

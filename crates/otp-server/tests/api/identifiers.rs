@@ -158,6 +158,11 @@ async fn a_phone_user_adds_an_email_and_signs_in_with_it_once_verified() {
             Some(added.id.as_str())
         );
         assert!(phone.session_token().await.is_ok(), "still signed in");
+        // The account's phone number is told, with the email masked, in the same transaction.
+        let notice = app.client().dev_outbox(PHONE).await.expect("a notice");
+        assert!(notice.body.contains("was added to your"), "{}", notice.body);
+        assert!(notice.body.contains("j***@example.com"), "{}", notice.body);
+        assert!(notice.code.is_empty(), "a notice carries no code");
 
         // Now the email signs the same user in, on another device.
         let laptop = sign_in_with(&app, EMAIL, Strategy::EmailCode).await;
@@ -310,6 +315,15 @@ async fn the_last_verified_identifier_stays_and_removing_one_needs_a_recent_code
             .await
             .expect("removed");
 
+        // Both the number removed and the email left are told.
+        for told in [PHONE, EMAIL] {
+            let notice = app.client().dev_outbox(told).await.expect("a notice");
+            assert!(
+                notice.body.contains("was removed from your"),
+                "{told}: {}",
+                notice.body
+            );
+        }
         // The session goes on; the number is free for anyone.
         let me = device.me().await.expect("me");
         assert!(me.phone_numbers.is_empty());
