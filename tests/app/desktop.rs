@@ -286,6 +286,123 @@ async fn a_user_signs_up_stays_signed_in_across_a_restart_signs_out_and_signs_in
     app.quit();
 }
 
+/// Presses Tab `n` times.
+fn tab(app: &App, n: usize) {
+    for _ in 0..n {
+        app.key("Tab");
+    }
+}
+
+/// The account screen, from the keyboard: add an email (its code typed back), sign another
+/// device out, delete the account. The focus starts on the heading at each start; the Tab
+/// stops after it are Sign out, each identifier's action, the field to add one, then each other
+/// device's Sign out, Sign out of all devices and Delete account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_adds_an_email_signs_another_device_out_and_deletes_the_account() {
+    require_desktop_session();
+    let _alone = one_ui_at_a_time().await;
+    // Codes go out as fast as the test types them.
+    let server = spawn_server_with(|c| c.policy.send_interval_secs = 0).await;
+    let url = server.base_url.clone();
+
+    // Signed up by phone, in the app.
+    let app = App::start(&url, "account-1-start");
+    let message = retry("the first code", || {
+        app.key("ctrl+a");
+        app.type_text("+1 202 555 0143");
+        app.key("Return");
+        try_next_message(&url, PHONE, 0, Duration::from_secs(10))
+    });
+    screenshot("account-0-verify");
+    app.type_text(&message.code);
+    wait_for("a session in the keychain", Duration::from_secs(20), || {
+        keychain_session(&url)
+    });
+    std::thread::sleep(Duration::from_secs(1));
+
+    // Add an email: Sign out, the phone's Remove, then the field.
+    tab(&app, 3);
+    app.type_text(EMAIL);
+    app.key("Return");
+    let code = next_message(&url, EMAIL, 0);
+    screenshot("account-1-email-code");
+    std::thread::sleep(Duration::from_secs(1));
+    app.type_text(&code.code);
+    let session = wait_for("the email verified", Duration::from_secs(20), || {
+        keychain_session(&url).filter(|s| {
+            s.user.email_addresses.iter().any(|e| {
+                e.email_address == EMAIL
+                    && e.verification.as_ref().map(|v| v.status)
+                        == Some(otp_client::proto::VerificationStatus::Verified)
+            })
+        })
+    });
+    screenshot("account-2-email-added");
+    // The phone was told.
+    let notice = next_message(&url, PHONE, message.sent_at);
+    assert!(notice.body.contains("was added to your"), "{}", notice.body);
+
+    // A laptop signs in with the new email; the app, started again, lists both devices.
+    let laptop = otp_client::Client::new(&url);
+    laptop.sign_in().create(EMAIL).await.expect("create");
+    let factor = laptop.sign_in().supported_first_factors()[0].clone();
+    laptop
+        .sign_in()
+        .prepare_first_factor(&factor)
+        .await
+        .expect("prepared");
+    let laptop_code = next_message(&url, EMAIL, code.sent_at);
+    let done = laptop
+        .sign_in()
+        .attempt_first_factor(otp_client::Strategy::EmailCode, &laptop_code.code)
+        .await
+        .expect("the laptop signs in with the email");
+    laptop
+        .set_active(&done.created_session_id.expect("session"))
+        .await
+        .expect("active");
+    app.quit();
+    let app = App::start(&url, "account-2-restart");
+    screenshot("account-3-two-devices");
+
+    // Sign the laptop out: Sign out, two Removes, the field, then the laptop's Sign out.
+    tab(&app, 5);
+    app.key("Return");
+    wait_for("the laptop signed out", Duration::from_secs(20), || {
+        block(laptop.session_token()).is_err().then_some(())
+    });
+    assert_eq!(
+        keychain_session(&url).map(|s| s.id),
+        Some(session.id.clone()),
+        "this device stays signed in"
+    );
+    screenshot("account-4-laptop-signed-out");
+
+    // Delete the account: started again, Sign out, two Removes, the field, Sign out of all
+    // devices, Delete account; the confirmation's focus is on Cancel, and Delete my account is
+    // before it.
+    app.quit();
+    let app = App::start(&url, "account-3-restart");
+    tab(&app, 6);
+    app.key("Return");
+    std::thread::sleep(Duration::from_millis(500));
+    screenshot("account-5-confirm-delete");
+    app.key("shift+Tab");
+    app.key("Return");
+    wait_for("the keychain entry to go", Duration::from_secs(20), || {
+        keychain_emptied(otp_app::KEYCHAIN_SERVICE, &url)
+    });
+    screenshot("account-6-deleted");
+    // The number makes a new account at once.
+    let again = otp_client::Client::new(&url);
+    let fresh = server.sign_up(&again, PHONE).await;
+    assert_ne!(
+        fresh.created_user_id.as_deref(),
+        Some(session.user.id.as_str())
+    );
+    app.quit();
+}
+
 /// Where `cargo test --workspace` (and `cargo build -p otp-dioxus --examples`) put otp-dioxus's
 /// example `name`: `target/debug/examples/`, beside this test's own `deps/` folder.
 fn example(name: &str) -> PathBuf {

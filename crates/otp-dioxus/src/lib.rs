@@ -9,7 +9,8 @@
 //!   [`use_auth`];
 //! - [`SignedIn`], [`SignedOut`], [`AuthLoading`]: show their children only in that state;
 //! - prebuilt screens, [`components::SignIn`] and [`components::SignUp`], and the account's
-//!   [`components::UserProfile`] (devices, deleting the account), in English, French and
+//!   [`components::UserProfile`] (phone numbers and email addresses, devices, deleting the
+//!   account, and the fresh code a sensitive change needs), in English, French and
 //!   Spanish ([`Strings`]), themed by CSS custom properties ([`STYLE`]);
 //! - [`use_user`]: the account's calls for an app's own screens.
 //!
@@ -84,6 +85,8 @@ pub use token_store::{
 pub use otp_client;
 /// The protocol's types these signatures use, so an app needs no other crate of ours.
 pub use otp_client::proto::{
-    Session, SessionActivity, SignIn as SignInAttempt, SignInFactor, SignUp as SignUpAttempt, User,
+    EmailAddress, PhoneNumber, Session, SessionActivity, SessionVerification,
+    SessionVerificationStatus, SignIn as SignInAttempt, SignInFactor, SignUp as SignUpAttempt,
+    User,
 };
-pub use otp_client::{ErrorCode, Strategy};
+pub use otp_client::{ErrorCode, Strategy, UserIdentifier};

@@ -113,6 +113,7 @@ impl From<StoreError> for ApiError {
             StoreError::NoCode => Self::VerificationExpired { prepared: false },
             StoreError::NoIdentifier => Self::NotFound,
             StoreError::LastIdentifier => Self::LastIdentification,
+            StoreError::ReverificationRequired => Self::ReverificationRequired,
             StoreError::Unexpected(e) => Self::Unexpected(e),
         }
     }

@@ -10,12 +10,14 @@
 //! - [`startup`]: builds the [`startup::Application`] from a config and a bound listener, and
 //!   the router with its middleware.
 //! - [`routes`]: the HTTP API, one file per flow (`sign_up`, `sign_in`, `session`, `client`,
-//!   `environment` (what clerk-js reads at load), `dev`, `meta`); thin handlers, and the route
-//!   table.
+//!   `me` (the signed-in user's account and devices), `identifiers` (their phone numbers and
+//!   email addresses), `reverify` (a fresh code before a sensitive change), `environment` (what
+//!   clerk-js reads at load), `dev`, `meta`); thin handlers, and the route table.
 //! - [`extract`]: request bodies (form or JSON), the caller's client, the caller's IP and
 //!   language.
-//! - [`verification`]: sending a code and checking the one typed, shared by sign-up and sign-in
-//!   (the service the handlers call; it knows no HTTP).
+//! - [`verification`]: sending a code and checking the one typed, shared by sign-up, sign-in,
+//!   added identifiers and reverification, and the notices of an account's changes (the
+//!   service the handlers call; it knows no HTTP).
 //! - [`browser`]: browser mode: the client in an HttpOnly cookie, allowed origins, CORS, and
 //!   clerk-js's `_method` tunnelling.
 //! - [`caller`]: who is calling: the connection's peer, or through trusted proxies the client

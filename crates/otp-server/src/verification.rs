@@ -182,7 +182,9 @@ pub async fn send(
 
 /// The notices telling a user's verified identifiers that `changed` (`changed_id`) was added
 /// to the account (`IdentifierAdded`: to the others) or removed from it (`IdentifierRemoved`:
-/// to all, the removed one included), naming it masked; queued with the change itself. In dev
+/// the removed one too), naming it masked; queued with the change itself. They go to the
+/// user's email addresses, or to at most two of their phone numbers when they have none (text
+/// messages cost money: no account makes many, and none go to a country not allowed). In dev
 /// mode, also kept for the dev outbox (and printed by [`print_notices`] once committed).
 pub fn change_notices(
     state: &AppState,
@@ -196,14 +198,35 @@ pub fn change_notices(
     let deadline = i64::try_from(state.config.delivery.delivery_deadline_secs)
         .unwrap_or(i64::MAX / 2_000)
         * 1000;
-    let mut notices = Notices::default();
-    let recipients = user
+    let mut notices = Notices {
+        made: true,
+        ..Notices::default()
+    };
+    let candidates: Vec<Identifier> = user
         .identifiers
         .iter()
         .filter(|i| i.verified)
-        .filter(|i| kind == MessageKind::IdentifierRemoved || i.id != changed_id);
-    for recipient in recipients {
-        let to = Identifier::from_stored(recipient.kind.as_str(), recipient.value.clone());
+        .filter(|i| kind == MessageKind::IdentifierRemoved || i.id != changed_id)
+        .map(|i| Identifier::from_stored(i.kind.as_str(), i.value.clone()))
+        .collect();
+    let emails: Vec<&Identifier> = candidates
+        .iter()
+        .filter(|i| matches!(i, Identifier::Email(_)))
+        .collect();
+    let allowed = &state.config.delivery.sms_allowed_countries;
+    let recipients: Vec<&Identifier> = if emails.is_empty() {
+        candidates
+            .iter()
+            .filter(|i| match i {
+                Identifier::Phone(p) => allowed.is_empty() || allowed.contains(&p.calling_code()),
+                Identifier::Email(_) => false,
+            })
+            .take(2)
+            .collect()
+    } else {
+        emails
+    };
+    for to in recipients {
         if state.config.protection.test_identifiers && is_test_identifier(&to) {
             continue;
         }
@@ -222,7 +245,7 @@ pub fn change_notices(
                 &serde_json::to_vec(&payload).map_err(anyhow::Error::from)?,
             )?;
             let message = NewOutbox {
-                channel: crate::delivery::channel_of(&to),
+                channel: crate::delivery::channel_of(to),
                 recipient: to.as_str().to_owned(),
                 locale: locale.map(str::to_owned),
                 payload: sealed,
@@ -232,7 +255,7 @@ pub fn change_notices(
         }
         if state.delivery.is_dev() {
             let message = Message {
-                channel: crate::delivery::channel_of(&to),
+                channel: crate::delivery::channel_of(to),
                 to: to.as_str().to_owned(),
                 code: about,
                 expires_at: now,

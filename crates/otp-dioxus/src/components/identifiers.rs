@@ -4,17 +4,19 @@
 
 use crate::error::Error;
 use crate::format::format_identifier;
-use crate::hooks::use_user;
+use crate::hooks::{UseUser, use_user};
 use crate::store::use_auth_store;
 use crate::strings::Text;
 use dioxus::prelude::*;
-use otp_client::Strategy;
 use otp_client::proto::{User, VerificationStatus};
+use otp_client::{ErrorCode, Strategy};
 
 /// A change that needs a recent code: the profile runs it, and asks for a code first when the
 /// server says so.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Sensitive {
+    /// Add a phone number or email address (as typed) and send it a code.
+    Add(String),
     /// Remove an identifier.
     Remove(Strategy, String),
     /// Make an identifier the primary one of its kind.
@@ -62,7 +64,7 @@ fn listed(user: &User) -> Vec<Listed> {
 
 /// The identifier a code was sent to and is awaited for.
 #[derive(Debug, Clone, PartialEq)]
-struct Awaiting {
+pub(crate) struct Awaiting {
     strategy: Strategy,
     id: String,
     value: String,
@@ -70,14 +72,35 @@ struct Awaiting {
     sends: u32,
 }
 
-/// The user's phone numbers and email addresses with their actions, and adding one.
+/// Adds `typed` (an email address if it has an `@`, else a phone number) and sends it a code.
+pub(crate) async fn add_and_send(user: UseUser, typed: &str) -> Result<Awaiting, Error> {
+    let (strategy, id, value) = if typed.contains('@') {
+        let e = user.add_email(typed).await?;
+        (Strategy::EmailCode, e.id, e.email_address)
+    } else {
+        let p = user.add_phone(typed).await?;
+        (Strategy::PhoneCode, p.id, p.phone_number)
+    };
+    user.prepare_identifier_verification(strategy, &id).await?;
+    Ok(Awaiting {
+        strategy,
+        id,
+        value,
+        sends: 1,
+    })
+}
+
+/// The user's phone numbers and email addresses with their actions, and adding one; `awaiting`
+/// is the one whose code is being typed (the profile sets it too, after a reverification).
 #[component]
-pub(crate) fn Identifiers(on_sensitive: EventHandler<Sensitive>) -> Element {
+pub(crate) fn Identifiers(
+    awaiting: Signal<Option<Awaiting>>,
+    on_sensitive: EventHandler<Sensitive>,
+) -> Element {
     let store = use_auth_store();
     let user = use_user();
     let strings = store.strings();
     let mut new_identifier = use_signal(String::new);
-    let mut awaiting = use_signal(|| None::<Awaiting>);
     let mut error = use_signal(|| None::<Error>);
     let mut working = use_signal(|| false);
 
@@ -101,26 +124,18 @@ pub(crate) fn Identifiers(on_sensitive: EventHandler<Sensitive>) -> Element {
     let add = move |_| async move {
         let typed = new_identifier().trim().to_owned();
         working.set(true);
-        let added = if typed.contains('@') {
-            user.add_email(&typed)
-                .await
-                .map(|e| (Strategy::EmailCode, e.id, e.email_address))
-        } else {
-            user.add_phone(&typed)
-                .await
-                .map(|p| (Strategy::PhoneCode, p.id, p.phone_number))
-        };
+        let added = add_and_send(user, &typed).await;
         working.set(false);
         match added {
-            Ok((strategy, id, value)) => {
+            Ok(to) => {
                 new_identifier.set(String::new());
-                send_code(Awaiting {
-                    strategy,
-                    id,
-                    value,
-                    sends: 0,
-                })
-                .await;
+                error.set(None);
+                awaiting.set(Some(to));
+            }
+            Err(e) if e.code == Some(ErrorCode::SessionReverificationRequired) => {
+                new_identifier.set(String::new());
+                error.set(None);
+                on_sensitive.call(Sensitive::Add(typed));
             }
             Err(e) => error.set(Some(e)),
         }

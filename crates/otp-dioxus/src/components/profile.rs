@@ -3,7 +3,7 @@
 //! "Delete account" behind a confirmation that says what is lost. A change the server wants a
 //! recent code for is held while [`Reverify`] asks for one, then made.
 
-use super::identifiers::{CodeForm, Identifiers, Sensitive};
+use super::identifiers::{Awaiting, CodeForm, Identifiers, Sensitive, add_and_send};
 use crate::error::Error;
 use crate::hooks::{UseUser, use_user};
 use crate::store::use_auth_store;
@@ -35,10 +35,17 @@ pub fn UserProfile() -> Element {
     let mut working = use_signal(|| false);
     // A change waiting for a fresh code.
     let mut held = use_signal(|| None::<Sensitive>);
+    // An identifier whose code is being typed.
+    let mut awaiting = use_signal(|| None::<Awaiting>);
 
     let sensitive = move |action: Sensitive| async move {
         working.set(true);
-        let result = make(user, &action).await;
+        let result = match &action {
+            Sensitive::Add(typed) => add_and_send(user, typed)
+                .await
+                .map(|to| awaiting.set(Some(to))),
+            other => make(user, other).await,
+        };
         working.set(false);
         match result {
             Err(e) if e.code == Some(ErrorCode::SessionReverificationRequired) => {
@@ -91,7 +98,7 @@ pub fn UserProfile() -> Element {
                     },
                 }
             }
-            Identifiers { on_sensitive: move |action| { spawn(sensitive(action)); } }
+            Identifiers { awaiting, on_sensitive: move |action| { spawn(sensitive(action)); } }
             h2 { "{strings.get(Text::DevicesTitle)}" }
             match &*sessions.read() {
                 None => rsx! { p { class: "otp-lead", role: "status", span { class: "otp-spinner", aria_hidden: "true" } " {strings.get(Text::Loading)}" } },
@@ -129,7 +136,8 @@ pub fn UserProfile() -> Element {
                 button { r#type: "button", class: "otp-primary otp-danger", disabled: busy, onclick: delete,
                     if busy { "{strings.get(Text::Deleting)}" } else { "{strings.get(Text::DeleteAccountConfirm)}" }
                 }
-                button { r#type: "button", class: "otp-link", onclick: move |_| confirming.set(false),
+                // The focus goes to the safe choice: an Enter must not delete the account.
+                button { r#type: "button", class: "otp-link", onmounted: super::focus_on_mount, onclick: move |_| confirming.set(false),
                     "{strings.get(Text::Cancel)}"
                 }
             } else {
@@ -147,6 +155,7 @@ async fn make(user: UseUser, action: &Sensitive) -> Result<(), Error> {
         Sensitive::Remove(strategy, id) => user.remove_identifier(*strategy, id).await,
         Sensitive::MakePrimary(strategy, id) => user.set_primary(*strategy, id).await.map(drop),
         Sensitive::DeleteAccount => user.delete_account().await,
+        Sensitive::Add(typed) => add_and_send(user, typed).await.map(drop),
     }
 }
 
@@ -201,7 +210,9 @@ fn Reverify(on_done: EventHandler<bool>) -> Element {
                     p { class: "otp-error", role: "alert", "{e}" }
                     button { r#type: "button", class: "otp-link", onclick: move |_| on_done.call(false), "{strings.get(Text::Cancel)}" }
                 },
-                Some(Ok(None)) => rsx! {},
+                Some(Ok(None)) => rsx! {
+                    button { r#type: "button", class: "otp-link", onclick: move |_| on_done.call(false), "{strings.get(Text::Cancel)}" }
+                },
                 Some(Ok(Some(f))) => rsx! {
                     CodeForm {
                         key: "{sends}",

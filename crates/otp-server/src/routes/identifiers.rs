@@ -171,6 +171,9 @@ async fn add(
     };
     let raw = required(raw, field)?;
     let me = signed_in(&state, auth, query).await?;
+    // A new way to sign in is a way into the account: only on a recently verified session
+    // (else a stolen, stale session could add its own email, then reverify with it).
+    require_recent_verification(&state, &me)?;
     let identifier = match kind {
         IdentifierKind::Email => EmailAddress::parse(raw).map(Identifier::Email),
         IdentifierKind::Phone => {
@@ -224,8 +227,7 @@ async fn get(
 }
 
 /// Removing a verified identifier needs a recent verification (an unverified one is only a
-/// typo to take back) and tells every verified identifier of the user, the removed one
-/// included; the last verified one cannot go (`identification_deletion_failed`). Sessions are
+/// typo to take back) and tells the user's identifiers, the removed one included; the last verified one cannot go (`identification_deletion_failed`). Sessions are
 /// not ended.
 async fn remove(
     State(state): State<AppState>,
@@ -237,8 +239,13 @@ async fn remove(
 ) -> Result<Response, ApiError> {
     let me = signed_in(&state, auth, query).await?;
     let row = theirs(&me, &id, kind)?;
-    let notices = if row.verified {
-        require_recent_verification(&state, &me)?;
+    let recent = require_recent_verification(&state, &me).is_ok();
+    if row.verified && !recent {
+        return Err(ApiError::ReverificationRequired);
+    }
+    // Made whenever they may be needed: the identifier may be verified by the time the store
+    // removes it (which then needs them, and the recent verification).
+    let notices = if recent {
         verification::change_notices(
             &state,
             &me.user,
@@ -252,7 +259,7 @@ async fn remove(
     };
     state
         .store
-        .remove_identifier(&me.user.id, &id, &notices, state.now())
+        .remove_identifier(&me.user.id, &id, recent, &notices, state.now())
         .await?;
     verification::print_notices(&state, &notices);
     let deleted = DeletedObject {

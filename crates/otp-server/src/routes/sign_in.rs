@@ -12,7 +12,7 @@ use crate::extract::{Body, ClientAuth, ClientCtx};
 use crate::ids::new_id;
 use crate::present;
 use crate::state::AppState;
-use crate::store::{CompletionKind, SignInRow};
+use crate::store::{CompletionKind, IdentifierRow, SignInRow};
 use crate::verification::{self, Create, Purpose, SendContext};
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -106,11 +106,15 @@ pub async fn prepare_first_factor(
             "email_address_id",
         ),
     };
-    // The factor named by id, or the user's only one of that kind when no id is given.
+    // The factor named by id, or the user's only one of that kind when no id is given. Under
+    // enumeration protection only the identifier typed is one (as for a decoy: another would
+    // tell a real account).
+    let protection = state.config.protection.enumeration_protection;
     let factor = sign_in
         .factors
         .iter()
         .filter(|f| f.kind == kind)
+        .filter(|f| !protection || is_typed(&sign_in, f))
         .find(|f| wanted_id.as_deref().is_none_or(|want| want == f.id))
         .ok_or(ApiError::StrategyInvalid(param))?;
     let to = Identifier::from_stored(kind.as_str(), factor.value.clone());
@@ -157,6 +161,13 @@ pub async fn attempt_first_factor(
         IdentifierKind::Phone
     };
     let to = Identifier::from_stored(kind.as_str(), code_row.sent_to.clone());
+    // The code went to an identifier the user has removed since: it signs nobody in.
+    if !sign_in.factors.iter().any(|f| {
+        f.kind == to.kind()
+            && Identifier::from_stored(f.kind.as_str(), f.value.clone()).key() == to.key()
+    }) {
+        return Err(ApiError::VerificationExpired { prepared: true });
+    }
     let kind = match sign_in.user_id {
         Some(user_id) => CompletionKind::SignIn { user_id },
         None => CompletionKind::Decoy,
@@ -165,6 +176,12 @@ pub async fn attempt_first_factor(
         ctx.token = token;
     }
     respond(&state, &ctx, &id).await
+}
+
+/// Whether `factor` is the identifier the sign-in was created with.
+fn is_typed(sign_in: &SignInRow, factor: &IdentifierRow) -> bool {
+    Identifier::from_stored(factor.kind.as_str(), factor.value.clone()).key()
+        == sign_in.identifier.key()
 }
 
 async fn owned(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<SignInRow, ApiError> {

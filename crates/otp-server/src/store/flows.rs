@@ -343,12 +343,16 @@ pub(super) async fn attempt_code(
     matches: &(dyn for<'m> Fn(&'m [u8]) -> bool + Send + Sync),
 ) -> Result<AttemptOutcome, StoreError> {
     let [identifier_key, owner_key] = code_keys(a.identifier, a.owner_id);
-    tx.serialize_on(&[
+    let mut keys = vec![
         identifier_key,
         owner_key,
         client_key(&a.completion.client_id),
-    ])
-    .await?;
+    ];
+    if let CompletionKind::AddIdentifier { user_id, .. } = &a.completion.kind {
+        // As removing an identifier does: the two never interleave.
+        keys.push(user_key(user_id));
+    }
+    tx.serialize_on(&keys).await?;
     let lockout = tx.lockout(a.identifier.key()).await?;
     if let Some(retry_after_secs) = lockout.remaining_secs(a.now) {
         return Err(StoreError::Locked { retry_after_secs });
@@ -413,6 +417,15 @@ async fn complete(tx: &mut impl Tx, a: &AttemptCode<'_>) -> Result<(), StoreErro
             identifier_id,
             notices,
         } => {
+            // Removed meanwhile: its code went with it.
+            let still_there = tx.user(user_id).await?.is_some_and(|u| {
+                u.identifiers
+                    .iter()
+                    .any(|i| &i.id == identifier_id && !i.verified)
+            });
+            if !still_there {
+                return Err(StoreError::NoCode);
+            }
             // The identifier moves to the verified ones under the same id, unless another user
             // verified its key first (the unique index decides: `IdentifierExists`, and this
             // transaction, code state included, is rolled back).
@@ -567,11 +580,13 @@ pub(super) async fn add_identifier(
 }
 
 /// See [`super::Store::remove_identifier`]: any unverified identifier, or a verified one while
-/// another verified one is left to sign in with (then `notices` go out with the change).
+/// another verified one is left to sign in with, on a recently verified session (then
+/// `notices` go out with the change).
 pub(super) async fn remove_identifier(
     tx: &mut impl Tx,
     user_id: &str,
     id: &str,
+    recently_verified: bool,
     notices: &Notices,
     now: i64,
 ) -> Result<IdentifierRow, StoreError> {
@@ -586,6 +601,10 @@ pub(super) async fn remove_identifier(
     let verified = user.identifiers.iter().filter(|i| i.verified).count();
     if removed.verified && verified <= 1 {
         return Err(StoreError::LastIdentifier);
+    }
+    // Verified since the caller looked: it needs what a verified one needs.
+    if removed.verified && (!recently_verified || notices.is_empty()) {
+        return Err(StoreError::ReverificationRequired);
     }
     tx.delete_identifier(id).await?;
     if removed.verified {
@@ -688,9 +707,11 @@ pub(super) async fn sweep(
         .delete_stale_sessions(now - r.ended_sessions_ms, r.session_idle_ms, batch)
         .await?;
     tx.forget_session_choices(&sessions).await?;
+    // Their reverification codes.
+    let session_codes = tx.delete_codes(&sessions).await?;
     let sign_ups = tx.delete_expired_sign_ups(now, batch).await?;
     let sign_ins = tx.delete_expired_sign_ins(now, batch).await?;
-    let mut other = tx.delete_codes(&sign_ups).await?;
+    let mut other = session_codes + tx.delete_codes(&sign_ups).await?;
     other += tx.delete_codes(&sign_ins).await?;
     let clients = tx
         .delete_idle_clients(now - r.idle_clients_ms, batch)

@@ -437,18 +437,24 @@ impl Store {
     }
 
     /// Removes one of the user's identifiers with its pending code, and for a verified one
-    /// queues `notices` (telling the user's identifiers) in the same transaction; the last
-    /// verified one is [`StoreError::LastIdentifier`], another user's
-    /// [`StoreError::NoIdentifier`].
+    /// (which needs `recently_verified` and `notices` made) queues `notices` (telling the user's
+    /// identifiers) in the same transaction; the last verified one is
+    /// [`StoreError::LastIdentifier`], another user's [`StoreError::NoIdentifier`].
     pub async fn remove_identifier(
         &self,
         user_id: &str,
         id: &str,
+        recently_verified: bool,
         notices: &Notices,
         now: i64,
     ) -> Result<IdentifierRow, StoreError> {
         transaction!(self, Access::Write, |tx| flows::remove_identifier(
-            tx, user_id, id, notices, now
+            tx,
+            user_id,
+            id,
+            recently_verified,
+            notices,
+            now
         ))
     }
 

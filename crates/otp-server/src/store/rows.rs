@@ -494,6 +494,15 @@ pub struct Notices {
     pub outbox: Vec<(String, NewOutbox)>,
     /// For `GET /v1/dev/outbox` (dev mode).
     pub dev: Vec<(otp_proto::dev::OutboxMessage, String)>,
+    /// Whether they were made for the change (even if nobody is to be told).
+    pub made: bool,
+}
+
+impl Notices {
+    /// Whether none were made for the change.
+    pub fn is_empty(&self) -> bool {
+        !self.made
+    }
 }
 
 /// A message claimed by the delivery worker.
@@ -637,6 +646,9 @@ pub enum StoreError {
     /// The identifier is the user's last verified one: without it they could not sign in.
     #[error("the last verified identifier cannot be removed")]
     LastIdentifier,
+    /// The change needs a recent verification of the session.
+    #[error("reverification required")]
+    ReverificationRequired,
     /// Anything else: the database failed.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),

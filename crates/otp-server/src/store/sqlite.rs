@@ -919,7 +919,7 @@ impl Tx for SqliteTx<'_> {
             "UPDATE clients SET sign_up_id = NULL WHERE sign_up_id IN (SELECT id FROM sign_ups WHERE created_user_id = ?1)",
             "DELETE FROM codes WHERE owner_id IN (SELECT id FROM sign_ins WHERE user_id = ?1) OR owner_id IN (SELECT id FROM sign_ups WHERE created_user_id = ?1) OR owner_id IN (SELECT id FROM sessions WHERE user_id = ?1) OR owner_id IN (SELECT id FROM user_identifiers WHERE user_id = ?1) OR owner_id IN (SELECT id FROM unverified_identifiers WHERE user_id = ?1)",
             "DELETE FROM outbox WHERE owner_id IN (SELECT id FROM sign_ins WHERE user_id = ?1) OR owner_id IN (SELECT id FROM sign_ups WHERE created_user_id = ?1) OR owner_id IN (SELECT id FROM sessions WHERE user_id = ?1) OR owner_id IN (SELECT id FROM user_identifiers WHERE user_id = ?1) OR owner_id IN (SELECT id FROM unverified_identifiers WHERE user_id = ?1) OR recipient IN (SELECT value FROM user_identifiers WHERE user_id = ?1)",
-            "DELETE FROM dev_outbox WHERE recipient IN (SELECT value FROM user_identifiers WHERE user_id = ?1) OR recipient IN (SELECT value FROM unverified_identifiers WHERE user_id = ?1)",
+            "DELETE FROM dev_outbox WHERE recipient IN (SELECT value FROM user_identifiers WHERE user_id = ?1)",
             "DELETE FROM identifier_failures WHERE identifier IN (SELECT value FROM user_identifiers WHERE user_id = ?1) OR identifier IN (SELECT canonical FROM user_identifiers WHERE user_id = ?1)",
             "DELETE FROM sign_ins WHERE user_id = ?1",
             "DELETE FROM sign_ups WHERE created_user_id = ?1",

@@ -270,9 +270,19 @@ async fn the_last_verified_identifier_stays_and_removing_one_needs_a_recent_code
 
         app.advance(Duration::from_secs(31));
         add_verified_email(&app, &device, EMAIL).await;
-        // An unverified one is removed at once, whenever.
-        app.advance(Duration::from_secs(11 * 60));
         let typo = device.add_email(EMAIL_2).await.expect("added");
+        // Eleven minutes later: adding needs a fresh code (a stale session could otherwise add
+        // its own email, then reverify with it)…
+        app.advance(Duration::from_secs(11 * 60));
+        let stale_add = device
+            .add_phone(PHONE_2)
+            .await
+            .expect_err("a new way in needs a fresh code");
+        assert_eq!(
+            code(stale_add),
+            Some(ErrorCode::SessionReverificationRequired)
+        );
+        // …but an unverified one is removed at once, whenever.
         let removed = device
             .remove_identifier(Strategy::EmailCode, &typo.id)
             .await
@@ -315,15 +325,21 @@ async fn the_last_verified_identifier_stays_and_removing_one_needs_a_recent_code
             .await
             .expect("removed");
 
-        // Both the number removed and the email left are told.
-        for told in [PHONE, EMAIL] {
-            let notice = app.client().dev_outbox(told).await.expect("a notice");
-            assert!(
-                notice.body.contains("was removed from your"),
-                "{told}: {}",
-                notice.body
-            );
-        }
+        // The account's email is told (notices go to email when the account has one: text
+        // messages cost money); the number removed got nothing after its reverification code.
+        let notice = app.client().dev_outbox(EMAIL).await.expect("a notice");
+        assert!(
+            notice.body.contains("was removed from your"),
+            "{}",
+            notice.body
+        );
+        assert!(
+            notice.body.contains("43"),
+            "the number, masked: {}",
+            notice.body
+        );
+        let last_to_phone = app.client().dev_outbox(PHONE).await.expect("the code");
+        assert_eq!(last_to_phone.code, code_sent);
         // The session goes on; the number is free for anyone.
         let me = device.me().await.expect("me");
         assert!(me.phone_numbers.is_empty());
@@ -462,14 +478,60 @@ async fn with_enumeration_protection_a_sign_in_shows_only_the_identifier_typed()
         app.sign_up(&device, PHONE).await;
         app.advance(Duration::from_secs(31));
         add_verified_email(&app, &device, EMAIL).await;
-        // A real account with two identifiers looks like a decoy: one factor, the one typed.
+        // A real account with two identifiers looks like a decoy: one factor, the one typed,
+        // and a code to another kind is refused alike.
         for typed in [PHONE, "+12025550177"] {
             let other = app.client();
             other.sign_in().create(typed).await.expect("create");
             let factors = other.sign_in().supported_first_factors();
             assert_eq!(factors.len(), 1, "{typed}: {factors:?}");
             assert_eq!(factors[0].strategy, Strategy::PhoneCode);
+            let email_factor = otp_client::proto::SignInFactor {
+                strategy: Strategy::EmailCode,
+                email_address_id: None,
+                phone_number_id: None,
+                ..factors[0].clone()
+            };
+            let refused = other
+                .sign_in()
+                .prepare_first_factor(&email_factor)
+                .await
+                .expect_err("no other factor");
+            assert_eq!(
+                code(refused),
+                Some(ErrorCode::StrategyForUserInvalid),
+                "{typed}"
+            );
         }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_code_sent_to_an_identifier_removed_since_signs_nobody_in() {
+    on_both_databases(async |app| {
+        let phone = app.client();
+        app.sign_up(&phone, PHONE).await;
+        app.advance(Duration::from_secs(31));
+        let email_id = add_verified_email(&app, &phone, EMAIL).await;
+        // Someone who reads that mailbox starts a sign-in with it…
+        app.advance(Duration::from_secs(31));
+        let intruder = app.client();
+        app.start_sign_in(&intruder, EMAIL).await;
+        let sent = app.code_for(EMAIL).await;
+        // …the owner removes the email…
+        phone
+            .remove_identifier(Strategy::EmailCode, &email_id)
+            .await
+            .expect("removed");
+        // …and the code it got is worth nothing.
+        let refused = intruder
+            .sign_in()
+            .attempt_first_factor(Strategy::EmailCode, &sent)
+            .await
+            .expect_err("removed since");
+        assert_eq!(code(refused), Some(ErrorCode::VerificationExpired));
+        assert!(intruder.session().is_none());
     })
     .await;
 }
