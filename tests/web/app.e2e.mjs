@@ -13,6 +13,8 @@ const { APP_URL, OTHER_URL, API_URL, PHONE, EMAIL, SHOTS } = process.env;
 const codeFor = (to) => outboxCode(API_URL, to);
 // The home screen shows the number as people read it.
 const PHONE_SHOWN = '+1 202-555-0143';
+const NEW_PHONE = '+12025550188';
+const NEW_PHONE_SHOWN = '+1 202-555-0188';
 const { page, problems, shot, close, context } = await openPage({
   shots: SHOTS,
   viewport: { width: 480, height: 720 },
@@ -80,6 +82,25 @@ try {
   // The wrong code above is the only error the page may have logged (the 422 of its request).
   const unexpected = problems.filter((p) => !p.includes('status of 422'));
   check(unexpected.length === 0, unexpected.join('\n'));
+
+  // The account (UserProfile): add a phone number with the code sent to it, then delete the
+  // account behind its confirmation: back at sign-up, signed out.
+  await page.getByLabel('Add a phone number or email address').fill(NEW_PHONE);
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await page.locator('#identifier-code').waitFor();
+  await page.locator('#identifier-code').pressSequentially(await codeFor(NEW_PHONE), { delay: 15 });
+  await page.locator('.otp-identifiers li').filter({ hasText: NEW_PHONE_SHOWN }).waitFor();
+  await page.locator('#identifier-code').waitFor({ state: 'detached' });
+  check((await page.getByText('Unverified').count()) === 0, 'the new number is verified');
+  await shot('web-4b-account');
+  await page.getByRole('button', { name: 'Delete account…' }).click();
+  await page.getByText("It can't be undone").waitFor();
+  await shot('web-4c-delete-confirm');
+  await page.getByRole('button', { name: 'Delete my account' }).click();
+  await heading('Sign up');
+  await shot('web-4d-deleted');
+  const after = problems.filter((p) => !p.includes('status of 422'));
+  check(after.length === 0, after.join('\n'));
 
   // The same build served from an origin the server does not allow: the app says what is wrong
   // instead of "can't reach the server" (the refused requests' errors are expected here).
