@@ -227,7 +227,7 @@ pub fn change_notices(
         emails
     };
     for to in recipients {
-        if state.config.protection.test_identifiers && is_test_identifier(&to) {
+        if state.config.protection.test_identifiers && is_test_identifier(to) {
             continue;
         }
         let about = changed.masked();
