@@ -268,11 +268,14 @@ pub enum Text {
     VerifyFirst,
     /// English: "This phone number or email address is already in use.".
     IdentifierInUse,
+    /// `{to}`: a phone number or email address, masked.
+    /// English: "Send the code to {to} instead".
+    SendCodeInstead,
 }
 
 impl Text {
     /// Every key, for tests that go through them all.
-    pub const ALL: [Text; 100] = [
+    pub const ALL: [Text; 101] = [
         Text::SignUpTitle,
         Text::SignUpLead,
         Text::SignUpQuestion,
@@ -373,6 +376,7 @@ impl Text {
         Text::LastIdentifier,
         Text::VerifyFirst,
         Text::IdentifierInUse,
+        Text::SendCodeInstead,
     ];
 }
 
@@ -567,6 +571,7 @@ fn english(key: Text) -> &'static str {
             "Verify it first: only a verified phone number or email address can be primary."
         }
         Text::IdentifierInUse => "This phone number or email address is already in use.",
+        Text::SendCodeInstead => "Send the code to {to} instead",
     }
 }
 
@@ -705,6 +710,7 @@ fn french(key: Text) -> &'static str {
             "Vérifiez-le d'abord : seuls un numéro ou une adresse vérifiés peuvent être principaux."
         }
         Text::IdentifierInUse => "Ce numéro ou cette adresse est déjà utilisé.",
+        Text::SendCodeInstead => "Envoyer plutôt le code à {to}",
     }
 }
 
@@ -851,6 +857,7 @@ fn spanish(key: Text) -> &'static str {
             "Verifícalo primero: solo un número o correo verificado puede ser principal."
         }
         Text::IdentifierInUse => "Este número o correo ya está en uso.",
+        Text::SendCodeInstead => "Enviar el código a {to} en su lugar",
     }
 }
 

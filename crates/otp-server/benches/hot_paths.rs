@@ -57,6 +57,7 @@ fn jwts(c: &mut Criterion) {
         .sign(
             "user_0123456789abcdefghijklmn",
             "sess_0123456789abcdefghijklmn",
+            0,
             now,
         )
         .expect("jwt");
@@ -71,6 +72,7 @@ fn jwts(c: &mut Criterion) {
                     .sign(
                         "user_0123456789abcdefghijklmn",
                         "sess_0123456789abcdefghijklmn",
+                        0,
                         now,
                     )
                     .expect("jwt"),

@@ -63,6 +63,9 @@ struct Claims<'a> {
     iat: i64,
     nbf: i64,
     exp: i64,
+    /// Clerk's factor verification age: minutes since the session's user last typed a code,
+    /// and `-1` for the second factor (none here). An app's server can require a recent one.
+    fva: [i64; 2],
 }
 
 /// One signing key, ready to use.
@@ -165,9 +168,15 @@ impl JwtIssuer {
         Ok(())
     }
 
-    /// A token for `user_id` in `session_id`, valid from `now_ms` for the configured lifetime,
-    /// signed with the newest key.
-    pub fn sign(&self, user_id: &str, session_id: &str, now_ms: i64) -> anyhow::Result<String> {
+    /// A token for `user_id` in `session_id`, whose user last typed a code `verified_minutes`
+    /// ago, valid from `now_ms` for the configured lifetime, signed with the newest key.
+    pub fn sign(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        verified_minutes: i64,
+        now_ms: i64,
+    ) -> anyhow::Result<String> {
         let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
         let key = keys.last().context("no signing key loaded")?;
         let iat = now_ms / 1000;
@@ -178,6 +187,7 @@ impl JwtIssuer {
             iat,
             nbf: iat,
             exp: iat + self.ttl_secs,
+            fva: [verified_minutes, -1],
         };
         // A JWS in compact form (RFC 7515): header.claims.signature, each base64url. (The same
         // as `jsonwebtoken::encode`, which parses the key again for every token.)
@@ -298,10 +308,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let (_, issuer) = issuer(dir.path(), i64::MAX / 2).await;
         let now_ms = 1_700_000_000_000;
-        let jwt = issuer.sign("user_1", "sess_1", now_ms).expect("sign");
+        let jwt = issuer.sign("user_1", "sess_1", 3, now_ms).expect("sign");
         let claims = verify(&issuer, &jwt, now_ms).expect("valid");
         assert_eq!(claims["sub"], "user_1");
         assert_eq!(claims["sid"], "sess_1");
+        assert_eq!(claims["fva"], serde_json::json!([3, -1]));
         assert_eq!(claims["exp"].as_i64(), Some(now_ms / 1000 + 60));
     }
 
@@ -310,10 +321,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let day = 86_400_000;
         let (store, issuer) = issuer(dir.path(), day).await;
-        let old = issuer.sign("user_1", "sess_1", 0).expect("sign");
+        let old = issuer.sign("user_1", "sess_1", 0, 0).expect("sign");
         issuer.refresh(&store, day).await.expect("rotate");
         assert_eq!(issuer.signing_generation(), Some(2));
-        let new = issuer.sign("user_1", "sess_1", day).expect("sign");
+        let new = issuer.sign("user_1", "sess_1", 0, day).expect("sign");
         assert_ne!(
             jsonwebtoken::decode_header(&old).expect("h").kid,
             jsonwebtoken::decode_header(&new).expect("h").kid

@@ -167,32 +167,34 @@ fn Reverify(on_done: EventHandler<bool>) -> Element {
     let user = use_user();
     let strings = store.strings();
     let mut sends = use_signal(|| 0u32);
+    // Which of the user's factors the code goes to (the primary one first).
+    let mut chosen = use_signal(|| 0usize);
     let mut error = use_signal(|| None::<Error>);
     let mut working = use_signal(|| false);
-    // The factor the code goes to, once sent (or `None` when the session was verified already).
-    let mut factor = use_resource(move || async move {
-        let _again = sends();
+    // The factors, and whether the code went out to the chosen one (`None` when the session
+    // was verified already).
+    let sent = use_resource(move || async move {
+        let (_again, pick) = (sends(), chosen());
         let started = user.reverify().await?;
         if started.status == SessionVerificationStatus::Complete {
             // Verified already (a code was typed in the last minutes): nothing to ask.
             on_done.call(true);
             return Ok(None);
         }
-        let first = started
-            .supported_first_factors
-            .unwrap_or_default()
-            .into_iter()
-            .next();
-        let Some(first) = first else { return Ok(None) };
-        user.prepare_reverification(&first).await?;
-        Ok::<_, Error>(Some(first))
+        let factors = started.supported_first_factors.unwrap_or_default();
+        let Some(factor) = factors.get(pick).cloned() else {
+            return Ok(None);
+        };
+        let outcome = user.prepare_reverification(&factor).await.map(drop);
+        Ok::<_, Error>(Some((factors, pick, outcome)))
     });
     let attempt = move |code: String| async move {
-        let Some(Ok(Some(f))) = factor.read().clone() else {
+        let Some(Ok(Some((factors, pick, _)))) = sent.read().clone() else {
             return;
         };
+        let strategy = factors[pick].strategy;
         working.set(true);
-        let result = user.attempt_reverification(f.strategy, &code).await;
+        let result = user.attempt_reverification(strategy, &code).await;
         working.set(false);
         match result {
             Ok(v) if v.status == SessionVerificationStatus::Complete => on_done.call(true),
@@ -200,7 +202,10 @@ fn Reverify(on_done: EventHandler<bool>) -> Element {
             Err(e) => error.set(Some(e)),
         }
     };
-    let state = factor.read().clone();
+    let cancel = rsx! {
+        button { r#type: "button", class: "otp-link", onclick: move |_| on_done.call(false), "{strings.get(Text::Cancel)}" }
+    };
+    let state = sent.read().clone();
     rsx! {
         div { class: "otp-reverify", role: "dialog", aria_labelledby: "reverify-title",
             h2 { id: "reverify-title", "{strings.get(Text::ReverifyTitle)}" }
@@ -208,28 +213,47 @@ fn Reverify(on_done: EventHandler<bool>) -> Element {
                 None => rsx! { p { class: "otp-lead", role: "status", span { class: "otp-spinner", aria_hidden: "true" } " {strings.get(Text::SendingCode)}" } },
                 Some(Err(e)) => rsx! {
                     p { class: "otp-error", role: "alert", "{e}" }
-                    button { r#type: "button", class: "otp-link", onclick: move |_| on_done.call(false), "{strings.get(Text::Cancel)}" }
+                    {cancel}
                 },
-                Some(Ok(None)) => rsx! {
-                    button { r#type: "button", class: "otp-link", onclick: move |_| on_done.call(false), "{strings.get(Text::Cancel)}" }
-                },
-                Some(Ok(Some(f))) => rsx! {
-                    CodeForm {
-                        key: "{sends}",
-                        id: "reverify-code",
-                        lead: strings.fill(Text::ReverifyLead, &[("to", &f.safe_identifier)]),
-                        to: factor_value(user, &f),
-                        busy: working(),
-                        on_code: attempt,
-                        on_resend: move |_| {
-                            error.set(None);
-                            sends += 1;
-                            factor.restart();
+                Some(Ok(None)) => cancel,
+                Some(Ok(Some((factors, pick, outcome)))) => rsx! {
+                    match outcome {
+                        Ok(()) => rsx! {
+                            CodeForm {
+                                key: "{sends}-{pick}",
+                                id: "reverify-code",
+                                lead: strings.fill(Text::ReverifyLead, &[("to", &factors[pick].safe_identifier)]),
+                                to: factor_value(user, &factors[pick]),
+                                busy: working(),
+                                on_code: attempt,
+                                on_resend: move |_| {
+                                    error.set(None);
+                                    sends += 1;
+                                },
+                                on_cancel: move |_| on_done.call(false),
+                            }
                         },
-                        on_cancel: move |_| on_done.call(false),
+                        // The code could not go there (locked, too many codes…): say why, and
+                        // offer the other factors below.
+                        Err(e) => rsx! {
+                            p { class: "otp-error", role: "alert", "{e}" }
+                            {cancel}
+                        },
                     }
                     if let Some(e) = error() {
                         p { class: "otp-error", role: "alert", "{e}" }
+                    }
+                    for (i, other) in factors.iter().enumerate().filter(|(i, _)| *i != pick) {
+                        button {
+                            key: "{i}",
+                            r#type: "button",
+                            class: "otp-link",
+                            onclick: move |_| {
+                                error.set(None);
+                                chosen.set(i);
+                            },
+                            "{strings.fill(Text::SendCodeInstead, &[(\"to\", &other.safe_identifier)])}"
+                        }
                     }
                 },
             }

@@ -249,7 +249,14 @@ fn present_client(
         .iter_mut()
         .filter(|s| s.status == otp_proto::SessionStatus::Active)
     {
-        let jwt = state.jwt.sign(&session.user.id, &session.id, now)?;
+        let verified_minutes = session
+            .factor_verification_age
+            .first()
+            .copied()
+            .unwrap_or(0);
+        let jwt = state
+            .jwt
+            .sign(&session.user.id, &session.id, verified_minutes, now)?;
         session.last_active_token = Some(otp_proto::Token {
             object: "token".into(),
             jwt,

@@ -82,7 +82,10 @@ pub async fn create_session_token(
     let ctx = auth.0.ok_or(ApiError::NotFound)?;
     let session = active(&state, &ctx, &id).await?;
     let now = state.now();
-    let jwt = state.jwt.sign(&session.user_id, &session.id, now)?;
+    let verified_minutes = (now - session.verified_at).max(0) / 60_000;
+    let jwt = state
+        .jwt
+        .sign(&session.user_id, &session.id, verified_minutes, now)?;
     state
         .store
         .touch_session(&ctx.client.id, &id, now, false, &seen.0)

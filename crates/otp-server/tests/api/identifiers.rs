@@ -289,6 +289,15 @@ async fn the_last_verified_identifier_stays_and_removing_one_needs_a_recent_code
             .expect("removed");
         assert!(removed.deleted);
 
+        // The session's JWTs say how long ago the last code was (Clerk's `fva` claim).
+        let fva = |jwt: &str| {
+            jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(jwt)
+                .expect("claims")
+                .claims["fva"]
+                .clone()
+        };
+        let stale_token = device.session_token().await.expect("jwt");
+        assert_eq!(fva(&stale_token), serde_json::json!([11, -1]));
         // A verified one needs a code typed in the last 10 minutes.
         let stale = device
             .remove_identifier(Strategy::PhoneCode, &phone_id)
@@ -320,6 +329,8 @@ async fn the_last_verified_identifier_stays_and_removing_one_needs_a_recent_code
             .expect("reverified");
         assert_eq!(done.status, SessionVerificationStatus::Complete);
         assert_eq!(done.session.factor_verification_age[0], 0);
+        let fresh_token = device.session_token().await.expect("jwt");
+        assert_eq!(fva(&fresh_token), serde_json::json!([0, -1]));
         device
             .remove_identifier(Strategy::PhoneCode, &phone_id)
             .await
