@@ -18,9 +18,22 @@ pub struct Cli {
     /// What to do; `serve` when left out.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// How logs are written on standard output: `text` for people, `json` (one object per
+    /// line: `timestamp`, `level`, `target`, `fields`) for a log collector.
+    #[arg(long, env = "OTP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     /// Server settings.
     #[command(flatten)]
     pub config: Config,
+}
+
+/// How logs are written (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Subcommands.

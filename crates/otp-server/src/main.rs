@@ -7,7 +7,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use otp_server::config::{Cli, Command, ConfigError};
+use otp_server::config::{Cli, Command, ConfigError, LogFormat};
 use otp_server::{Application, SystemClock};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -39,11 +39,13 @@ async fn main() -> ExitCode {
             return ExitCode::from(CONFIG_STATUS);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    let logs = tracing_subscriber::fmt().with_env_filter(
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    );
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -143,3 +143,45 @@ fn a_database_url_of_an_unknown_kind_is_a_bad_configuration_and_is_not_repeated(
         "the password is not printed: {stderr}"
     );
 }
+
+/// `--log-format json`: every log line is one JSON object a collector can read (the time, the
+/// level and the message), never text.
+#[test]
+fn with_log_format_json_each_log_line_is_a_json_object() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data_dir = dir.path().to_str().expect("utf-8 path");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_otp-server"))
+        .env_clear()
+        .args([
+            "--bind",
+            "127.0.0.1:0",
+            "--data-dir",
+            data_dir,
+            "--log-format",
+            "json",
+            "migrate",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let stdout = child.stdout.take().expect("stdout");
+    let status = child.wait().expect("it ends");
+    let lines: Vec<String> = std::io::BufReader::new(stdout)
+        .lines()
+        .map(|l| l.expect("utf-8"))
+        .collect();
+    assert!(status.success(), "{lines:?}");
+    assert!(!lines.is_empty(), "it logs");
+    for line in &lines {
+        let entry: serde_json::Value = serde_json::from_str(line).expect("one JSON object");
+        assert!(entry["timestamp"].is_string(), "{line}");
+        assert_eq!(entry["level"], "INFO", "{line}");
+        assert!(entry["fields"]["message"].is_string(), "{line}");
+    }
+    assert!(
+        lines.iter().any(|l| l.contains("migrations applied")),
+        "{lines:?}"
+    );
+}
