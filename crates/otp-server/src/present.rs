@@ -207,11 +207,7 @@ pub fn sign_in(row: &SignInRow, now: i64, all_factors: bool) -> SignIn {
     let factors = row
         .factors
         .iter()
-        .filter(|f| {
-            all_factors
-                || Identifier::from_stored(f.kind.as_str(), f.value.clone()).key()
-                    == row.identifier.key()
-        })
+        .filter(|f| all_factors || f.identifier().key() == row.identifier.key())
         .enumerate()
         .map(|(i, f)| factor(f, i == 0, &row.identifier))
         .collect();
@@ -241,7 +237,7 @@ pub fn sign_in(row: &SignInRow, now: i64, all_factors: bool) -> SignIn {
 /// so a stored spelling (`Alice@Example.com` for `alice@example.com`) would tell a real account
 /// from a decoy.
 fn factor(row: &IdentifierRow, primary: bool, typed: &Identifier) -> SignInFactor {
-    let identifier = Identifier::from_stored(row.kind.as_str(), row.value.clone());
+    let identifier = row.identifier();
     let safe_identifier = if identifier.key() == typed.key() {
         typed.masked()
     } else {
@@ -316,7 +312,7 @@ pub fn session_verification(
         .filter(|i| i.verified)
         .enumerate()
         .map(|(n, i)| {
-            let identifier = Identifier::from_stored(i.kind.as_str(), i.value.clone());
+            let identifier = i.identifier();
             factor(i, n == 0, &identifier)
         })
         .collect();

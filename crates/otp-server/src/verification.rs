@@ -5,15 +5,15 @@
 
 use crate::delivery::worker::SealedPayload;
 use crate::delivery::{Message, MessageKind};
-use crate::domain::Identifier;
+use crate::domain::{Identifier, IdentifierKind};
 use crate::error::ApiError;
 use crate::ids::new_id;
 use crate::otp::{Code, Judgement};
 use crate::rate_limit::SendLimits;
 use crate::state::AppState;
 use crate::store::{
-    AttemptCode, Completion, CompletionKind, NewOutbox, Notices, PrepareCode, Prepared,
-    PumpingGuard, UserRow,
+    AttemptCode, Completion, CompletionKind, IdentifierRow, NewOutbox, Notices, PrepareCode,
+    Prepared, PumpingGuard, UserRow,
 };
 use crate::tokens::ClientToken;
 use otp_proto::Strategy;
@@ -207,7 +207,7 @@ pub fn change_notices(
         .iter()
         .filter(|i| i.verified)
         .filter(|i| kind == MessageKind::IdentifierRemoved || i.id != changed_id)
-        .map(|i| Identifier::from_stored(i.kind.as_str(), i.value.clone()))
+        .map(|i| i.identifier())
         .collect();
     let emails: Vec<&Identifier> = candidates
         .iter()
@@ -475,6 +475,33 @@ pub async fn check(
         Judgement::Expired => Err(ApiError::VerificationExpired { prepared: true }),
         Judgement::AlreadyVerified => Err(ApiError::VerificationAlreadyVerified),
     }
+}
+
+/// The factor a `prepare_first_factor` (of a sign-in or a reverification) names among
+/// `factors`: the one of the strategy's kind with the `phone_number_id` or `email_address_id`
+/// given, or the only one of that kind when none is; else `strategy_for_user_invalid`.
+pub fn chosen_factor<'a>(
+    factors: impl IntoIterator<Item = &'a IdentifierRow>,
+    strategy: Strategy,
+    req: &otp_proto::PrepareFirstFactor,
+) -> Result<&'a IdentifierRow, ApiError> {
+    let (kind, wanted, param) = match strategy {
+        Strategy::PhoneCode => (
+            IdentifierKind::Phone,
+            &req.phone_number_id,
+            "phone_number_id",
+        ),
+        Strategy::EmailCode => (
+            IdentifierKind::Email,
+            &req.email_address_id,
+            "email_address_id",
+        ),
+    };
+    factors
+        .into_iter()
+        .filter(|f| f.kind == kind)
+        .find(|f| wanted.as_deref().is_none_or(|want| want == f.id))
+        .ok_or(ApiError::StrategyInvalid(param))
 }
 
 /// The strategy that matches an identifier, or `strategy_for_user_invalid`.

@@ -136,11 +136,6 @@ fn theirs(me: &Me, id: &str, kind: IdentifierKind) -> Result<IdentifierRow, ApiE
         .ok_or(ApiError::NotFound)
 }
 
-/// The identifier as stored (the key it is matched and limited by).
-fn identifier_of(row: &IdentifierRow) -> Identifier {
-    Identifier::from_stored(row.kind.as_str(), row.value.clone())
-}
-
 async fn list(
     State(state): State<AppState>,
     auth: ClientAuth,
@@ -249,7 +244,7 @@ async fn remove(
         verification::change_notices(
             &state,
             &me.user,
-            &identifier_of(&row),
+            &row.identifier(),
             &id,
             MessageKind::IdentifierRemoved,
             request.locale.as_deref(),
@@ -291,7 +286,7 @@ async fn prepare(
     if row.verified {
         return Err(ApiError::VerificationAlreadyVerified);
     }
-    let to = identifier_of(&row);
+    let to = row.identifier();
     verification::send(
         &state,
         &id,
@@ -322,7 +317,7 @@ async fn attempt(
     if row.verified {
         return Err(ApiError::VerificationAlreadyVerified);
     }
-    let to = identifier_of(&row);
+    let to = row.identifier();
     let notices = verification::change_notices(
         &state,
         &me.user,

@@ -51,26 +51,9 @@ pub async fn prepare_first_factor(
 ) -> Result<Response, ApiError> {
     let strategy = strategy(&req.strategy)?;
     let me = session_of(&state, auth, id).await?;
-    let (kind, wanted, param) = match strategy {
-        Strategy::PhoneCode => (
-            IdentifierKind::Phone,
-            &req.phone_number_id,
-            "phone_number_id",
-        ),
-        Strategy::EmailCode => (
-            IdentifierKind::Email,
-            &req.email_address_id,
-            "email_address_id",
-        ),
-    };
-    let factor = me
-        .user
-        .identifiers
-        .iter()
-        .filter(|i| i.kind == kind && i.verified)
-        .find(|i| wanted.as_deref().is_none_or(|want| want == i.id))
-        .ok_or(ApiError::StrategyInvalid(param))?;
-    let to = Identifier::from_stored(kind.as_str(), factor.value.clone());
+    let verified = me.user.identifiers.iter().filter(|i| i.verified);
+    let factor = verification::chosen_factor(verified, strategy, &req)?;
+    let to = factor.identifier();
     let owner = me.session.id.clone();
     verification::send(
         &state,

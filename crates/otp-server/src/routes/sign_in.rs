@@ -94,30 +94,15 @@ pub async fn prepare_first_factor(
     let strategy = strategy(&req.strategy)?;
     let ctx = auth.0.ok_or(ApiError::NotFound)?;
     let sign_in = open(&state, &ctx, &id).await?;
-    let (kind, wanted_id, param) = match strategy {
-        Strategy::PhoneCode => (
-            IdentifierKind::Phone,
-            &req.phone_number_id,
-            "phone_number_id",
-        ),
-        Strategy::EmailCode => (
-            IdentifierKind::Email,
-            &req.email_address_id,
-            "email_address_id",
-        ),
-    };
-    // The factor named by id, or the user's only one of that kind when no id is given. Under
-    // enumeration protection only the identifier typed is one (as for a decoy: another would
-    // tell a real account).
+    // Under enumeration protection only the identifier typed is a factor (as for a decoy:
+    // another would tell a real account).
     let protection = state.config.protection.enumeration_protection;
-    let factor = sign_in
+    let factors = sign_in
         .factors
         .iter()
-        .filter(|f| f.kind == kind)
-        .filter(|f| !protection || is_typed(&sign_in, f))
-        .find(|f| wanted_id.as_deref().is_none_or(|want| want == f.id))
-        .ok_or(ApiError::StrategyInvalid(param))?;
-    let to = Identifier::from_stored(kind.as_str(), factor.value.clone());
+        .filter(|f| !protection || is_typed(&sign_in, f));
+    let factor = verification::chosen_factor(factors, strategy, &req)?;
+    let to = factor.identifier();
     let purpose = if sign_in.user_id.is_some() {
         Purpose::Code
     } else {
@@ -162,10 +147,11 @@ pub async fn attempt_first_factor(
     };
     let to = Identifier::from_stored(kind.as_str(), code_row.sent_to.clone());
     // The code went to an identifier the user has removed since: it signs nobody in.
-    if !sign_in.factors.iter().any(|f| {
-        f.kind == to.kind()
-            && Identifier::from_stored(f.kind.as_str(), f.value.clone()).key() == to.key()
-    }) {
+    if !sign_in
+        .factors
+        .iter()
+        .any(|f| f.kind == to.kind() && f.identifier().key() == to.key())
+    {
         return Err(ApiError::VerificationExpired { prepared: true });
     }
     let kind = match sign_in.user_id {
@@ -180,8 +166,7 @@ pub async fn attempt_first_factor(
 
 /// Whether `factor` is the identifier the sign-in was created with.
 fn is_typed(sign_in: &SignInRow, factor: &IdentifierRow) -> bool {
-    Identifier::from_stored(factor.kind.as_str(), factor.value.clone()).key()
-        == sign_in.identifier.key()
+    factor.identifier().key() == sign_in.identifier.key()
 }
 
 async fn owned(state: &AppState, ctx: &ClientCtx, id: &str) -> Result<SignInRow, ApiError> {

@@ -568,10 +568,10 @@ pub(super) async fn add_identifier(
 ) -> Result<(), StoreError> {
     tx.serialize_on(&[user_key(user_id)]).await?;
     let user = tx.user(user_id).await?.ok_or(StoreError::NoIdentifier)?;
-    let theirs = user.identifiers.iter().any(|i| {
-        i.kind == identifier.kind()
-            && Identifier::from_stored(i.kind.as_str(), i.value.clone()).key() == identifier.key()
-    });
+    let theirs = user
+        .identifiers
+        .iter()
+        .any(|i| i.kind == identifier.kind() && i.identifier().key() == identifier.key());
     if theirs {
         return Err(StoreError::IdentifierExists);
     }

@@ -242,6 +242,13 @@ pub struct IdentifierRow {
     pub verified: bool,
 }
 
+impl IdentifierRow {
+    /// The phone number or email as stored, with the key it is matched and limited by.
+    pub fn identifier(&self) -> Identifier {
+        Identifier::from_stored(self.kind.as_str(), self.value.clone())
+    }
+}
+
 /// A user.
 #[derive(Debug, Clone)]
 pub struct UserRow {
