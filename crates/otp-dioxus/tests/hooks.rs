@@ -76,6 +76,33 @@ async fn run<T: 'static>(dom: &mut VirtualDom, call: impl Future<Output = T> + '
     panic!("the call did not finish")
 }
 
+/// Signs `PHONE` up with the hooks, as the guide does, and makes its session active.
+async fn sign_up_with_hooks(
+    dom: &mut VirtualDom,
+    server: &TestServer,
+    auth: UseAuth,
+    sign_up: UseSignUp,
+) {
+    run(dom, async move {
+        sign_up.create_phone(PHONE).await?;
+        sign_up.prepare_verification(Strategy::PhoneCode).await
+    })
+    .await
+    .expect("code sent");
+    let code = server.code_for(PHONE).await;
+    let done = run(dom, async move {
+        sign_up
+            .attempt_verification(Strategy::PhoneCode, &code)
+            .await
+    })
+    .await
+    .expect("verified");
+    let session = done.created_session_id.expect("session");
+    run(dom, async move { auth.set_active(&session).await })
+        .await
+        .expect("active");
+}
+
 #[tokio::test]
 async fn the_guides_phone_sign_up_with_hooks_then_a_token_for_the_apps_api_and_sign_out() {
     let clock = otp_server::ManualClock::new(1_800_000_000_000);
@@ -191,24 +218,7 @@ async fn the_profile_lists_each_device_signs_the_other_out_and_deletes_the_accou
     let (auth, sign_up, user) = handles.borrow().expect("handles");
 
     // Signed up here with the hooks…
-    run(&mut dom, async move {
-        sign_up.create_phone(PHONE).await?;
-        sign_up.prepare_verification(Strategy::PhoneCode).await
-    })
-    .await
-    .expect("code sent");
-    let code = server.code_for(PHONE).await;
-    let done = run(&mut dom, async move {
-        sign_up
-            .attempt_verification(Strategy::PhoneCode, &code)
-            .await
-    })
-    .await
-    .expect("verified");
-    let session = done.created_session_id.expect("session");
-    run(&mut dom, async move { auth.set_active(&session).await })
-        .await
-        .expect("active");
+    sign_up_with_hooks(&mut dom, &server, auth, sign_up).await;
 
     // …and signed in on a laptop, with the SDK.
     clock.advance(Duration::from_secs(31));
@@ -279,24 +289,7 @@ async fn the_profile_adds_an_email_with_its_code_and_asks_for_a_fresh_code_befor
     .with_root_context(handles.clone());
     dom.rebuild_in_place();
     let (auth, sign_up, user) = handles.borrow().expect("handles");
-    run(&mut dom, async move {
-        sign_up.create_phone(PHONE).await?;
-        sign_up.prepare_verification(Strategy::PhoneCode).await
-    })
-    .await
-    .expect("code sent");
-    let code = server.code_for(PHONE).await;
-    let done = run(&mut dom, async move {
-        sign_up
-            .attempt_verification(Strategy::PhoneCode, &code)
-            .await
-    })
-    .await
-    .expect("verified");
-    let session = done.created_session_id.expect("session");
-    run(&mut dom, async move { auth.set_active(&session).await })
-        .await
-        .expect("active");
+    sign_up_with_hooks(&mut dom, &server, auth, sign_up).await;
 
     // Add an email: unverified until its code comes back, and the user shown follows.
     let added = run(&mut dom, async move { user.add_email(EMAIL).await })
