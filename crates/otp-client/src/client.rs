@@ -268,7 +268,7 @@ pub(crate) async fn decode<T: DeserializeOwned>(response: Response) -> Result<T,
     serde_json::from_slice(&bytes).map_err(|e| Error::Protocol(e.to_string()))
 }
 
-async fn api_error(response: Response) -> Error {
+pub(crate) async fn api_error(response: Response) -> Error {
     let status = response.status().as_u16();
     let retry_after_secs = response
         .headers()

@@ -24,11 +24,14 @@
 //!     `remove_identifier`, `active_sessions`, `revoke_session`, `delete_account`, and
 //!     reverification (`reverify`, `prepare_reverification`, `attempt_reverification`).
 //!   - `dev.rs`: `dev_outbox` (dev-mode servers only).
+//! - [`backend`]: [`backend::Backend`], the Backend API for the app developer's own servers
+//!   (a secret key): users, bans, sessions.
 //! - [`error`]: [`Error`]: API errors (with Clerk's code, message, parameter, retry-after) kept
 //!   apart from transport errors.
 //!
 //! The wire types are re-exported from `otp-proto`.
 
+pub mod backend;
 mod client;
 mod dev;
 pub mod error;

@@ -206,6 +206,8 @@ impl Error {
                 (Field::Form, text(Text::LastIdentifier), None)
             }
             ErrorCode::FormVerificationNeeded => (Field::Form, text(Text::VerifyFirst), None),
+            ErrorCode::UserBanned => (Field::Form, text(Text::Banned), Some(Remedy::StartOver)),
+            ErrorCode::ClerkKeyInvalid => (Field::Form, text(Text::KeyInvalid), None),
             ErrorCode::Other(_) => (Field::Form, api.long_message.clone(), Some(Remedy::Retry)),
         };
         Self {

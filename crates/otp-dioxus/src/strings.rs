@@ -271,11 +271,15 @@ pub enum Text {
     /// `{to}`: a phone number or email address, masked.
     /// English: "Send the code to {to} instead".
     SendCodeInstead,
+    /// English: "This account has been suspended. If you think this is a mistake, contact the app's support.".
+    Banned,
+    /// English: "The server refused this app's key. Contact the app's support.".
+    KeyInvalid,
 }
 
 impl Text {
     /// Every key, for tests that go through them all.
-    pub const ALL: [Text; 101] = [
+    pub const ALL: [Text; 103] = [
         Text::SignUpTitle,
         Text::SignUpLead,
         Text::SignUpQuestion,
@@ -377,6 +381,8 @@ impl Text {
         Text::VerifyFirst,
         Text::IdentifierInUse,
         Text::SendCodeInstead,
+        Text::Banned,
+        Text::KeyInvalid,
     ];
 }
 
@@ -572,6 +578,10 @@ fn english(key: Text) -> &'static str {
         }
         Text::IdentifierInUse => "This phone number or email address is already in use.",
         Text::SendCodeInstead => "Send the code to {to} instead",
+        Text::Banned => {
+            "This account has been suspended. If you think this is a mistake, contact the app's support."
+        }
+        Text::KeyInvalid => "The server refused this app's key. Contact the app's support.",
     }
 }
 
@@ -710,6 +720,12 @@ fn french(key: Text) -> &'static str {
             "Vérifiez-le d'abord : seuls un numéro ou une adresse vérifiés peuvent être principaux."
         }
         Text::IdentifierInUse => "Ce numéro ou cette adresse est déjà utilisé.",
+        Text::Banned => {
+            "Ce compte a été suspendu. Si vous pensez qu'il s'agit d'une erreur, contactez l'assistance de l'application."
+        }
+        Text::KeyInvalid => {
+            "Le serveur a refusé la clé de cette application. Contactez l'assistance de l'application."
+        }
         Text::SendCodeInstead => "Envoyer plutôt le code à {to}",
     }
 }
@@ -857,6 +873,12 @@ fn spanish(key: Text) -> &'static str {
             "Verifícalo primero: solo un número o correo verificado puede ser principal."
         }
         Text::IdentifierInUse => "Este número o correo ya está en uso.",
+        Text::Banned => {
+            "Esta cuenta ha sido suspendida. Si crees que es un error, contacta con el soporte de la aplicación."
+        }
+        Text::KeyInvalid => {
+            "El servidor rechazó la clave de esta aplicación. Contacta con el soporte de la aplicación."
+        }
         Text::SendCodeInstead => "Enviar el código a {to} en su lugar",
     }
 }

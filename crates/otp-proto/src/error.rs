@@ -52,6 +52,11 @@ pub enum ErrorCode {
     /// 422: the identifier named (`meta.param_name`) is not a verified one of this user (making
     /// an identifier primary needs it verified).
     FormVerificationNeeded,
+    /// 403: the user is banned (Backend API `POST /v1/users/{id}/ban`): the right code signs
+    /// them in no more.
+    UserBanned,
+    /// 401: a Backend API request without a valid secret key (missing, unknown or revoked).
+    ClerkKeyInvalid,
     /// 408: the request's body did not arrive in time (`--body-timeout-secs`); the connection
     /// is closed.
     RequestTimeout,
@@ -83,6 +88,8 @@ impl ErrorCode {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::SessionReverificationRequired => "session_reverification_required",
             Self::RequestTimeout => "request_timeout",
+            Self::UserBanned => "user_banned",
+            Self::ClerkKeyInvalid => "clerk_key_invalid",
             Self::IdentificationDeletionFailed => "identification_deletion_failed",
             Self::FormVerificationNeeded => "form_verification_needed",
             Self::InternalClerkError => "internal_clerk_error",
@@ -91,7 +98,7 @@ impl ErrorCode {
     }
 
     /// Every code the protocol defines (not [`ErrorCode::Other`]), for documentation and tests.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 23] = [
         Self::FormParamMissing,
         Self::FormParamFormatInvalid,
         Self::FormIdentifierExists,
@@ -112,6 +119,8 @@ impl ErrorCode {
         Self::RequestTimeout,
         Self::IdentificationDeletionFailed,
         Self::FormVerificationNeeded,
+        Self::UserBanned,
+        Self::ClerkKeyInvalid,
         Self::InternalClerkError,
     ];
 
@@ -119,9 +128,12 @@ impl ErrorCode {
     pub fn http_status(&self) -> u16 {
         match self {
             Self::TooManyRequests => 429,
-            Self::UserLocked | Self::OriginInvalid | Self::SessionReverificationRequired => 403,
+            Self::UserLocked
+            | Self::OriginInvalid
+            | Self::SessionReverificationRequired
+            | Self::UserBanned => 403,
             Self::ResourceNotFound => 404,
-            Self::AuthenticationInvalid => 401,
+            Self::AuthenticationInvalid | Self::ClerkKeyInvalid => 401,
             Self::RequestBodyTooLarge => 413,
             Self::MethodNotAllowed => 405,
             Self::RequestTimeout => 408,

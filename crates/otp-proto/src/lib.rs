@@ -7,6 +7,7 @@
 //! - [`objects`]: the objects the server returns (`Client`, `SignUp`, `SignIn`, `Session`, `User`,
 //!   `PhoneNumber`, `EmailAddress`, `Verification`, `SignInFactor`, `Token`) with Clerk's field names.
 //! - [`requests`]: the request bodies, accepted as form-encoded or JSON.
+//! - [`backend`]: the Backend API's objects (for the app developer's own servers).
 //! - [`error`]: the error envelope and the stable error codes ([`ErrorCode`]).
 //! - [`Envelope`]: the success envelope `{"response": …, "client": …}`.
 //! - [`dev`]: the dev-mode outbox message.
@@ -14,6 +15,7 @@
 //!
 //! Times are integers in milliseconds since the Unix epoch.
 
+pub mod backend;
 pub mod dev;
 pub mod error;
 pub mod mask;

@@ -43,6 +43,86 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// The Backend API's secret keys: `create --name …`, `list`, `revoke <id or name>`.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Users, for operators: `list`, `show`, `ban`, `unban`, `delete`.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Sessions, for operators: `list --user …`, `revoke`.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+}
+
+/// `otp-server keys …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum KeysCommand {
+    /// Make a secret key and print it (once: only its hash is kept).
+    Create {
+        /// What the key is for (`billing-service`), to tell keys apart.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the keys (never the keys themselves: their last characters).
+    List,
+    /// Revoke a key by its id (`ak_…`) or its name; requests with it are refused at once.
+    Revoke {
+        /// The key's id or name.
+        key: String,
+    },
+}
+
+/// `otp-server users …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum UsersCommand {
+    /// List users, newest first.
+    List {
+        /// Only users whose id, phone number or email address contains this.
+        #[arg(long)]
+        query: Option<String>,
+        /// How many to show.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=500))]
+        limit: u32,
+        /// How many to skip.
+        #[arg(long, default_value_t = 0)]
+        offset: u64,
+    },
+    /// Show a user as the Backend API does (JSON).
+    Show {
+        /// `user_…`.
+        id: String,
+    },
+    /// Ban a user: they can no longer sign in, and their sessions are revoked.
+    Ban {
+        /// `user_…`.
+        id: String,
+    },
+    /// Lift a user's ban.
+    Unban {
+        /// `user_…`.
+        id: String,
+    },
+    /// Delete a user and their personal data, ending their sessions.
+    Delete {
+        /// `user_…`.
+        id: String,
+    },
+}
+
+/// `otp-server sessions …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum SessionsCommand {
+    /// List a user's sessions (every state), newest first.
+    List {
+        /// `user_…`.
+        #[arg(long)]
+        user: String,
+    },
+    /// Revoke a session: its device is signed out at its next request.
+    Revoke {
+        /// `sess_…`.
+        id: String,
+    },
 }
 
 /// Everything the server needs to start.
@@ -90,6 +170,15 @@ pub struct Config {
     /// a path of the app's own origin (clerk-js's `proxyUrl`). The API stays at `/` as well.
     #[arg(long, env = "OTP_FRONTEND_PATH", value_parser = parse_frontend_path)]
     pub frontend_path: Option<String>,
+    /// The Backend API (for the app developer's own servers, with a secret key from
+    /// `otp-server keys create`) is served under this path prefix on `--bind`, unless
+    /// `--backend-bind` gives it an address of its own.
+    #[arg(long, env = "OTP_BACKEND_PATH", default_value = "/backend", value_parser = parse_frontend_path)]
+    pub backend_path: String,
+    /// Serve the Backend API on this address (`127.0.0.1:8788`, or a private network's) and
+    /// not on `--bind`: it then stays off the public internet. Its paths are `/v1/…` there.
+    #[arg(long, env = "OTP_BACKEND_BIND")]
+    pub backend_bind: Option<SocketAddr>,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "OTP_MAX_BODY_BYTES", default_value_t = 16 * 1024)]
     pub max_body_bytes: usize,
@@ -343,7 +432,8 @@ fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// Parses a `--frontend-path`: `/` and a path, no trailing slash (`/__clerk`).
+/// Parses a `--frontend-path` or `--backend-path`: `/` and a path, no trailing slash
+/// (`/__clerk`).
 pub fn parse_frontend_path(s: &str) -> Result<String, String> {
     let path = s.trim().trim_end_matches('/');
     let valid = path.starts_with('/')

@@ -97,6 +97,20 @@ pub enum ApiError {
     /// the user.
     #[error("verification needed")]
     VerificationNeeded(&'static str),
+    /// 403 `user_banned`: the user is banned.
+    #[error("user banned")]
+    Banned,
+    /// 401 `clerk_key_invalid`: a Backend API request without a valid secret key.
+    #[error("secret key invalid")]
+    KeyInvalid,
+    /// 404 `resource_not_found` on the Backend API: no such user or session (`kind`).
+    #[error("no {kind} {id}")]
+    NoSuch {
+        /// `user`, `session`.
+        kind: &'static str,
+        /// The id asked for.
+        id: String,
+    },
     /// 500 `internal_clerk_error`: logged, never shown.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
@@ -114,6 +128,7 @@ impl From<StoreError> for ApiError {
             StoreError::NoIdentifier => Self::NotFound,
             StoreError::LastIdentifier => Self::LastIdentification,
             StoreError::ReverificationRequired => Self::ReverificationRequired,
+            StoreError::Banned => Self::Banned,
             StoreError::Unexpected(e) => Self::Unexpected(e),
         }
     }
@@ -268,6 +283,24 @@ impl ApiError {
                 "Needs verification",
                 "Only a verified phone number or email address of this account can be primary. Verify it first.".into(),
                 ErrorMeta { param_name: Some((*p).into()), ..meta },
+            ),
+            Self::Banned => (
+                ErrorCode::UserBanned,
+                "You are banned",
+                "You have been banned. If you think this was by mistake, please contact support.".into(),
+                meta,
+            ),
+            Self::KeyInvalid => (
+                ErrorCode::ClerkKeyInvalid,
+                "Secret key invalid",
+                "The provided secret key is invalid, or revoked. Send a key from `otp-server keys create` as `Authorization: Bearer sk_live_…`.".into(),
+                meta,
+            ),
+            Self::NoSuch { kind, id } => (
+                ErrorCode::ResourceNotFound,
+                "not found",
+                format!("No {kind} was found with id {id}."),
+                meta,
             ),
             Self::Unexpected(_) => (
                 ErrorCode::InternalClerkError,

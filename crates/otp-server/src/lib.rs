@@ -13,6 +13,9 @@
 //!   `me` (the signed-in user's account and devices), `identifiers` (their phone numbers and
 //!   email addresses), `reverify` (a fresh code before a sensitive change), `environment` (what
 //!   clerk-js reads at load), `dev`, `meta`); thin handlers, and the route table.
+//! - [`admin`]: the operator's commands (`keys`, `users`, `sessions`) over the store.
+//! - [`backend`]: the Backend API for the app developer's own servers (users, bans, sessions,
+//!   the JWKS, behind a secret key), and creating secret keys.
 //! - [`extract`]: request bodies (form or JSON), the caller's client, the caller's IP and
 //!   language.
 //! - [`verification`]: sending a code and checking the one typed, shared by sign-up, sign-in,
@@ -44,6 +47,8 @@
 //! - [`random`]: randomness as a parameter ([`random::Random`]: the OS CSPRNG, or a seeded
 //!   stream for tests); the only module that reads the OS random source.
 
+pub mod admin;
+pub mod backend;
 pub mod browser;
 pub mod caller;
 pub mod clock;

@@ -8,7 +8,7 @@
 use anyhow::Context;
 use clap::Parser;
 use otp_server::config::{Cli, Command, ConfigError, LogFormat};
-use otp_server::{Application, SystemClock};
+use otp_server::{Application, Clock, SystemClock, admin};
 use std::process::ExitCode;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
@@ -39,8 +39,14 @@ async fn main() -> ExitCode {
             return ExitCode::from(CONFIG_STATUS);
         }
     };
+    // The operator's commands print their answer on standard output: only warnings beside it.
+    let quiet = matches!(
+        cli.command,
+        Some(Command::Keys(_) | Command::Users(_) | Command::Sessions(_))
+    );
+    let default_level = if quiet { "warn" } else { "info" };
     let logs = tracing_subscriber::fmt().with_env_filter(
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)),
     );
     match cli.log_format {
         LogFormat::Text => logs.init(),
@@ -60,22 +66,44 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command.unwrap_or(Command::Serve) {
+    let open = || async {
+        otp_server::store::connect(
+            &cli.config.database_url(),
+            cli.config.database_max_connections,
+        )
+        .await
+        .context("opening the database")
+    };
+    let now = || SystemClock.now_ms();
+    // What the operator's commands print, written at the end: stdout is not locked while the
+    // database works (its logs may go to stdout too).
+    let mut printed = Vec::new();
+    match cli.command.clone().unwrap_or(Command::Serve) {
         Command::Migrate => {
-            otp_server::store::connect(
-                &cli.config.database_url(),
-                cli.config.database_max_connections,
-            )
-            .await
-            .context("applying the migrations")?;
+            open().await.context("applying the migrations")?;
             tracing::info!("migrations applied");
+        }
+        Command::Keys(command) => {
+            let random = otp_server::Random::os();
+            admin::keys(command, &open().await?, &random, now(), &mut printed).await?;
+        }
+        Command::Users(command) => {
+            admin::users(command, &open().await?, now(), &mut printed).await?;
+        }
+        Command::Sessions(command) => {
+            let policy = &cli.config.policy;
+            admin::sessions(command, &open().await?, policy, now(), &mut printed).await?;
         }
         Command::Serve => {
             let app = Application::build(cli.config, Arc::new(SystemClock)).await?;
             tracing::info!(addr = %app.local_addr()?, "otp-server listening");
+            if let Some(addr) = app.backend_addr() {
+                tracing::info!(addr = %addr?, "Backend API listening");
+            }
             app.run_until(shutdown_signal()).await.context("serving")?;
         }
     }
+    std::io::Write::write_all(&mut std::io::stdout(), &printed)?;
     Ok(())
 }
 

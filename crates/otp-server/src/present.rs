@@ -256,14 +256,7 @@ fn factor(row: &IdentifierRow, primary: bool, typed: &Identifier) -> SignInFacto
 /// A session with its user.
 pub fn session(row: &SessionRow, user_row: &UserRow, now: i64, policy: &Policy) -> Session {
     let idle = policy.session_idle_ms();
-    let status = match row.status {
-        crate::store::StoredSessionStatus::Active if row.is_active(now, idle) => {
-            SessionStatus::Active
-        }
-        crate::store::StoredSessionStatus::Active => SessionStatus::Expired,
-        crate::store::StoredSessionStatus::Ended => SessionStatus::Ended,
-        crate::store::StoredSessionStatus::Revoked => SessionStatus::Revoked,
-    };
+    let status = session_status(row, now, idle);
     let user = user(user_row, now);
     Session {
         object: "session".into(),
@@ -288,6 +281,46 @@ pub fn session(row: &SessionRow, user_row: &UserRow, now: i64, policy: &Policy) 
         created_at: row.created_at,
         updated_at: row.updated_at,
         latest_activity: None,
+    }
+}
+
+/// Where a stored session stands at `now` (`expired` is derived from its times).
+fn session_status(row: &SessionRow, now: i64, idle_ms: i64) -> SessionStatus {
+    match row.status {
+        crate::store::StoredSessionStatus::Active if row.is_active(now, idle_ms) => {
+            SessionStatus::Active
+        }
+        crate::store::StoredSessionStatus::Active => SessionStatus::Expired,
+        crate::store::StoredSessionStatus::Ended => SessionStatus::Ended,
+        crate::store::StoredSessionStatus::Revoked => SessionStatus::Revoked,
+    }
+}
+
+/// A session as the Backend API shows it (Clerk's Backend `Session`: ids, no user object).
+pub fn backend_session(row: &SessionRow, now: i64, policy: &Policy) -> otp_proto::backend::Session {
+    let idle = policy.session_idle_ms();
+    otp_proto::backend::Session {
+        object: "session".into(),
+        id: row.id.clone(),
+        client_id: row.client_id.clone(),
+        user_id: row.user_id.clone(),
+        status: session_status(row, now, idle),
+        last_active_at: row.last_active_at,
+        expire_at: row.expire_at(idle),
+        abandon_at: row.abandon_at,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        last_active_organization_id: None,
+        actor: None,
+        latest_activity: Some(activity(row)),
+    }
+}
+
+/// A user as the Backend API shows it (Clerk's Backend `User`).
+pub fn backend_user(row: &UserRow, now: i64) -> otp_proto::backend::User {
+    otp_proto::backend::User {
+        user: user(row, now),
+        private_metadata: json!({}),
     }
 }
 
@@ -421,7 +454,7 @@ pub fn user(row: &UserRow, now: i64) -> User {
         unsafe_metadata: json!({}),
         external_id: None,
         last_sign_in_at: row.last_sign_in_at,
-        banned: false,
+        banned: row.banned_at.is_some(),
         locked: lock_secs.is_some(),
         lockout_expires_in_seconds: lock_secs,
         verification_attempts_remaining: None,

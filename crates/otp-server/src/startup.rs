@@ -40,6 +40,8 @@ use tower_http::trace::TraceLayer;
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// The Backend API's own address and router, with `--backend-bind`.
+    backend: Option<(TcpListener, Router)>,
     /// Connection limits.
     limits: connections::Limits,
     /// The delivery worker, when a provider is configured.
@@ -119,6 +121,14 @@ impl Application {
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("binding {}", config.bind))?;
+        let backend_listener = match config.backend_bind {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding --backend-bind {addr}"))?,
+            ),
+            None => None,
+        };
         let mut config = config;
         if config.issuer.is_none() {
             // With port 0 the issuer names the port actually bound.
@@ -195,9 +205,11 @@ impl Application {
             sealer,
             wake,
         };
+        let backend = backend_listener.map(|l| (l, backend_app(state.clone())));
         Ok(Self {
             listener,
             limits,
+            backend,
             router: app(state),
             worker,
             keys,
@@ -210,6 +222,11 @@ impl Application {
         self.listener.local_addr()
     }
 
+    /// The Backend API's own address actually bound (with `--backend-bind`).
+    pub fn backend_addr(&self) -> Option<std::io::Result<SocketAddr>> {
+        self.backend.as_ref().map(|(l, _)| l.local_addr())
+    }
+
     /// Serves (and delivers queued messages) until `shutdown` resolves, then finishes the
     /// requests in flight. Messages not sent yet stay in the outbox for the next start.
     pub async fn run_until(
@@ -219,7 +236,33 @@ impl Application {
         let worker = self.worker.map(|w| tokio::spawn(w.run()));
         let keys = tokio::spawn(self.keys.run());
         let janitor = tokio::spawn(self.janitor.run());
-        let served = connections::serve(self.listener, self.router, self.limits, shutdown).await;
+        // One shutdown for both addresses.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
+        let when_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        let backend = self.backend.map(|(listener, router)| {
+            tokio::spawn(connections::serve(
+                listener,
+                router,
+                self.limits,
+                when_stopped(stopped.clone()),
+            ))
+        });
+        let served = connections::serve(
+            self.listener,
+            self.router,
+            self.limits,
+            when_stopped(stopped),
+        )
+        .await;
+        if let Some(backend) = backend {
+            let _ = backend.await;
+        }
         if let Some(worker) = worker {
             worker.abort();
         }
@@ -236,12 +279,18 @@ impl Application {
 pub fn app(state: AppState) -> Router {
     let config = state.config.clone();
     let api = routes::router(state.clone())
-        .layer(middleware::from_fn_with_state(state, browser::guard_origin))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            browser::guard_origin,
+        ))
         .layer(DefaultBodyLimit::max(config.max_body_bytes));
     let api = MapRequestLayer::new(browser::tunnel_method).layer(api);
     let mut app = Router::new().fallback_service(api.clone());
     if let Some(prefix) = &config.frontend_path {
         app = app.nest_service(prefix, api);
+    }
+    if config.backend_bind.is_none() {
+        app = app.nest_service(&config.backend_path, crate::backend::router(state.clone()));
     }
     let body = BodyLimits {
         max_bytes: config.max_body_bytes,
@@ -257,6 +306,20 @@ pub fn app(state: AppState) -> Router {
         app = app.layer(cors);
     }
     app.layer(TraceLayer::new_for_http())
+}
+
+/// The Backend API on its own address (`--backend-bind`): its routes at `/v1/…`, with the same
+/// body limits and request tracing as the public address.
+fn backend_app(state: AppState) -> Router {
+    let config = state.config.clone();
+    let body = BodyLimits {
+        max_bytes: config.max_body_bytes,
+        timeout: Duration::from_secs(config.edge.body_timeout_secs),
+    };
+    crate::backend::router(state)
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(middleware::from_fn_with_state(body, read_body_within))
+        .layer(TraceLayer::new_for_http())
 }
 
 /// How much of a body is read, and for how long.

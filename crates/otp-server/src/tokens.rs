@@ -1,5 +1,6 @@
-//! Credentials handed to devices: the client token (256 random bits, stored only as a SHA-256
-//! hash) and the short-lived session JWT (EdDSA), verifiable offline with the published JWKS.
+//! Credentials: the client token handed to devices and the Backend API's secret keys handed to
+//! the app developer's servers (256 random bits each, stored only as a SHA-256 hash), and the
+//! short-lived session JWT (EdDSA), verifiable offline with the published JWKS.
 
 use crate::random::Random;
 use crate::store::Store;
@@ -51,6 +52,59 @@ impl ClientToken {
 impl fmt::Debug for ClientToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ClientToken(<redacted>)")
+    }
+}
+
+/// A Backend API secret key in clear (`sk_live_` and 43 base64url characters): printed once
+/// when it is created, then only ever in the `Authorization` header of a server's request.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKey(String);
+
+impl SecretKey {
+    /// What every secret key starts with.
+    pub const PREFIX: &str = "sk_live_";
+
+    /// A new key: 32 bytes drawn from `random`.
+    pub fn generate(random: &Random) -> anyhow::Result<Self> {
+        let bytes: [u8; 32] = random.bytes()?;
+        Ok(Self(format!(
+            "{}{}",
+            Self::PREFIX,
+            URL_SAFE_NO_PAD.encode(bytes)
+        )))
+    }
+
+    /// Reads a key from an `Authorization` header value (`Bearer sk_live_…`); anything else is
+    /// `None`.
+    pub fn from_header(value: &str) -> Option<Self> {
+        let key = value.trim().strip_prefix("Bearer ")?.trim();
+        let random = key.strip_prefix(Self::PREFIX)?;
+        (random.len() == 43
+            && random
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .then(|| Self(key.to_owned()))
+    }
+
+    /// The value to store and look up.
+    pub fn hash(&self) -> Vec<u8> {
+        Sha256::digest(self.0.as_bytes()).to_vec()
+    }
+
+    /// The last four characters, to tell keys apart in a list.
+    pub fn hint(&self) -> String {
+        format!("…{}", &self.0[self.0.len() - 4..])
+    }
+
+    /// The key, to print once.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(<redacted>)")
     }
 }
 

@@ -93,6 +93,35 @@ impl TestServer {
         &self.config
     }
 
+    /// Where its Backend API is: its own address with `--backend-bind`, else `--backend-path`
+    /// on the public one.
+    pub fn backend_url(&self) -> String {
+        match self.config.backend_bind {
+            Some(addr) => format!("http://{addr}"),
+            None => format!("{}{}", self.base_url, self.config.backend_path),
+        }
+    }
+
+    /// A new secret key for its Backend API, made as `otp-server keys create` makes one.
+    ///
+    /// # Panics
+    /// If the database refuses.
+    pub async fn secret_key(&self, name: &str) -> String {
+        let store = otp_server::store::connect(&self.config.database_url(), 1)
+            .await
+            .expect("the server's database");
+        let (key, _) =
+            otp_server::backend::create_key(&store, &otp_server::Random::os(), name, self.now_ms())
+                .await
+                .expect("a secret key");
+        key.expose().to_owned()
+    }
+
+    /// An SDK connection to its Backend API with a new secret key.
+    pub async fn backend(&self) -> otp_client::backend::Backend {
+        otp_client::backend::Backend::new(self.backend_url(), self.secret_key("test").await)
+    }
+
     /// Stops the server and starts it again on the same port, database and data directory.
     pub async fn restart(mut self) -> Self {
         self.stop();
@@ -272,6 +301,9 @@ impl TestServerBuilder {
             .await
             .expect("the test server starts");
         let addr = app.local_addr().expect("bound");
+        if let Some(backend) = app.backend_addr() {
+            config.backend_bind = Some(backend.expect("bound"));
+        }
         let (tx, rx) = oneshot::channel::<()>();
         // The server's task keeps the data directory until it has stopped using it.
         let keep = dir.clone();

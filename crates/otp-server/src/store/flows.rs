@@ -407,7 +407,10 @@ async fn complete(tx: &mut impl Tx, a: &AttemptCode<'_>) -> Result<(), StoreErro
             user_id
         }
         CompletionKind::SignIn { user_id } => {
-            tx.set_user_signed_in(user_id, a.now).await?;
+            if !tx.set_user_signed_in(user_id, a.now).await? {
+                // Banned: the code was right, and it proves only that it is them.
+                return Err(StoreError::Banned);
+            }
             tx.complete_sign_in(a.owner_id, &c.session_id, a.now)
                 .await?;
             user_id
@@ -513,15 +516,105 @@ pub(super) async fn revoke_user_session(
         return Ok(None);
     };
     tx.serialize_on(&[client_key(&session.client_id)]).await?;
+    revoke(tx, &session, now).await?;
+    tx.session(&session.client_id, session_id).await
+}
+
+/// See [`super::Store::revoke_session`]: the operator's revocation of any session. One that has
+/// ended already is returned as it is.
+pub(super) async fn revoke_session(
+    tx: &mut impl Tx,
+    session_id: &str,
+    now: i64,
+) -> Result<Option<SessionRow>, StoreError> {
+    let Some(session) = tx.session_by_id(session_id).await? else {
+        return Ok(None);
+    };
+    tx.serialize_on(&[client_key(&session.client_id)]).await?;
+    revoke(tx, &session, now).await?;
+    tx.session_by_id(session_id).await
+}
+
+/// Revokes an active session (the caller serialized on its client); its device moves to its
+/// newest remaining session when it was the chosen one.
+async fn revoke(tx: &mut impl Tx, session: &SessionRow, now: i64) -> Result<(), StoreError> {
     let chosen = tx
         .client(&session.client_id)
         .await?
         .and_then(|c| c.last_active_session_id);
-    tx.revoke_session(session_id, now).await?;
-    if chosen.as_deref() == Some(session_id) {
+    tx.revoke_session(&session.id, now).await?;
+    if chosen.as_deref() == Some(session.id.as_str()) {
         tx.choose_newest_session(&session.client_id, now).await?;
     }
-    tx.session(&session.client_id, session_id).await
+    Ok(())
+}
+
+/// See [`super::Store::set_banned`]: a ban also revokes every active session of the user.
+pub(super) async fn set_banned(
+    tx: &mut impl Tx,
+    user_id: &str,
+    banned: bool,
+    now: i64,
+) -> Result<Option<UserRow>, StoreError> {
+    let sessions = if banned {
+        tx.user_sessions(user_id).await?
+    } else {
+        Vec::new()
+    };
+    let mut keys: Vec<String> = sessions.iter().map(|s| client_key(&s.client_id)).collect();
+    keys.push(user_key(user_id));
+    tx.serialize_on(&keys).await?;
+    let Some(user) = tx.user(user_id).await? else {
+        return Ok(None);
+    };
+    if banned == user.banned_at.is_some() {
+        return Ok(Some(user));
+    }
+    tx.set_banned(user_id, banned.then_some(now), now).await?;
+    for session in &sessions {
+        revoke(tx, session, now).await?;
+    }
+    tx.user(user_id).await
+}
+
+/// See [`super::Store::users`].
+pub(super) async fn users(
+    tx: &mut impl Tx,
+    filter: &UserFilter,
+    order: UserOrder,
+    limit: u32,
+    offset: u64,
+) -> Result<Vec<UserRow>, StoreError> {
+    let ids = tx.user_ids(filter, order, limit, offset).await?;
+    let mut users = Vec::with_capacity(ids.len());
+    for id in ids {
+        // Deleted between the two reads (PostgreSQL reads each statement anew): left out.
+        if let Some(user) = tx.user(&id).await? {
+            users.push(user);
+        }
+    }
+    Ok(users)
+}
+
+/// See [`super::Store::create_user`].
+pub(super) async fn create_user(
+    tx: &mut impl Tx,
+    user_id: &str,
+    identifiers: &[(String, Identifier)],
+    now: i64,
+) -> Result<UserRow, StoreError> {
+    let keys: Vec<String> = identifiers
+        .iter()
+        .map(|(_, i)| format!("id:{}", i.key()))
+        .collect();
+    tx.serialize_on(&keys).await?;
+    tx.insert_user(user_id, now).await?;
+    for (id, identifier) in identifiers {
+        tx.insert_identifier(id, user_id, identifier, now).await?;
+    }
+    tx.user(user_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("user {user_id} not found after insert").into())
 }
 
 /// Deletes `user_id` and their personal data (see [`Tx::delete_user`]); each device they were

@@ -419,6 +419,101 @@ impl Store {
         ))
     }
 
+    // ---- the Backend API ----
+
+    /// The users `filter` matches, in `order`, `limit` of them after skipping `offset`.
+    pub async fn users(
+        &self,
+        filter: &UserFilter,
+        order: UserOrder,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<UserRow>, StoreError> {
+        transaction!(self, Access::Read, |tx| flows::users(
+            tx, filter, order, limit, offset
+        ))
+    }
+
+    /// How many users `filter` matches.
+    pub async fn count_users(&self, filter: &UserFilter) -> Result<u64, StoreError> {
+        transaction!(self, Access::Read, |tx| tx.count_users(filter))
+    }
+
+    /// Creates a user with these verified identifiers (id, identifier), for imports;
+    /// [`StoreError::IdentifierExists`] if another user has one of them.
+    pub async fn create_user(
+        &self,
+        user_id: &str,
+        identifiers: &[(String, Identifier)],
+        now: i64,
+    ) -> Result<UserRow, StoreError> {
+        transaction!(self, Access::Write, |tx| flows::create_user(
+            tx,
+            user_id,
+            identifiers,
+            now
+        ))
+    }
+
+    /// Bans the user (who can then no longer sign in, and whose sessions are revoked on every
+    /// device) or lifts the ban; the user as it is now, `None` when there is no such user.
+    pub async fn set_banned(
+        &self,
+        user_id: &str,
+        banned: bool,
+        now: i64,
+    ) -> Result<Option<UserRow>, StoreError> {
+        transaction!(self, Access::Write, |tx| flows::set_banned(
+            tx, user_id, banned, now
+        ))
+    }
+
+    /// A session by its id (any state, on any device).
+    pub async fn session_by_id(&self, id: &str) -> Result<Option<SessionRow>, StoreError> {
+        transaction!(self, Access::Read, |tx| tx.session_by_id(id))
+    }
+
+    /// The sessions (any state) of a user and/or of a client, newest first.
+    pub async fn sessions_of(
+        &self,
+        user_id: Option<&str>,
+        client_id: Option<&str>,
+    ) -> Result<Vec<SessionRow>, StoreError> {
+        transaction!(self, Access::Read, |tx| tx.sessions_of(user_id, client_id))
+    }
+
+    /// Revokes any session (the operator's choice); the session as it is now, `None` when there
+    /// is no such session.
+    pub async fn revoke_session(
+        &self,
+        session_id: &str,
+        now: i64,
+    ) -> Result<Option<SessionRow>, StoreError> {
+        transaction!(self, Access::Write, |tx| flows::revoke_session(
+            tx, session_id, now
+        ))
+    }
+
+    /// Stores a new secret key under the hash of the key.
+    pub async fn add_api_key(&self, key: &ApiKeyRow, token_hash: &[u8]) -> Result<(), StoreError> {
+        transaction!(self, Access::Write, |tx| tx.insert_api_key(key, token_hash))
+    }
+
+    /// Every secret key, revoked ones too, oldest first.
+    pub async fn api_keys(&self) -> Result<Vec<ApiKeyRow>, StoreError> {
+        transaction!(self, Access::Read, |tx| tx.api_keys())
+    }
+
+    /// The secret key whose hash is `token_hash`.
+    pub async fn api_key(&self, token_hash: &[u8]) -> Result<Option<ApiKeyRow>, StoreError> {
+        transaction!(self, Access::Read, |tx| tx.api_key(token_hash))
+    }
+
+    /// Revokes the keys whose id or name is `id_or_name`; returns how many.
+    pub async fn revoke_api_key(&self, id_or_name: &str, now: i64) -> Result<u64, StoreError> {
+        transaction!(self, Access::Write, |tx| tx.revoke_api_key(id_or_name, now))
+    }
+
     // ---- the user's identifiers ----
 
     /// Adds an identifier to the user, unverified (nobody's for sign-in until a code sent to it

@@ -279,7 +279,7 @@ impl Tx for PgTx {
         // ones first (the lock of an unverified one is not the user's).
         let rows = sqlx::query(
             "SELECT u.id, u.last_sign_in_at, u.created_at, u.updated_at,
-               u.primary_email_id, u.primary_phone_id,
+               u.primary_email_id, u.primary_phone_id, u.banned_at,
                i.id AS identifier_id, i.kind, i.value, i.created_at AS identifier_created_at,
                i.verified, f.locked_until
              FROM users u
@@ -309,6 +309,7 @@ impl Tx for PgTx {
                     primary_email_id: r.try_get("primary_email_id")?,
                     primary_phone_id: r.try_get("primary_phone_id")?,
                     locked_until: None,
+                    banned_at: r.try_get("banned_at")?,
                 }),
             };
             let Some(identifier_id) = r.try_get::<Option<String>, _>("identifier_id")? else {
@@ -460,13 +461,18 @@ impl Tx for PgTx {
         .await
     }
 
-    async fn set_user_signed_in(&mut self, user_id: &str, now: i64) -> Result<(), StoreError> {
-        self.execute(
-            sqlx::query("UPDATE users SET last_sign_in_at = $1, updated_at = $1 WHERE id = $2")
+    async fn set_user_signed_in(&mut self, user_id: &str, now: i64) -> Result<bool, StoreError> {
+        let changed = self
+            .deleted(
+                sqlx::query(
+                    "UPDATE users SET last_sign_in_at = $1, updated_at = $1
+                     WHERE id = $2 AND banned_at IS NULL",
+                )
                 .bind(now)
                 .bind(user_id),
-        )
-        .await
+            )
+            .await?;
+        Ok(changed == 1)
     }
 
     // ---- sign-ups and sign-ins ----
@@ -1292,6 +1298,137 @@ impl Tx for PgTx {
         .await
     }
 
+    // ---- the Backend API ----
+
+    async fn user_ids(
+        &mut self,
+        filter: &UserFilter,
+        order: UserOrder,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<String>, StoreError> {
+        let order = match order {
+            UserOrder::NewestFirst => "u.created_at DESC, u.id DESC",
+            UserOrder::OldestFirst => "u.created_at, u.id",
+        };
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT u.id FROM users u WHERE {USER_FILTER} ORDER BY {order} LIMIT $5 OFFSET $6"
+        ))
+        .bind(&filter.contains)
+        .bind(&filter.digits)
+        .bind(&filter.user_ids)
+        .bind(&filter.identifier_keys)
+        .bind(i64::from(limit))
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+        .fetch_all(self.conn())
+        .await?)
+    }
+
+    async fn count_users(&mut self, filter: &UserFilter) -> Result<u64, StoreError> {
+        let count: i64 =
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM users u WHERE {USER_FILTER}"))
+                .bind(&filter.contains)
+                .bind(&filter.digits)
+                .bind(&filter.user_ids)
+                .bind(&filter.identifier_keys)
+                .fetch_one(self.conn())
+                .await?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    async fn set_banned(
+        &mut self,
+        user_id: &str,
+        banned_at: Option<i64>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            sqlx::query("UPDATE users SET banned_at = $1, updated_at = $2 WHERE id = $3")
+                .bind(banned_at)
+                .bind(now)
+                .bind(user_id),
+        )
+        .await
+    }
+
+    async fn session_by_id(&mut self, id: &str) -> Result<Option<SessionRow>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.conn())
+        .await?;
+        row.as_ref().map(session_row).transpose()
+    }
+
+    async fn sessions_of(
+        &mut self,
+        user_id: Option<&str>,
+        client_id: Option<&str>,
+    ) -> Result<Vec<SessionRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions
+             WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR client_id = $2)
+             ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(user_id)
+        .bind(client_id)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(session_row).collect()
+    }
+
+    async fn insert_api_key(
+        &mut self,
+        key: &ApiKeyRow,
+        token_hash: &[u8],
+    ) -> Result<(), StoreError> {
+        self.execute(
+            sqlx::query(
+                "INSERT INTO api_keys (id, name, token_hash, hint, created_at, revoked_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&key.id)
+            .bind(&key.name)
+            .bind(token_hash)
+            .bind(&key.hint)
+            .bind(key.created_at)
+            .bind(key.revoked_at),
+        )
+        .await
+    }
+
+    async fn api_keys(&mut self) -> Result<Vec<ApiKeyRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY created_at, id"
+        ))
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(api_key_row).collect()
+    }
+
+    async fn api_key(&mut self, token_hash: &[u8]) -> Result<Option<ApiKeyRow>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE token_hash = $1"
+        ))
+        .bind(token_hash)
+        .fetch_optional(self.conn())
+        .await?;
+        row.as_ref().map(api_key_row).transpose()
+    }
+
+    async fn revoke_api_key(&mut self, id_or_name: &str, now: i64) -> Result<u64, StoreError> {
+        self.deleted(
+            sqlx::query(
+                "UPDATE api_keys SET revoked_at = $1
+                 WHERE (id = $2 OR name = $2) AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(id_or_name),
+        )
+        .await
+    }
+
     // ---- keys ----
 
     async fn insert_secret(
@@ -1390,6 +1527,31 @@ fn client_row(r: &PgRow) -> Result<ClientRow, StoreError> {
         last_active_session_id: r.try_get("last_active_session_id")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
+    })
+}
+
+/// The condition of [`UserFilter`] on `users u`, over `$1` (contains), `$2` (digits), `$3`
+/// (user ids) and `$4` (identifier keys).
+const USER_FILTER: &str = "($1::text IS NULL OR lower(u.id) LIKE $1 ESCAPE '\\'
+       OR EXISTS (SELECT 1 FROM user_identifiers i WHERE i.user_id = u.id
+                    AND (lower(i.value) LIKE $1 ESCAPE '\\'
+                         OR ($2::text IS NOT NULL AND i.kind = 'phone' AND i.value LIKE $2)))
+     )
+     AND (cardinality($3::text[]) = 0 OR u.id = ANY($3))
+     AND (cardinality($4::text[]) = 0 OR EXISTS (
+           SELECT 1 FROM user_identifiers i WHERE i.user_id = u.id
+             AND (i.canonical = ANY($4) OR i.value = ANY($4))))";
+
+/// The columns [`api_key_row`] reads.
+const API_KEY_COLUMNS: &str = "id, name, hint, created_at, revoked_at";
+
+fn api_key_row(r: &PgRow) -> Result<ApiKeyRow, StoreError> {
+    Ok(ApiKeyRow {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        hint: r.try_get("hint")?,
+        created_at: r.try_get("created_at")?,
+        revoked_at: r.try_get("revoked_at")?,
     })
 }
 

@@ -268,6 +268,74 @@ pub struct UserRow {
     pub primary_phone_id: Option<String>,
     /// The latest lock on any of its identifiers.
     pub locked_until: Option<i64>,
+    /// When the operator banned the user (a banned user cannot sign in).
+    pub banned_at: Option<i64>,
+}
+
+/// A Backend API secret key as listed (its hash never leaves the store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRow {
+    /// `ak_…`.
+    pub id: String,
+    /// What the operator called it.
+    pub name: String,
+    /// The key's last characters, to tell keys apart in a list.
+    pub hint: String,
+    /// Creation time.
+    pub created_at: i64,
+    /// When it was revoked; a revoked key is refused.
+    pub revoked_at: Option<i64>,
+}
+
+/// Which users a Backend API list or count is about: those that match every filter given.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// A `LIKE` pattern (lowercase, `\`-escaped, `%` around) that the user id or one of their
+    /// verified identifiers contains.
+    pub contains: Option<String>,
+    /// A `LIKE` pattern of the digits a phone number contains (a query typed as a number).
+    pub digits: Option<String>,
+    /// The user is one of these ids (no filter when empty).
+    pub user_ids: Vec<String>,
+    /// The user has a verified identifier under one of these canonical keys (no filter when
+    /// empty).
+    pub identifier_keys: Vec<String>,
+}
+
+impl UserFilter {
+    /// The users whose id, phone number or email address contains `query` (ignoring case); a
+    /// query typed as a phone number (`+1 (555) 010-0100`) also finds its digits in E.164.
+    pub fn search(query: &str) -> Self {
+        let escaped: String = query
+            .trim()
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let digits: String = query.chars().filter(char::is_ascii_digit).collect();
+        let phone_like = query
+            .trim()
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        Self {
+            contains: Some(format!("%{escaped}%")),
+            digits: (phone_like && digits.len() >= 3).then(|| format!("%{digits}%")),
+            ..Self::default()
+        }
+    }
+}
+
+/// The order of a Backend API user list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UserOrder {
+    /// Newest first (Clerk's default, `-created_at`).
+    #[default]
+    NewestFirst,
+    /// Oldest first (`+created_at`).
+    OldestFirst,
 }
 
 /// Stored session states; `expired` is derived from the times.
@@ -653,6 +721,9 @@ pub enum StoreError {
     /// The identifier is the user's last verified one: without it they could not sign in.
     #[error("the last verified identifier cannot be removed")]
     LastIdentifier,
+    /// The user is banned: they cannot sign in.
+    #[error("the user is banned")]
+    Banned,
     /// The change needs a recent verification of the session.
     #[error("reverification required")]
     ReverificationRequired,

@@ -387,7 +387,7 @@ impl Tx for SqliteTx<'_> {
         // ones first (the lock of an unverified one is not the user's).
         let mut statement = self.0.prepare_cached(
             "SELECT u.id, u.last_sign_in_at, u.created_at, u.updated_at,
-               u.primary_email_id, u.primary_phone_id,
+               u.primary_email_id, u.primary_phone_id, u.banned_at,
                i.id AS identifier_id, i.kind, i.value, i.created_at AS identifier_created_at,
                i.verified, f.locked_until
              FROM users u
@@ -415,6 +415,7 @@ impl Tx for SqliteTx<'_> {
                     primary_email_id: r.get("primary_email_id")?,
                     primary_phone_id: r.get("primary_phone_id")?,
                     locked_until: None,
+                    banned_at: r.get("banned_at")?,
                 }),
             };
             let Some(identifier_id) = r.get::<_, Option<String>>("identifier_id")? else {
@@ -556,11 +557,13 @@ impl Tx for SqliteTx<'_> {
         )
     }
 
-    async fn set_user_signed_in(&mut self, user_id: &str, now: i64) -> Result<(), StoreError> {
-        self.execute(
-            "UPDATE users SET last_sign_in_at = ?, updated_at = ? WHERE id = ?",
-            params![now, now, user_id],
-        )
+    async fn set_user_signed_in(&mut self, user_id: &str, now: i64) -> Result<bool, StoreError> {
+        let changed = self.deleted(
+            "UPDATE users SET last_sign_in_at = ?1, updated_at = ?1
+             WHERE id = ?2 AND banned_at IS NULL",
+            params![now, user_id],
+        )?;
+        Ok(changed == 1)
     }
 
     // ---- sign-ups and sign-ins ----
@@ -1244,6 +1247,127 @@ impl Tx for SqliteTx<'_> {
         )
     }
 
+    // ---- the Backend API ----
+
+    async fn user_ids(
+        &mut self,
+        filter: &UserFilter,
+        order: UserOrder,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<String>, StoreError> {
+        let order = match order {
+            UserOrder::NewestFirst => "u.created_at DESC, u.id DESC",
+            UserOrder::OldestFirst => "u.created_at, u.id",
+        };
+        let (ids, keys) = filter_lists(filter)?;
+        Ok(self
+            .0
+            .prepare_cached(&format!(
+                "SELECT u.id FROM users u WHERE {USER_FILTER} ORDER BY {order} LIMIT ?5 OFFSET ?6"
+            ))?
+            .query_map(
+                params![filter.contains, filter.digits, ids, keys, limit, offset],
+                |r| r.get(0),
+            )?
+            .collect::<Result<Vec<String>, _>>()?)
+    }
+
+    async fn count_users(&mut self, filter: &UserFilter) -> Result<u64, StoreError> {
+        let (ids, keys) = filter_lists(filter)?;
+        Ok(self
+            .0
+            .prepare_cached(&format!("SELECT COUNT(*) FROM users u WHERE {USER_FILTER}"))?
+            .query_row(params![filter.contains, filter.digits, ids, keys], |r| {
+                r.get(0)
+            })?)
+    }
+
+    async fn set_banned(
+        &mut self,
+        user_id: &str,
+        banned_at: Option<i64>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE users SET banned_at = ?1, updated_at = ?2 WHERE id = ?3",
+            params![banned_at, now, user_id],
+        )
+    }
+
+    async fn session_by_id(&mut self, id: &str) -> Result<Option<SessionRow>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(&format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?"
+            ))?
+            .query_row([id], session_row)
+            .optional()?)
+    }
+
+    async fn sessions_of(
+        &mut self,
+        user_id: Option<&str>,
+        client_id: Option<&str>,
+    ) -> Result<Vec<SessionRow>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(&format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions
+                 WHERE (?1 IS NULL OR user_id = ?1) AND (?2 IS NULL OR client_id = ?2)
+                 ORDER BY created_at DESC, id DESC"
+            ))?
+            .query_map(params![user_id, client_id], session_row)?
+            .collect::<Result<Vec<_>, _>>()?)
+    }
+
+    async fn insert_api_key(
+        &mut self,
+        key: &ApiKeyRow,
+        token_hash: &[u8],
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO api_keys (id, name, token_hash, hint, created_at, revoked_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+            params![
+                key.id,
+                key.name,
+                token_hash,
+                key.hint,
+                key.created_at,
+                key.revoked_at
+            ],
+        )
+    }
+
+    async fn api_keys(&mut self) -> Result<Vec<ApiKeyRow>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(&format!(
+                "SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY created_at, id"
+            ))?
+            .query_map([], api_key_row)?
+            .collect::<Result<Vec<_>, _>>()?)
+    }
+
+    async fn api_key(&mut self, token_hash: &[u8]) -> Result<Option<ApiKeyRow>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(&format!(
+                "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE token_hash = ?"
+            ))?
+            .query_row([token_hash], api_key_row)
+            .optional()?)
+    }
+
+    async fn revoke_api_key(&mut self, id_or_name: &str, now: i64) -> Result<u64, StoreError> {
+        self.deleted(
+            "UPDATE api_keys SET revoked_at = ?1
+             WHERE (id = ?2 OR name = ?2) AND revoked_at IS NULL",
+            params![now, id_or_name],
+        )
+    }
+
     // ---- keys ----
 
     async fn insert_secret(
@@ -1335,6 +1459,38 @@ fn client_row(r: &Row<'_>) -> rusqlite::Result<ClientRow> {
 /// The columns [`session_row`] reads.
 const SESSION_COLUMNS: &str = "id, client_id, user_id, status, last_active_at, abandon_at, \
      created_at, updated_at, activity_ip, activity_agent, COALESCE(verified_at, created_at) AS verified_at";
+
+/// The condition of [`UserFilter`] on `users u`, over `?1` (contains), `?2` (digits), `?3`
+/// (user ids, a JSON array) and `?4` (identifier keys, a JSON array).
+const USER_FILTER: &str = "(?1 IS NULL OR lower(u.id) LIKE ?1 ESCAPE '\\'
+       OR EXISTS (SELECT 1 FROM user_identifiers i WHERE i.user_id = u.id
+                    AND (lower(i.value) LIKE ?1 ESCAPE '\\'
+                         OR (?2 IS NOT NULL AND i.kind = 'phone' AND i.value LIKE ?2)))
+     )
+     AND (json_array_length(?3) = 0 OR u.id IN (SELECT value FROM json_each(?3)))
+     AND (json_array_length(?4) = 0 OR EXISTS (
+           SELECT 1 FROM user_identifiers i WHERE i.user_id = u.id
+             AND (i.canonical IN (SELECT value FROM json_each(?4))
+                  OR i.value IN (SELECT value FROM json_each(?4)))))";
+
+/// A filter's lists as the JSON arrays [`USER_FILTER`] reads.
+fn filter_lists(filter: &UserFilter) -> Result<(String, String), StoreError> {
+    let json = |list: &Vec<String>| serde_json::to_string(list).map_err(anyhow::Error::from);
+    Ok((json(&filter.user_ids)?, json(&filter.identifier_keys)?))
+}
+
+/// The columns [`api_key_row`] reads.
+const API_KEY_COLUMNS: &str = "id, name, hint, created_at, revoked_at";
+
+fn api_key_row(r: &Row<'_>) -> rusqlite::Result<ApiKeyRow> {
+    Ok(ApiKeyRow {
+        id: r.get("id")?,
+        name: r.get("name")?,
+        hint: r.get("hint")?,
+        created_at: r.get("created_at")?,
+        revoked_at: r.get("revoked_at")?,
+    })
+}
 
 fn session_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
     Ok(SessionRow {

@@ -133,8 +133,9 @@ pub(crate) trait Tx {
         key: &str,
         legacy_exact: bool,
     ) -> Result<(), StoreError>;
-    /// Records a completed sign-in of the user.
-    async fn set_user_signed_in(&mut self, user_id: &str, now: i64) -> Result<(), StoreError>;
+    /// Records a completed sign-in of the user; false (and nothing changes) when the user is
+    /// banned.
+    async fn set_user_signed_in(&mut self, user_id: &str, now: i64) -> Result<bool, StoreError>;
 
     // ---- sign-ups and sign-ins ----
 
@@ -368,6 +369,47 @@ pub(crate) trait Tx {
     /// Removes SMS-pumping blocks that ended at `before` or earlier.
     async fn delete_old_fraud_blocks(&mut self, before: i64, limit: u32)
     -> Result<u64, StoreError>;
+
+    // ---- the Backend API ----
+
+    /// The ids of the users `filter` matches, in `order`, `limit` of them after skipping
+    /// `offset`.
+    async fn user_ids(
+        &mut self,
+        filter: &UserFilter,
+        order: UserOrder,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<String>, StoreError>;
+    /// How many users `filter` matches.
+    async fn count_users(&mut self, filter: &UserFilter) -> Result<u64, StoreError>;
+    /// Bans the user (`Some(when)`) or lifts the ban (`None`).
+    async fn set_banned(
+        &mut self,
+        user_id: &str,
+        banned_at: Option<i64>,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// A session by its id alone (any state, on any device).
+    async fn session_by_id(&mut self, id: &str) -> Result<Option<SessionRow>, StoreError>;
+    /// The sessions (any state) of a user and/or of a client, newest first.
+    async fn sessions_of(
+        &mut self,
+        user_id: Option<&str>,
+        client_id: Option<&str>,
+    ) -> Result<Vec<SessionRow>, StoreError>;
+    /// Stores a new secret key under the hash of the key.
+    async fn insert_api_key(
+        &mut self,
+        key: &ApiKeyRow,
+        token_hash: &[u8],
+    ) -> Result<(), StoreError>;
+    /// Every secret key, revoked ones too, oldest first.
+    async fn api_keys(&mut self) -> Result<Vec<ApiKeyRow>, StoreError>;
+    /// The secret key whose hash is `token_hash`.
+    async fn api_key(&mut self, token_hash: &[u8]) -> Result<Option<ApiKeyRow>, StoreError>;
+    /// Revokes the keys not revoked yet whose id or name is `id_or_name`; returns how many.
+    async fn revoke_api_key(&mut self, id_or_name: &str, now: i64) -> Result<u64, StoreError>;
 
     // ---- keys ----
 

@@ -1,6 +1,8 @@
 //! Integration tests: each starts a real `otp-server` on 127.0.0.1:0 with its own SQLite database
 //! and a manual clock, and drives it through the real `otp-client` SDK.
 
+mod admin;
+mod backend;
 mod browser;
 mod clerk_js;
 mod concurrency;
