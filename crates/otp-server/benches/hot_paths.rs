@@ -3,8 +3,9 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use otp_server::Random;
+use otp_server::config::JwtAlgorithm;
 use otp_server::otp::{Code, CodeHasher};
-use otp_server::tokens::{ClientToken, JwtIssuer};
+use otp_server::tokens::{ClientToken, JwtIssuer, JwtSettings};
 use std::hint::black_box;
 
 fn codes(c: &mut Criterion) {
@@ -34,58 +35,68 @@ fn client_tokens(c: &mut Criterion) {
     });
 }
 
-fn jwts(c: &mut Criterion) {
+/// A key ring of `algorithm` in a fresh database.
+fn issuer(algorithm: JwtAlgorithm) -> (JwtIssuer, tempfile::TempDir) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("dir");
     let issuer = rt.block_on(async {
         let url = format!("sqlite://{}", dir.path().join("otp.db").display());
         let store = otp_server::store::connect(&url, 2).await.expect("store");
-        JwtIssuer::load(
-            &store,
-            dir.path(),
-            "http://bench".into(),
-            60,
-            i64::MAX / 2,
-            Random::os(),
-            0,
-        )
-        .await
-        .expect("issuer")
+        let settings = JwtSettings {
+            issuer: "http://bench".into(),
+            ttl_secs: 60,
+            rotation_ms: i64::MAX / 2,
+            algorithm,
+        };
+        JwtIssuer::load(&store, dir.path(), settings, Random::os(), 0)
+            .await
+            .expect("issuer")
     });
+    (issuer, dir)
+}
+
+fn jwts(c: &mut Criterion) {
     let now = 1_800_000_000_000;
-    let jwt = issuer
-        .sign(
-            "user_0123456789abcdefghijklmn",
-            "sess_0123456789abcdefghijklmn",
-            0,
-            now,
-        )
-        .expect("jwt");
-    let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_value(issuer.jwks(now)).expect("jwks");
-    let key = jsonwebtoken::DecodingKey::from_jwk(&jwks.keys[0]).expect("key");
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
-    validation.validate_exp = false;
-    c.bench_function("jwt: sign (Ed25519)", |b| {
-        b.iter(|| {
-            black_box(
-                issuer
-                    .sign(
-                        "user_0123456789abcdefghijklmn",
-                        "sess_0123456789abcdefghijklmn",
-                        0,
-                        now,
-                    )
-                    .expect("jwt"),
-            )
-        })
-    });
-    c.bench_function("jwt: verify (Ed25519)", |b| {
-        b.iter(|| {
-            black_box(
-                jsonwebtoken::decode::<serde_json::Value>(&jwt, &key, &validation).expect("valid"),
-            )
-        })
-    });
+    let user = "user_0123456789abcdefghijklmn";
+    for (algorithm, name, jose) in [
+        (
+            JwtAlgorithm::EdDSA,
+            "Ed25519",
+            jsonwebtoken::Algorithm::EdDSA,
+        ),
+        (JwtAlgorithm::Rs256, "RS256", jsonwebtoken::Algorithm::RS256),
+    ] {
+        let (issuer, _dir) = issuer(algorithm);
+        // A new session each time: a real signature, not the token reused for its session.
+        let mut n = 0_u64;
+        c.bench_function(&format!("jwt: sign ({name})"), |b| {
+            b.iter(|| {
+                n += 1;
+                black_box(
+                    issuer
+                        .sign(user, &format!("sess_{n:024}"), 0, now)
+                        .expect("jwt"),
+                )
+            })
+        });
+        c.bench_function(&format!("jwt: reuse a session's token ({name})"), |b| {
+            b.iter(|| black_box(issuer.sign(user, "sess_reused", 0, now).expect("jwt")))
+        });
+        let jwt = issuer.sign(user, "sess_verified", 0, now).expect("jwt");
+        let jwks: jsonwebtoken::jwk::JwkSet =
+            serde_json::from_value(issuer.jwks(now)).expect("jwks");
+        let key = jsonwebtoken::DecodingKey::from_jwk(&jwks.keys[0]).expect("key");
+        let mut validation = jsonwebtoken::Validation::new(jose);
+        validation.validate_exp = false;
+        c.bench_function(&format!("jwt: verify ({name})"), |b| {
+            b.iter(|| {
+                black_box(
+                    jsonwebtoken::decode::<serde_json::Value>(&jwt, &key, &validation)
+                        .expect("valid"),
+                )
+            })
+        });
+    }
 }
 
 criterion_group!(benches, codes, client_tokens, jwts);

@@ -36,6 +36,27 @@ pub enum LogFormat {
     Json,
 }
 
+/// The algorithm of session tokens (`--jwt-algorithm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum JwtAlgorithm {
+    /// Ed25519 signatures.
+    #[value(name = "EdDSA")]
+    EdDSA,
+    /// RSA (2048-bit) PKCS#1 v1.5 signatures with SHA-256.
+    #[value(name = "RS256")]
+    Rs256,
+}
+
+impl JwtAlgorithm {
+    /// The JOSE name (`alg`), also what the key ring stores.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EdDSA => "EdDSA",
+            Self::Rs256 => "RS256",
+        }
+    }
+}
+
 /// Subcommands.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
@@ -151,6 +172,12 @@ pub struct Config {
     /// published until its tokens expire).
     #[arg(long, env = "OTP_JWT_ROTATION_SECS", default_value_t = 30 * 24 * 3600)]
     pub jwt_rotation_secs: u64,
+    /// What session tokens are signed with: `EdDSA` (Ed25519: small and fast) or `RS256` (RSA
+    /// 2048, for servers that verify with Clerk's `@clerk/backend` or other RS256-only
+    /// libraries). Changing it rotates the key: the old one stays published until its tokens
+    /// expire.
+    #[arg(long, env = "OTP_JWT_ALGORITHM", value_enum, ignore_case = true, default_value_t = JwtAlgorithm::EdDSA)]
+    pub jwt_algorithm: JwtAlgorithm,
     /// How often each instance checks the signing keys for rotation, in milliseconds.
     #[arg(long, env = "OTP_KEY_REFRESH_MS", default_value_t = 60_000)]
     pub key_refresh_ms: u64,

@@ -16,7 +16,7 @@ use crate::otp::CodeHasher;
 use crate::routes;
 use crate::sealed::Sealer;
 use crate::state::AppState;
-use crate::tokens::JwtIssuer;
+use crate::tokens::{JwtIssuer, JwtSettings};
 use anyhow::Context;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -138,9 +138,12 @@ impl Application {
             JwtIssuer::load(
                 &store,
                 &config.data_dir,
-                config.issuer(),
-                i64::try_from(config.policy.jwt_ttl_secs)?,
-                i64::try_from(config.jwt_rotation_secs)?.saturating_mul(1000),
+                JwtSettings {
+                    issuer: config.issuer(),
+                    ttl_secs: i64::try_from(config.policy.jwt_ttl_secs)?,
+                    rotation_ms: i64::try_from(config.jwt_rotation_secs)?.saturating_mul(1000),
+                    algorithm: config.jwt_algorithm,
+                },
                 config.random.clone(),
                 clock.now_ms(),
             )

@@ -2,18 +2,22 @@
 //! the app developer's servers (256 random bits each, stored only as a SHA-256 hash), and the
 //! short-lived session JWT (EdDSA), verifiable offline with the published JWKS.
 
+use crate::config::JwtAlgorithm;
 use crate::random::Random;
+use crate::store::JwtKeyRow;
 use crate::store::Store;
 use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::spki::der::pem;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
-use ed25519_dalek::{Signer, SigningKey};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 
 /// A device's client token in clear: it exists only in the request or response that carries it.
 #[derive(Clone, PartialEq, Eq)]
@@ -122,17 +126,112 @@ struct Claims<'a> {
     fva: [i64; 2],
 }
 
+/// How a loaded key signs.
+enum Signer {
+    /// Ed25519, parsed once: parsing it (and deriving its public half) cost as much as signing.
+    Ed25519(SigningKey),
+    /// RSA 2048 with aws-lc (constant time).
+    Rsa(aws_lc_rs::rsa::KeyPair),
+}
+
 /// One signing key, ready to use.
 struct LoadedKey {
     generation: i64,
     created_at: i64,
-    /// Parsed once: parsing it (and deriving its public half) cost as much as signing.
-    signing: SigningKey,
+    algorithm: JwtAlgorithm,
+    signer: Signer,
     /// The token header naming this key, base64url-encoded: the first part of every token.
     header: String,
-    kid: String,
-    public_x: String,
+    /// Its public half as a JWK (RFC 7517), with its `kid`.
+    jwk: serde_json::Value,
 }
+
+impl LoadedKey {
+    /// Parses a stored key of either algorithm.
+    fn load(row: &JwtKeyRow) -> anyhow::Result<Self> {
+        let context = || format!("JWT key {}", row.generation);
+        let (algorithm, signer, public) = match row.algorithm.as_str() {
+            "RS256" => {
+                let (_, der) = pem::decode_vec(row.pem.as_bytes())
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+                    .with_context(context)?;
+                let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(&der)
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+                    .with_context(context)?;
+                let public = aws_lc_rs::signature::KeyPair::public_key(&pair);
+                let n = URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero());
+                let e = URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero());
+                let jwk = serde_json::json!({ "kty": "RSA", "n": n, "e": e });
+                (JwtAlgorithm::Rs256, Signer::Rsa(pair), jwk)
+            }
+            _ => {
+                let signing = SigningKey::from_pkcs8_pem(&row.pem)
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+                    .with_context(context)?;
+                let x = URL_SAFE_NO_PAD.encode(signing.verifying_key().as_bytes());
+                let jwk = serde_json::json!({ "kty": "OKP", "crv": "Ed25519", "x": x });
+                (JwtAlgorithm::EdDSA, Signer::Ed25519(signing), jwk)
+            }
+        };
+        // The kid: a digest of the public key, so every instance names a key the same way.
+        let kid = URL_SAFE_NO_PAD.encode(&Sha256::digest(public.to_string().as_bytes())[..16]);
+        let kid = match &signer {
+            // Kept as earlier versions made it (a digest of the raw key), so tokens signed before
+            // an upgrade still find their key.
+            Signer::Ed25519(signing) => {
+                URL_SAFE_NO_PAD.encode(&Sha256::digest(signing.verifying_key().as_bytes())[..16])
+            }
+            Signer::Rsa(_) => kid,
+        };
+        let mut jwk = public;
+        jwk["kid"] = kid.clone().into();
+        jwk["alg"] = algorithm.as_str().into();
+        jwk["use"] = "sig".into();
+        let header = serde_json::json!({ "typ": "JWT", "alg": algorithm.as_str(), "kid": kid });
+        Ok(Self {
+            generation: row.generation,
+            created_at: row.created_at,
+            algorithm,
+            signer,
+            header: URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?),
+            jwk,
+        })
+    }
+
+    /// The signature of `message`.
+    fn sign(&self, message: &[u8]) -> anyhow::Result<Vec<u8>> {
+        Ok(match &self.signer {
+            Signer::Ed25519(key) => ed25519_dalek::Signer::sign(key, message)
+                .to_bytes()
+                .to_vec(),
+            Signer::Rsa(pair) => {
+                let mut signature = vec![0; pair.public_modulus_len()];
+                pair.sign(
+                    &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+                    &aws_lc_rs::rand::SystemRandom::new(),
+                    message,
+                    &mut signature,
+                )
+                .map_err(|_| anyhow::anyhow!("RSA signing failed"))?;
+                signature
+            }
+        })
+    }
+}
+
+/// A token handed out, reused for the same session while it has at least half its lifetime
+/// left and says the same thing: an RSA signature costs about a millisecond, and every answer
+/// to a device carries a token per session.
+struct Issued {
+    user_id: String,
+    verified_minutes: i64,
+    generation: i64,
+    iat: i64,
+    jwt: String,
+}
+
+/// Tokens kept for reuse before the stale ones are dropped.
+const ISSUED_CAP: usize = 10_000;
 
 /// File name of the signing key kept by earlier versions in the data directory.
 const JWT_FILE: &str = "jwt-ed25519.pem";
@@ -145,16 +244,35 @@ pub struct JwtIssuer {
     issuer: String,
     ttl_secs: i64,
     rotation_ms: i64,
-    /// Draws the keys of rotations.
+    /// What new keys sign with.
+    algorithm: JwtAlgorithm,
+    /// Draws the Ed25519 keys of rotations (RSA keys come from aws-lc's own generator).
     random: Random,
+    /// Tokens handed out, by session.
+    issued: Mutex<HashMap<String, Issued>>,
 }
 
 impl fmt::Debug for JwtIssuer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JwtIssuer")
             .field("issuer", &self.issuer)
+            .field("algorithm", &self.algorithm)
             .finish_non_exhaustive()
     }
+}
+
+/// How a [`JwtIssuer`] signs: the claims' issuer, the tokens' lifetime, the rotation period and
+/// the algorithm of new keys.
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    /// The `iss` claim.
+    pub issuer: String,
+    /// Token lifetime (s).
+    pub ttl_secs: i64,
+    /// A new key after this long (ms).
+    pub rotation_ms: i64,
+    /// What new keys sign with.
+    pub algorithm: JwtAlgorithm,
 }
 
 impl JwtIssuer {
@@ -163,67 +281,64 @@ impl JwtIssuer {
     pub async fn load(
         store: &Store,
         data_dir: &Path,
-        issuer: String,
-        ttl_secs: i64,
-        rotation_ms: i64,
+        settings: JwtSettings,
         random: Random,
         now: i64,
     ) -> anyhow::Result<Self> {
         if store.jwt_keys().await?.is_empty() {
             let legacy = data_dir.join(JWT_FILE);
-            let pem = match std::fs::read_to_string(&legacy) {
-                Ok(pem) => pem,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => new_pem(&random)?,
+            let key = match std::fs::read_to_string(&legacy) {
+                Ok(pem) => JwtKeyRow {
+                    generation: 1,
+                    pem,
+                    created_at: now,
+                    algorithm: JwtAlgorithm::EdDSA.as_str().into(),
+                },
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    new_key(1, settings.algorithm, &random, now)?
+                }
                 Err(e) => return Err(e).with_context(|| format!("reading {}", legacy.display())),
             };
-            store.add_jwt_key(1, &pem, now).await?;
+            store.add_jwt_key(&key).await?;
         }
         let issuer = Self {
             keys: RwLock::new(Vec::new()),
-            issuer,
-            ttl_secs,
-            rotation_ms,
+            issuer: settings.issuer,
+            ttl_secs: settings.ttl_secs,
+            rotation_ms: settings.rotation_ms,
+            algorithm: settings.algorithm,
             random,
+            issued: Mutex::new(HashMap::new()),
         };
         issuer.refresh(store, now).await?;
         Ok(issuer)
     }
 
-    /// Rotates when the newest key is older than the rotation period (one instance wins the
-    /// race; the others see its key), and reloads the ring from the database.
+    /// Rotates when the newest key is older than the rotation period, or of another algorithm
+    /// than `--jwt-algorithm` (one instance wins the race; the others see its key), and reloads
+    /// the ring from the database.
     pub async fn refresh(&self, store: &Store, now: i64) -> anyhow::Result<()> {
         let mut rows = store.jwt_keys().await?;
         if let Some(newest) = rows.last()
-            && newest.created_at + self.rotation_ms <= now
+            && (newest.created_at + self.rotation_ms <= now
+                || newest.algorithm != self.algorithm.as_str())
         {
-            store
-                .add_jwt_key(newest.generation + 1, &new_pem(&self.random)?, now)
-                .await?;
+            let key = new_key(newest.generation + 1, self.algorithm, &self.random, now)?;
+            store.add_jwt_key(&key).await?;
             rows = store.jwt_keys().await?;
         }
-        let mut keys = Vec::with_capacity(rows.len());
-        for row in rows {
-            let signing = SigningKey::from_pkcs8_pem(&row.pem)
-                .map_err(|e| anyhow::anyhow!("JWT key {}: {e}", row.generation))?;
-            let public = signing.verifying_key();
-            let kid = URL_SAFE_NO_PAD.encode(&Sha256::digest(public.as_bytes())[..16]);
-            let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
-            header.kid = Some(kid.clone());
-            keys.push(LoadedKey {
-                generation: row.generation,
-                created_at: row.created_at,
-                header: URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?),
-                signing,
-                kid,
-                public_x: URL_SAFE_NO_PAD.encode(public.as_bytes()),
-            });
-        }
+        let keys = rows
+            .iter()
+            .map(LoadedKey::load)
+            .collect::<anyhow::Result<Vec<_>>>()?;
         *self.keys.write().unwrap_or_else(|p| p.into_inner()) = keys;
         Ok(())
     }
 
     /// A token for `user_id` in `session_id`, whose user last typed a code `verified_minutes`
-    /// ago, valid from `now_ms` for the configured lifetime, signed with the newest key.
+    /// ago, valid from `now_ms` for the configured lifetime, signed with the newest key; the
+    /// one handed out last for this session while it has half its lifetime left and says the
+    /// same.
     pub fn sign(
         &self,
         user_id: &str,
@@ -234,6 +349,15 @@ impl JwtIssuer {
         let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
         let key = keys.last().context("no signing key loaded")?;
         let iat = now_ms / 1000;
+        let mut issued = self.issued.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(last) = issued.get(session_id)
+            && last.user_id == user_id
+            && last.verified_minutes == verified_minutes
+            && last.generation == key.generation
+            && (last.iat..last.iat + self.ttl_secs / 2).contains(&iat)
+        {
+            return Ok(last.jwt.clone());
+        }
         let claims = Claims {
             sub: user_id,
             sid: session_id,
@@ -250,11 +374,23 @@ impl JwtIssuer {
             key.header,
             URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims)?)
         );
-        let signature = key.signing.sign(message.as_bytes());
-        Ok(format!(
-            "{message}.{}",
-            URL_SAFE_NO_PAD.encode(signature.to_bytes())
-        ))
+        let signature = key.sign(message.as_bytes())?;
+        let jwt = format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature));
+        if issued.len() >= ISSUED_CAP {
+            let ttl = self.ttl_secs;
+            issued.retain(|_, t| t.iat + ttl / 2 > iat);
+        }
+        issued.insert(
+            session_id.to_owned(),
+            Issued {
+                user_id: user_id.to_owned(),
+                verified_minutes,
+                generation: key.generation,
+                iat,
+                jwt: jwt.clone(),
+            },
+        );
+        Ok(jwt)
     }
 
     /// The JSON Web Key Set (RFC 7517): the signing key, and every older key whose tokens may
@@ -266,15 +402,11 @@ impl JwtIssuer {
             None => true,
             Some(next) => next.created_at + self.ttl_secs * 1000 + 60_000 > now_ms,
         };
-        let published: Vec<serde_json::Value> = keys
+        let published: Vec<&serde_json::Value> = keys
             .iter()
             .enumerate()
             .filter(|(i, _)| alive(*i))
-            .map(|(_, k)| {
-                serde_json::json!({
-                    "kty": "OKP", "crv": "Ed25519", "x": k.public_x, "kid": k.kid, "alg": "EdDSA", "use": "sig",
-                })
-            })
+            .map(|(_, k)| &k.jwk)
             .collect();
         serde_json::json!({ "keys": published })
     }
@@ -287,15 +419,47 @@ impl JwtIssuer {
             .last()
             .map(|k| k.generation)
     }
+
+    /// The algorithm of the signing key.
+    pub fn signing_algorithm(&self) -> Option<JwtAlgorithm> {
+        self.keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .last()
+            .map(|k| k.algorithm)
+    }
 }
 
-/// A new Ed25519 key, PKCS#8 PEM.
-fn new_pem(random: &Random) -> anyhow::Result<String> {
-    let key = SigningKey::from_bytes(&random.bytes()?);
-    let pem = key
-        .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
-        .map_err(|e| anyhow::anyhow!("encoding the JWT key: {e}"))?;
-    Ok(pem.to_string())
+/// A new signing key of `algorithm`, PKCS#8 PEM: Ed25519 drawn from `random`, RSA 2048 from
+/// aws-lc's generator.
+fn new_key(
+    generation: i64,
+    algorithm: JwtAlgorithm,
+    random: &Random,
+    now: i64,
+) -> anyhow::Result<JwtKeyRow> {
+    let pem = match algorithm {
+        JwtAlgorithm::EdDSA => {
+            let key = SigningKey::from_bytes(&random.bytes()?);
+            key.to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+                .map_err(|e| anyhow::anyhow!("encoding the JWT key: {e}"))?
+                .to_string()
+        }
+        JwtAlgorithm::Rs256 => {
+            let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+                .map_err(|_| anyhow::anyhow!("generating an RSA key failed"))?;
+            let der = aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair)
+                .map_err(|_| anyhow::anyhow!("encoding the RSA key failed"))?;
+            pem::encode_string("PRIVATE KEY", pem::LineEnding::LF, der.as_ref())
+                .map_err(|e| anyhow::anyhow!("encoding the RSA key: {e}"))?
+        }
+    };
+    Ok(JwtKeyRow {
+        generation,
+        pem,
+        created_at: now,
+        algorithm: algorithm.as_str().into(),
+    })
 }
 
 #[cfg(test)]
@@ -326,30 +490,36 @@ mod tests {
     }
 
     async fn issuer(dir: &Path, rotation_ms: i64) -> (Store, JwtIssuer) {
+        issuer_of(dir, rotation_ms, JwtAlgorithm::EdDSA).await
+    }
+
+    async fn issuer_of(
+        dir: &Path,
+        rotation_ms: i64,
+        algorithm: JwtAlgorithm,
+    ) -> (Store, JwtIssuer) {
         let store = crate::store::connect(&format!("sqlite://{}", dir.join("otp.db").display()), 2)
             .await
             .expect("store");
-        let issuer = JwtIssuer::load(
-            &store,
-            dir,
-            "http://issuer.test".into(),
-            60,
+        let settings = JwtSettings {
+            issuer: "http://issuer.test".into(),
+            ttl_secs: 60,
             rotation_ms,
-            Random::os(),
-            0,
-        )
-        .await
-        .expect("issuer");
+            algorithm,
+        };
+        let issuer = JwtIssuer::load(&store, dir, settings, Random::os(), 0)
+            .await
+            .expect("issuer");
         (store, issuer)
     }
 
     fn verify(issuer: &JwtIssuer, jwt: &str, now_ms: i64) -> Option<serde_json::Value> {
         let jwks: jsonwebtoken::jwk::JwkSet =
             serde_json::from_value(issuer.jwks(now_ms)).expect("jwks");
-        let kid = jsonwebtoken::decode_header(jwt).expect("header").kid?;
-        let jwk = jwks.find(&kid)?;
+        let header = jsonwebtoken::decode_header(jwt).expect("header");
+        let jwk = jwks.find(header.kid.as_deref()?)?;
         let key = jsonwebtoken::DecodingKey::from_jwk(jwk).expect("key");
-        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+        let mut validation = jsonwebtoken::Validation::new(header.alg);
         validation.validate_exp = false;
         validation.set_issuer(&["http://issuer.test"]);
         jsonwebtoken::decode::<serde_json::Value>(jwt, &key, &validation)
@@ -400,11 +570,80 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(
             dir.path().join(JWT_FILE),
-            new_pem(&Random::os()).expect("pem"),
+            new_key(1, JwtAlgorithm::EdDSA, &Random::os(), 0)
+                .expect("key")
+                .pem,
         )
         .expect("write");
         let pem = std::fs::read_to_string(dir.path().join(JWT_FILE)).expect("read");
         let (store, _) = issuer(dir.path(), i64::MAX / 2).await;
         assert_eq!(store.jwt_keys().await.expect("keys")[0].pem, pem);
+    }
+
+    #[tokio::test]
+    async fn rs256_tokens_verify_with_the_published_rsa_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_, issuer) = issuer_of(dir.path(), i64::MAX / 2, JwtAlgorithm::Rs256).await;
+        let now_ms = 1_700_000_000_000;
+        let jwt = issuer.sign("user_1", "sess_1", 3, now_ms).expect("sign");
+        let header = jsonwebtoken::decode_header(&jwt).expect("header");
+        assert_eq!(header.alg, jsonwebtoken::Algorithm::RS256);
+        let claims = verify(&issuer, &jwt, now_ms).expect("valid");
+        assert_eq!(claims["sub"], "user_1");
+        let jwks = issuer.jwks(now_ms);
+        assert_eq!(jwks["keys"][0]["kty"], "RSA");
+        assert_eq!(jwks["keys"][0]["alg"], "RS256");
+        assert_eq!(jwks["keys"][0]["e"], "AQAB");
+    }
+
+    #[tokio::test]
+    async fn changing_the_algorithm_rotates_and_keeps_the_old_key_until_its_tokens_expire() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_, ed) = issuer(dir.path(), i64::MAX / 2).await;
+        let old = ed.sign("user_1", "sess_1", 0, 0).expect("sign");
+        let (_, rsa) = issuer_of(dir.path(), i64::MAX / 2, JwtAlgorithm::Rs256).await;
+        assert_eq!(rsa.signing_generation(), Some(2));
+        assert_eq!(rsa.signing_algorithm(), Some(JwtAlgorithm::Rs256));
+        let new = rsa.sign("user_1", "sess_1", 0, 1_000).expect("sign");
+        assert!(
+            verify(&rsa, &old, 60_000).is_some(),
+            "the Ed25519 key is still published"
+        );
+        assert!(verify(&rsa, &new, 60_000).is_some());
+        assert!(
+            verify(&rsa, &old, 121_000).is_none(),
+            "gone once its tokens expired"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_sessions_token_is_reused_while_it_has_half_its_life_and_says_the_same() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_, issuer) = issuer(dir.path(), i64::MAX / 2).await;
+        let t0 = 1_700_000_000_000;
+        let first = issuer.sign("user_1", "sess_1", 0, t0).expect("sign");
+        assert_eq!(
+            issuer
+                .sign("user_1", "sess_1", 0, t0 + 29_000)
+                .expect("sign"),
+            first
+        );
+        assert_ne!(issuer.sign("user_1", "sess_2", 0, t0).expect("sign"), first);
+        assert_ne!(
+            issuer
+                .sign("user_1", "sess_1", 1, t0 + 1_000)
+                .expect("sign"),
+            first,
+            "a new minute since the last code: a new fva"
+        );
+        let later = issuer
+            .sign("user_1", "sess_1", 1, t0 + 31_000)
+            .expect("sign");
+        let claims = verify(&issuer, &later, t0 + 31_000).expect("valid");
+        assert_eq!(
+            claims["iat"].as_i64(),
+            Some(t0 / 1000 + 31),
+            "past half its life: a new one"
+        );
     }
 }

@@ -16,3 +16,7 @@ ALTER TABLE users ADD COLUMN banned_at BIGINT;
 
 -- Listing users newest first (GET /v1/users).
 CREATE INDEX users_created ON users(created_at);
+
+-- Session-token signing keys of either algorithm (--jwt-algorithm): EdDSA (Ed25519) or RS256
+-- (RSA 2048); the PEM is PKCS#8 for both.
+ALTER TABLE jwt_keys ADD COLUMN algorithm TEXT NOT NULL DEFAULT 'EdDSA';

@@ -627,14 +627,8 @@ impl Store {
         transaction!(self, Access::Read, |tx| tx.jwt_keys())
     }
 
-    /// Adds a signing key as `generation`, unless another instance added that generation first.
-    pub async fn add_jwt_key(
-        &self,
-        generation: i64,
-        pem: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        transaction!(self, Access::Write, |tx| tx
-            .insert_jwt_key(generation, pem, now))
+    /// Adds a signing key, unless another instance added its generation first.
+    pub async fn add_jwt_key(&self, key: &JwtKeyRow) -> Result<(), StoreError> {
+        transaction!(self, Access::Write, |tx| tx.insert_jwt_key(key))
     }
 }

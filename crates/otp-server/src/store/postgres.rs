@@ -1459,35 +1459,33 @@ impl Tx for PgTx {
     }
 
     async fn jwt_keys(&mut self) -> Result<Vec<JwtKeyRow>, StoreError> {
-        let rows =
-            sqlx::query("SELECT generation, pem, created_at FROM jwt_keys ORDER BY generation")
-                .fetch_all(self.conn())
-                .await?;
+        let rows = sqlx::query(
+            "SELECT generation, pem, created_at, algorithm FROM jwt_keys ORDER BY generation",
+        )
+        .fetch_all(self.conn())
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(JwtKeyRow {
                     generation: r.try_get("generation")?,
                     pem: r.try_get("pem")?,
                     created_at: r.try_get("created_at")?,
+                    algorithm: r.try_get("algorithm")?,
                 })
             })
             .collect()
     }
 
-    async fn insert_jwt_key(
-        &mut self,
-        generation: i64,
-        pem: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
+    async fn insert_jwt_key(&mut self, key: &JwtKeyRow) -> Result<(), StoreError> {
         self.execute(
             sqlx::query(
-                "INSERT INTO jwt_keys (generation, pem, created_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (generation) DO NOTHING",
+                "INSERT INTO jwt_keys (generation, pem, created_at, algorithm)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (generation) DO NOTHING",
             )
-            .bind(generation)
-            .bind(pem)
-            .bind(now),
+            .bind(key.generation)
+            .bind(&key.pem)
+            .bind(key.created_at)
+            .bind(&key.algorithm),
         )
         .await
     }

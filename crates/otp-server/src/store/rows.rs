@@ -11,8 +11,10 @@ use otp_proto::{SignInStatus, SignUpStatus, Strategy};
 pub struct JwtKeyRow {
     /// 1, 2, …: the newest signs.
     pub generation: i64,
-    /// The Ed25519 private key, PKCS#8 PEM.
+    /// The private key, PKCS#8 PEM.
     pub pem: String,
+    /// What it signs with: `EdDSA` (Ed25519) or `RS256` (RSA).
+    pub algorithm: String,
     /// When it was created (ms).
     pub created_at: i64,
 }

@@ -1394,27 +1394,25 @@ impl Tx for SqliteTx<'_> {
     async fn jwt_keys(&mut self) -> Result<Vec<JwtKeyRow>, StoreError> {
         Ok(self
             .0
-            .prepare_cached("SELECT generation, pem, created_at FROM jwt_keys ORDER BY generation")?
+            .prepare_cached(
+                "SELECT generation, pem, created_at, algorithm FROM jwt_keys ORDER BY generation",
+            )?
             .query_map([], |r| {
                 Ok(JwtKeyRow {
                     generation: r.get("generation")?,
                     pem: r.get("pem")?,
                     created_at: r.get("created_at")?,
+                    algorithm: r.get("algorithm")?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?)
     }
 
-    async fn insert_jwt_key(
-        &mut self,
-        generation: i64,
-        pem: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
+    async fn insert_jwt_key(&mut self, key: &JwtKeyRow) -> Result<(), StoreError> {
         self.execute(
-            "INSERT INTO jwt_keys (generation, pem, created_at) VALUES (?, ?, ?)
+            "INSERT INTO jwt_keys (generation, pem, created_at, algorithm) VALUES (?, ?, ?, ?)
              ON CONFLICT (generation) DO NOTHING",
-            params![generation, pem, now],
+            params![key.generation, key.pem, key.created_at, key.algorithm],
         )
     }
 }

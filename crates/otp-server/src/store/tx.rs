@@ -424,11 +424,6 @@ pub(crate) trait Tx {
     async fn secret(&mut self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// The session-token signing keys, oldest first.
     async fn jwt_keys(&mut self) -> Result<Vec<JwtKeyRow>, StoreError>;
-    /// Stores a signing key as `generation` unless that generation exists.
-    async fn insert_jwt_key(
-        &mut self,
-        generation: i64,
-        pem: &str,
-        now: i64,
-    ) -> Result<(), StoreError>;
+    /// Stores a signing key unless its generation exists.
+    async fn insert_jwt_key(&mut self, key: &JwtKeyRow) -> Result<(), StoreError>;
 }

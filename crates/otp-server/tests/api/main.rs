@@ -4,6 +4,7 @@
 mod admin;
 mod backend;
 mod browser;
+mod clerk_backend;
 mod clerk_js;
 mod concurrency;
 mod conformance;

@@ -585,7 +585,15 @@ async fn keys_are_created_once(store: Store) {
     let adds: Vec<_> = (0..4)
         .map(|n| {
             let store = store.clone();
-            tokio::spawn(async move { store.add_jwt_key(1, &format!("pem-{n}"), NOW).await })
+            tokio::spawn(async move {
+                let key = otp_server::store::JwtKeyRow {
+                    generation: 1,
+                    pem: format!("pem-{n}"),
+                    created_at: NOW,
+                    algorithm: "EdDSA".into(),
+                };
+                store.add_jwt_key(&key).await
+            })
         })
         .collect();
     for a in adds {

@@ -1,0 +1,110 @@
+//! Clerk's server SDK, `@clerk/backend` (pinned in `tools/package-lock.json`), against our Backend
+//! API on SQLite and PostgreSQL: a server started with `--jwt-algorithm RS256` on the wall clock
+//! (the SDK checks `exp` against real time), two users signed up through our SDK, and
+//! `tests/node/clerk-backend.mjs` doing what an app developer's server does. The Rust half then
+//! checks the database agrees: the revoked session and the banned user's session are over, the
+//! deleted user is gone.
+
+use crate::helpers::*;
+use otp_client::ErrorCode;
+use otp_server::config::JwtAlgorithm;
+use std::path::Path;
+use std::process::Command;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clerk_backend_manages_users_and_verifies_rs256_tokens_on_sqlite() {
+    clerk_backend_manages_users(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clerk_backend_manages_users_and_verifies_rs256_tokens_on_postgres() {
+    let db = PgDb::create().await;
+    clerk_backend_manages_users(Some(&db.url)).await;
+}
+
+async fn rs256_server(database_url: Option<&str>) -> TestApp {
+    let mut builder = TestApp::builder()
+        .system_clock()
+        .configure(|c| c.jwt_algorithm = JwtAlgorithm::Rs256);
+    if let Some(url) = database_url {
+        builder = builder.database_url(url);
+    }
+    builder.spawn().await
+}
+
+async fn clerk_backend_manages_users(database_url: Option<&str>) {
+    let app = rs256_server(database_url).await;
+    let phone_device = app.client();
+    let phone_user = app
+        .sign_up(&phone_device, PHONE)
+        .await
+        .created_user_id
+        .expect("user");
+    let email_device = app.client();
+    let email_user = app
+        .sign_up(&email_device, EMAIL)
+        .await
+        .created_user_id
+        .expect("user");
+    let token = phone_device.session_token().await.expect("token");
+    // A token whose key this server never published: another key ring's.
+    let elsewhere = rs256_server(None).await;
+    let foreign_device = elsewhere.client();
+    elsewhere.sign_up(&foreign_device, PHONE).await;
+    let foreign_token = foreign_device.session_token().await.expect("token");
+    let secret_key = app.secret_key("clerk-backend").await;
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node/clerk-backend.mjs");
+    let api_url = app.backend_url();
+    let (phone_id, email_id) = (phone_user.clone(), email_user.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(script)
+            .env("API_URL", api_url)
+            .env("SECRET_KEY", secret_key)
+            .env("TOKEN", token)
+            .env("FOREIGN_TOKEN", foreign_token)
+            .env("PHONE", PHONE)
+            .env("EMAIL", EMAIL)
+            .env("PHONE_USER", phone_id)
+            .env("EMAIL_USER", email_id)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .expect("node task");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the @clerk/backend run failed:\n{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("JSON summary");
+    assert_eq!(seen["foreignTokenRejected"], "jwk-kid-mismatch", "{seen}");
+    assert_eq!(
+        seen["deletedUser"],
+        serde_json::json!({"status": 404, "code": "resource_not_found"})
+    );
+    assert_eq!(
+        seen["wrongKey"],
+        serde_json::json!({"status": 401, "code": "clerk_key_invalid"})
+    );
+
+    // What the SDK did is what the server now does.
+    assert!(
+        phone_device.session_token().await.is_err(),
+        "revoked, then deleted"
+    );
+    assert_eq!(
+        code_of(email_device.session_token().await).code,
+        ErrorCode::AuthenticationInvalid,
+        "the ban signed the email user out"
+    );
+    let backend = app.backend().await;
+    assert!(backend.user(&email_user).await.expect("user").user.banned);
+    assert_eq!(
+        code_of(backend.user(&phone_user).await).code,
+        ErrorCode::ResourceNotFound
+    );
+}
