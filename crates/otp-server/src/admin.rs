@@ -1,8 +1,9 @@
-//! The operator's commands (`otp-server keys|users|sessions …`): the Backend API's secret keys,
-//! and what the Backend API does to users and sessions, from a shell, against the same database
-//! and with the same options as the server. Each writes what it did to `out`, for a person.
+//! The operator's commands (`otp-server keys|users|sessions|webhooks …`): the Backend API's
+//! secret keys, what the Backend API does to users and sessions, and webhook endpoints, from a
+//! shell, against the same database and with the same options as the server (changes send their
+//! webhook events as the server's do). Each writes what it did to `out`, for a person.
 
-use crate::config::{KeysCommand, SessionsCommand, UsersCommand};
+use crate::config::{KeysCommand, SessionsCommand, UsersCommand, WebhooksCommand};
 use crate::random::Random;
 use crate::store::{Store, UserFilter, UserOrder, UserRow};
 use anyhow::{Context, bail};
@@ -158,6 +159,55 @@ pub async fn sessions(
                 .await?
                 .with_context(|| format!("no session has the id {id:?}"))?;
             writeln!(out, "Revoked: {}", line(&session))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `otp-server webhooks …`.
+pub async fn webhooks(
+    command: WebhooksCommand,
+    store: &Store,
+    random: &Random,
+    now: i64,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    match command {
+        WebhooksCommand::Create { url } => {
+            let row = crate::webhooks::create_endpoint(store, random, url.trim(), now).await?;
+            writeln!(
+                out,
+                "Webhook endpoint {} created for {}. Its signing secret is shown only this \
+                 once (verifyWebhook's signingSecret); running servers pick the endpoint up \
+                 within --key-refresh-ms:",
+                row.id,
+                crate::config::redact_url(&row.url)
+            )?;
+            writeln!(out, "{}", row.secret)?;
+        }
+        WebhooksCommand::List => {
+            let endpoints = store.webhook_endpoints().await?;
+            if endpoints.is_empty() {
+                writeln!(out, "No endpoints besides --webhook-url.")?;
+            }
+            for e in endpoints {
+                writeln!(
+                    out,
+                    "{}  {}  created {}",
+                    e.id,
+                    crate::config::redact_url(&e.url),
+                    when(e.created_at)
+                )?;
+            }
+        }
+        WebhooksCommand::Delete { id } => {
+            if store.remove_webhook_endpoint(id.trim()).await? == 0 {
+                bail!("no webhook endpoint has the id {id:?} (see: otp-server webhooks list)");
+            }
+            writeln!(out, "Removed the webhook endpoint {id}.")?;
+        }
+        WebhooksCommand::Secret => {
+            writeln!(out, "{}", crate::webhooks::SigningSecret::generate(random)?)?;
         }
     }
     Ok(())

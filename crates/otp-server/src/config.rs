@@ -73,6 +73,29 @@ pub enum Command {
     /// Sessions, for operators: `list --user …`, `revoke`.
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// Webhook endpoints beside `--webhook-url`: `create --url …`, `list`, `delete`, `secret`.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
+}
+
+/// `otp-server webhooks …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum WebhooksCommand {
+    /// Add an endpoint with a new signing secret (printed once).
+    Create {
+        /// Where events are POSTed (`https://api.example.com/webhooks/otp`).
+        #[arg(long)]
+        url: String,
+    },
+    /// List the endpoints (not their secrets).
+    List,
+    /// Remove an endpoint; its events not delivered yet are given up.
+    Delete {
+        /// `ep_…`.
+        id: String,
+    },
+    /// Print a new signing secret (`whsec_…`) for `--webhook-secret`.
+    Secret,
 }
 
 /// `otp-server keys …`.
@@ -206,6 +229,18 @@ pub struct Config {
     /// not on `--bind`: it then stays off the public internet. Its paths are `/v1/…` there.
     #[arg(long, env = "OTP_BACKEND_BIND")]
     pub backend_bind: Option<SocketAddr>,
+    /// Where to POST the webhook events (`user.created`, `session.revoked`, …), signed as
+    /// Standard Webhooks / Svix with `--webhook-secret`. More endpoints, each with its own
+    /// secret: `otp-server webhooks create --url …`.
+    #[arg(long, env = "OTP_WEBHOOK_URL", hide_env_values = true)]
+    pub webhook_url: Option<UrlSetting>,
+    /// The signing secret of `--webhook-url`, as Svix issues them: `whsec_` and the base64 of
+    /// the key (`otp-server webhooks secret` makes one).
+    #[arg(long, env = "OTP_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<Secret>,
+    /// How long a webhook event is retried before it is given up (seconds; 3 days, as Svix).
+    #[arg(long, env = "OTP_WEBHOOK_DEADLINE_SECS", default_value_t = 3 * 24 * 3600)]
+    pub webhook_deadline_secs: u64,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "OTP_MAX_BODY_BYTES", default_value_t = 16 * 1024)]
     pub max_body_bytes: usize,

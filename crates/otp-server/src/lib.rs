@@ -16,6 +16,8 @@
 //! - [`admin`]: the operator's commands (`keys`, `users`, `sessions`) over the store.
 //! - [`backend`]: the Backend API for the app developer's own servers (users, bans, sessions,
 //!   the JWKS, behind a secret key), and creating secret keys.
+//! - [`webhooks`]: the events of users and sessions for the app developer's servers: their
+//!   endpoints, Svix signatures, and the worker that delivers them from the store's outbox.
 //! - [`extract`]: request bodies (form or JSON), the caller's client, the caller's IP and
 //!   language.
 //! - [`verification`]: sending a code and checking the one typed, shared by sign-up, sign-in,
@@ -71,6 +73,7 @@ pub mod state;
 pub mod store;
 pub mod tokens;
 pub mod verification;
+pub mod webhooks;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, Policy};

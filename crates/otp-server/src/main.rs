@@ -42,7 +42,7 @@ async fn main() -> ExitCode {
     // The operator's commands print their answer on standard output: only warnings beside it.
     let quiet = matches!(
         cli.command,
-        Some(Command::Keys(_) | Command::Users(_) | Command::Sessions(_))
+        Some(Command::Keys(_) | Command::Users(_) | Command::Sessions(_) | Command::Webhooks(_))
     );
     let default_level = if quiet { "warn" } else { "info" };
     let logs = tracing_subscriber::fmt().with_env_filter(
@@ -66,13 +66,16 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // The operator's changes send their webhook events as the server's do.
     let open = || async {
-        otp_server::store::connect(
+        let store = otp_server::store::connect(
             &cli.config.database_url(),
             cli.config.database_max_connections,
         )
         .await
-        .context("opening the database")
+        .context("opening the database")?;
+        let (store, _) = otp_server::webhooks::attach(store, &cli.config).await?;
+        anyhow::Ok(store)
     };
     let now = || SystemClock.now_ms();
     // What the operator's commands print, written at the end: stdout is not locked while the
@@ -80,7 +83,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut printed = Vec::new();
     match cli.command.clone().unwrap_or(Command::Serve) {
         Command::Migrate => {
-            open().await.context("applying the migrations")?;
+            otp_server::store::connect(
+                &cli.config.database_url(),
+                cli.config.database_max_connections,
+            )
+            .await
+            .context("applying the migrations")?;
             tracing::info!("migrations applied");
         }
         Command::Keys(command) => {
@@ -89,6 +97,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Users(command) => {
             admin::users(command, &open().await?, now(), &mut printed).await?;
+        }
+        Command::Webhooks(command) => {
+            let random = otp_server::Random::os();
+            admin::webhooks(command, &open().await?, &random, now(), &mut printed).await?;
         }
         Command::Sessions(command) => {
             let policy = &cli.config.policy;

@@ -50,6 +50,8 @@ pub struct Application {
     keys: KeyMaintenance,
     /// Removes expired and abandoned rows.
     janitor: crate::janitor::Janitor,
+    /// Delivers webhook events, when there is an endpoint.
+    webhooks: Option<crate::webhooks::Worker>,
 }
 
 /// Keeps this instance's signing keys in step with the database: rotates when the newest key is
@@ -57,6 +59,8 @@ pub struct Application {
 struct KeyMaintenance {
     store: crate::store::Store,
     jwt: Arc<JwtIssuer>,
+    /// Webhook endpoints made by `otp-server webhooks create` appear within one refresh.
+    endpoints: crate::webhooks::Endpoints,
     clock: Arc<dyn crate::clock::Clock>,
     every: Duration,
 }
@@ -67,6 +71,9 @@ impl KeyMaintenance {
             tokio::time::sleep(self.every).await;
             if let Err(e) = self.jwt.refresh(&self.store, self.clock.now_ms()).await {
                 tracing::error!(error = ?e, "refreshing the signing keys");
+            }
+            if let Err(e) = self.endpoints.refresh(&self.store).await {
+                tracing::error!(error = ?e, "reloading the webhook endpoints");
             }
         }
     }
@@ -110,6 +117,7 @@ impl Application {
         })?;
         let store =
             crate::store::connect(&config.database_url(), config.database_max_connections).await?;
+        let (store, endpoints) = crate::webhooks::attach(store, &config).await?;
         let hmac_key = crate::secrets::hmac_key(
             &store,
             &config.data_dir,
@@ -149,9 +157,18 @@ impl Application {
             )
             .await?,
         );
+        let webhooks = crate::webhooks::Worker {
+            store: store.clone(),
+            endpoints: endpoints.clone(),
+            clock: clock.clone(),
+            poll: Duration::from_millis(config.delivery.delivery_poll_ms.max(10)),
+            random: config.random.clone(),
+            http: reqwest::Client::new(),
+        };
         let keys = KeyMaintenance {
             store: store.clone(),
             jwt: jwt.clone(),
+            endpoints,
             clock: clock.clone(),
             every: Duration::from_millis(config.key_refresh_ms.max(10)),
         };
@@ -217,6 +234,7 @@ impl Application {
             worker,
             keys,
             janitor,
+            webhooks: Some(webhooks),
         })
     }
 
@@ -239,6 +257,7 @@ impl Application {
         let worker = self.worker.map(|w| tokio::spawn(w.run()));
         let keys = tokio::spawn(self.keys.run());
         let janitor = tokio::spawn(self.janitor.run());
+        let webhooks = self.webhooks.map(|w| tokio::spawn(w.run()));
         // One shutdown for both addresses.
         let (stop, stopped) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
@@ -271,6 +290,9 @@ impl Application {
         }
         keys.abort();
         janitor.abort();
+        if let Some(webhooks) = webhooks {
+            webhooks.abort();
+        }
         served
     }
 }

@@ -241,7 +241,7 @@ impl Delivery {
 
 /// A provider's HTTP endpoint, by the host and port it may be named by in logs and in the
 /// outbox's `last_error`: never the URL, whose user info or query string may hold a secret.
-fn endpoint_host(url: &str, flag: &str) -> anyhow::Result<String> {
+pub(crate) fn endpoint_host(url: &str, flag: &str) -> anyhow::Result<String> {
     let parsed = reqwest::Url::parse(url)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())

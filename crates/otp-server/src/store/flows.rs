@@ -341,6 +341,7 @@ pub(super) async fn attempt_code(
     tx: &mut impl Tx,
     a: &AttemptCode<'_>,
     matches: &(dyn for<'m> Fn(&'m [u8]) -> bool + Send + Sync),
+    hooks: &Webhooks,
 ) -> Result<AttemptOutcome, StoreError> {
     let [identifier_key, owner_key] = code_keys(a.identifier, a.owner_id);
     let mut keys = vec![
@@ -369,7 +370,7 @@ pub(super) async fn attempt_code(
             if let Some(prefix) = &a.sms_prefix {
                 tx.insert_send(&sms_verified_scope(prefix), a.now).await?;
             }
-            complete(tx, a).await?;
+            complete(tx, a, hooks).await?;
         }
         otp::Judgement::Incorrect { .. } | otp::Judgement::NowFailed => {
             let state = if judgement == otp::Judgement::NowFailed {
@@ -392,7 +393,11 @@ pub(super) async fn attempt_code(
 
 /// A right code's consequences: the user (for a sign-up), the session, and the client's new
 /// token (so a token seen before sign-in is worth nothing after it).
-async fn complete(tx: &mut impl Tx, a: &AttemptCode<'_>) -> Result<(), StoreError> {
+async fn complete(
+    tx: &mut impl Tx,
+    a: &AttemptCode<'_>,
+    hooks: &Webhooks,
+) -> Result<(), StoreError> {
     let c = &a.completion;
     let user_id = match &c.kind {
         CompletionKind::SignUp {
@@ -404,6 +409,7 @@ async fn complete(tx: &mut impl Tx, a: &AttemptCode<'_>) -> Result<(), StoreErro
                 .await?;
             tx.complete_sign_up(a.owner_id, user_id, &c.session_id, a.now)
                 .await?;
+            emit(tx, hooks, Event::UserCreated(user_id), a.now).await?;
             user_id
         }
         CompletionKind::SignIn { user_id } => {
@@ -435,6 +441,7 @@ async fn complete(tx: &mut impl Tx, a: &AttemptCode<'_>) -> Result<(), StoreErro
             tx.delete_identifier(identifier_id).await?;
             tx.insert_identifier(identifier_id, user_id, a.identifier, a.now)
                 .await?;
+            emit(tx, hooks, Event::UserUpdated(user_id), a.now).await?;
             return queue_notices(tx, notices, a.now).await;
         }
         CompletionKind::Reverify { session_id } => {
@@ -453,7 +460,8 @@ async fn complete(tx: &mut impl Tx, a: &AttemptCode<'_>) -> Result<(), StoreErro
     )
     .await?;
     tx.rotate_client(&c.client_id, &c.session_id, &c.new_token_hash, a.now)
-        .await
+        .await?;
+    emit(tx, hooks, Event::SessionCreated(&c.session_id), a.now).await
 }
 
 /// See [`super::Store::touch_session`].
@@ -485,15 +493,26 @@ pub(super) async fn end_sessions(
     client_id: &str,
     session_id: Option<&str>,
     now: i64,
+    hooks: &Webhooks,
 ) -> Result<(), StoreError> {
     tx.serialize_on(&[client_key(client_id)]).await?;
     let chosen = tx
         .client(client_id)
         .await?
         .and_then(|c| c.last_active_session_id);
+    let ending: Vec<String> = tx
+        .active_sessions(client_id)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .filter(|id| session_id.is_none_or(|one| one == id))
+        .collect();
     tx.end_sessions(client_id, session_id, now).await?;
     if session_id.is_none() || chosen.as_deref() == session_id {
         tx.choose_newest_session(client_id, now).await?;
+    }
+    for id in &ending {
+        emit(tx, hooks, Event::SessionEnded(id), now).await?;
     }
     Ok(())
 }
@@ -506,6 +525,7 @@ pub(super) async fn revoke_user_session(
     user_id: &str,
     session_id: &str,
     now: i64,
+    hooks: &Webhooks,
 ) -> Result<Option<SessionRow>, StoreError> {
     let Some(session) = tx
         .user_sessions(user_id)
@@ -516,7 +536,7 @@ pub(super) async fn revoke_user_session(
         return Ok(None);
     };
     tx.serialize_on(&[client_key(&session.client_id)]).await?;
-    revoke(tx, &session, now).await?;
+    revoke(tx, &session, now, hooks).await?;
     tx.session(&session.client_id, session_id).await
 }
 
@@ -526,18 +546,26 @@ pub(super) async fn revoke_session(
     tx: &mut impl Tx,
     session_id: &str,
     now: i64,
+    hooks: &Webhooks,
 ) -> Result<Option<SessionRow>, StoreError> {
     let Some(session) = tx.session_by_id(session_id).await? else {
         return Ok(None);
     };
     tx.serialize_on(&[client_key(&session.client_id)]).await?;
-    revoke(tx, &session, now).await?;
+    if session.status == StoredSessionStatus::Active {
+        revoke(tx, &session, now, hooks).await?;
+    }
     tx.session_by_id(session_id).await
 }
 
 /// Revokes an active session (the caller serialized on its client); its device moves to its
 /// newest remaining session when it was the chosen one.
-async fn revoke(tx: &mut impl Tx, session: &SessionRow, now: i64) -> Result<(), StoreError> {
+async fn revoke(
+    tx: &mut impl Tx,
+    session: &SessionRow,
+    now: i64,
+    hooks: &Webhooks,
+) -> Result<(), StoreError> {
     let chosen = tx
         .client(&session.client_id)
         .await?
@@ -546,7 +574,7 @@ async fn revoke(tx: &mut impl Tx, session: &SessionRow, now: i64) -> Result<(), 
     if chosen.as_deref() == Some(session.id.as_str()) {
         tx.choose_newest_session(&session.client_id, now).await?;
     }
-    Ok(())
+    emit(tx, hooks, Event::SessionRevoked(&session.id), now).await
 }
 
 /// See [`super::Store::set_banned`]: a ban also revokes every active session of the user.
@@ -555,6 +583,7 @@ pub(super) async fn set_banned(
     user_id: &str,
     banned: bool,
     now: i64,
+    hooks: &Webhooks,
 ) -> Result<Option<UserRow>, StoreError> {
     let sessions = if banned {
         tx.user_sessions(user_id).await?
@@ -572,8 +601,9 @@ pub(super) async fn set_banned(
     }
     tx.set_banned(user_id, banned.then_some(now), now).await?;
     for session in &sessions {
-        revoke(tx, session, now).await?;
+        revoke(tx, session, now, hooks).await?;
     }
+    emit(tx, hooks, Event::UserUpdated(user_id), now).await?;
     tx.user(user_id).await
 }
 
@@ -602,6 +632,7 @@ pub(super) async fn create_user(
     user_id: &str,
     identifiers: &[(String, Identifier)],
     now: i64,
+    hooks: &Webhooks,
 ) -> Result<UserRow, StoreError> {
     let keys: Vec<String> = identifiers
         .iter()
@@ -612,6 +643,7 @@ pub(super) async fn create_user(
     for (id, identifier) in identifiers {
         tx.insert_identifier(id, user_id, identifier, now).await?;
     }
+    emit(tx, hooks, Event::UserCreated(user_id), now).await?;
     tx.user(user_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("user {user_id} not found after insert").into())
@@ -623,6 +655,7 @@ pub(super) async fn delete_user(
     tx: &mut impl Tx,
     user_id: &str,
     now: i64,
+    hooks: &Webhooks,
 ) -> Result<bool, StoreError> {
     let mut clients: Vec<String> = tx
         .user_sessions(user_id)
@@ -641,6 +674,7 @@ pub(super) async fn delete_user(
     for client in &clients {
         tx.choose_newest_session(client, now).await?;
     }
+    emit(tx, hooks, Event::UserDeleted(user_id), now).await?;
     Ok(true)
 }
 
@@ -682,6 +716,7 @@ pub(super) async fn remove_identifier(
     recently_verified: bool,
     notices: &Notices,
     now: i64,
+    hooks: &Webhooks,
 ) -> Result<IdentifierRow, StoreError> {
     tx.serialize_on(&[user_key(user_id)]).await?;
     let user = tx.user(user_id).await?.ok_or(StoreError::NoIdentifier)?;
@@ -703,6 +738,7 @@ pub(super) async fn remove_identifier(
     if removed.verified {
         queue_notices(tx, notices, now).await?;
     }
+    emit(tx, hooks, Event::UserUpdated(user_id), now).await?;
     Ok(removed)
 }
 
@@ -725,6 +761,7 @@ pub(super) async fn set_primary(
     email_id: Option<&str>,
     phone_id: Option<&str>,
     now: i64,
+    hooks: &Webhooks,
 ) -> Result<(), StoreError> {
     tx.serialize_on(&[user_key(user_id)]).await?;
     let user = tx.user(user_id).await?.ok_or(StoreError::NoIdentifier)?;
@@ -740,7 +777,77 @@ pub(super) async fn set_primary(
     {
         return Err(StoreError::NoIdentifier);
     }
-    tx.set_primary(user_id, email_id, phone_id, now).await
+    tx.set_primary(user_id, email_id, phone_id, now).await?;
+    emit(tx, hooks, Event::UserUpdated(user_id), now).await
+}
+
+/// Queues the webhook event of a change, already made in this transaction, for every endpoint
+/// (nothing when there is none): its body is the object as it is now, in Clerk's event shape.
+async fn emit(
+    tx: &mut impl Tx,
+    hooks: &Webhooks,
+    event: Event<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let endpoints = hooks
+        .endpoints
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let Some(render) = hooks.render.as_ref().filter(|_| !endpoints.is_empty()) else {
+        return Ok(());
+    };
+    let (kind, user_id, data) = match event {
+        Event::UserCreated(id) | Event::UserUpdated(id) => {
+            let user = tx
+                .user(id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("user {id} not found for its event"))?;
+            let kind = if matches!(event, Event::UserCreated(_)) {
+                "user.created"
+            } else {
+                "user.updated"
+            };
+            (kind, id.to_owned(), render.user(&user, now))
+        }
+        Event::UserDeleted(id) => (
+            "user.deleted",
+            id.to_owned(),
+            serde_json::json!({ "object": "user", "id": id, "deleted": true }),
+        ),
+        Event::SessionCreated(id) | Event::SessionEnded(id) | Event::SessionRevoked(id) => {
+            let session = tx
+                .session_by_id(id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("session {id} not found for its event"))?;
+            let kind = match event {
+                Event::SessionCreated(_) => "session.created",
+                Event::SessionEnded(_) => "session.ended",
+                _ => "session.revoked",
+            };
+            (kind, session.user_id.clone(), render.session(&session, now))
+        }
+    };
+    let body = serde_json::json!({
+        "data": data,
+        "object": "event",
+        "type": kind,
+        "timestamp": now,
+        "instance_id": hooks.instance_id,
+    })
+    .to_string();
+    let msg_id = crate::ids::new_id(&hooks.random, "msg")?;
+    for endpoint_id in &endpoints {
+        let event = NewWebhook {
+            msg_id: &msg_id,
+            endpoint_id,
+            user_id: &user_id,
+            body: &body,
+            deadline_at: now + hooks.deadline_ms,
+        };
+        tx.insert_webhook(&event, now).await?;
+    }
+    Ok(())
 }
 
 /// What [`key_identifiers`] did.

@@ -33,6 +33,8 @@ use tx::{Access, Tx};
 #[derive(Debug, Clone)]
 pub struct Store {
     database: Arc<Database>,
+    /// Where the changes' webhook events go (nowhere by default).
+    webhooks: Webhooks,
 }
 
 /// The database a [`Store`] runs its flows on.
@@ -69,6 +71,7 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Store> {
     };
     let store = Store {
         database: Arc::new(database),
+        webhooks: Webhooks::default(),
     };
     let keyed = store.key_identifiers().await?;
     if keyed != KeyedIdentifiers::default() {
@@ -112,6 +115,11 @@ impl Store {
     /// [`connect`] after the migrations, in one transaction, one instance at a time.
     async fn key_identifiers(&self) -> Result<KeyedIdentifiers, StoreError> {
         transaction!(self, Access::Write, |tx| flows::key_identifiers(tx))
+    }
+
+    /// The same store, queuing the webhook events of its changes as `webhooks` says.
+    pub fn with_webhooks(self, webhooks: Webhooks) -> Self {
+        Self { webhooks, ..self }
     }
 
     /// Whether the database answers (for `/healthz`).
@@ -345,7 +353,10 @@ impl Store {
         matches: &(dyn for<'m> Fn(&'m [u8]) -> bool + Send + Sync),
     ) -> Result<AttemptOutcome, StoreError> {
         transaction!(self, Access::Write, |tx| flows::attempt_code(
-            tx, &a, matches
+            tx,
+            &a,
+            matches,
+            &self.webhooks
         ))
     }
 
@@ -388,7 +399,11 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         transaction!(self, Access::Write, |tx| flows::end_sessions(
-            tx, client_id, session_id, now
+            tx,
+            client_id,
+            session_id,
+            now,
+            &self.webhooks
         ))
     }
 
@@ -407,7 +422,11 @@ impl Store {
         now: i64,
     ) -> Result<Option<SessionRow>, StoreError> {
         transaction!(self, Access::Write, |tx| flows::revoke_user_session(
-            tx, user_id, session_id, now
+            tx,
+            user_id,
+            session_id,
+            now,
+            &self.webhooks
         ))
     }
 
@@ -415,7 +434,10 @@ impl Store {
     /// identifiers are free for a new sign-up at once. False when there is no such user.
     pub async fn delete_user(&self, user_id: &str, now: i64) -> Result<bool, StoreError> {
         transaction!(self, Access::Write, |tx| flows::delete_user(
-            tx, user_id, now
+            tx,
+            user_id,
+            now,
+            &self.webhooks
         ))
     }
 
@@ -451,7 +473,8 @@ impl Store {
             tx,
             user_id,
             identifiers,
-            now
+            now,
+            &self.webhooks
         ))
     }
 
@@ -464,7 +487,11 @@ impl Store {
         now: i64,
     ) -> Result<Option<UserRow>, StoreError> {
         transaction!(self, Access::Write, |tx| flows::set_banned(
-            tx, user_id, banned, now
+            tx,
+            user_id,
+            banned,
+            now,
+            &self.webhooks
         ))
     }
 
@@ -490,7 +517,10 @@ impl Store {
         now: i64,
     ) -> Result<Option<SessionRow>, StoreError> {
         transaction!(self, Access::Write, |tx| flows::revoke_session(
-            tx, session_id, now
+            tx,
+            session_id,
+            now,
+            &self.webhooks
         ))
     }
 
@@ -549,7 +579,8 @@ impl Store {
             id,
             recently_verified,
             notices,
-            now
+            now,
+            &self.webhooks
         ))
     }
 
@@ -563,8 +594,69 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         transaction!(self, Access::Write, |tx| flows::set_primary(
-            tx, user_id, email_id, phone_id, now
+            tx,
+            user_id,
+            email_id,
+            phone_id,
+            now,
+            &self.webhooks
         ))
+    }
+
+    // ---- webhooks ----
+
+    /// Claims the oldest due webhook event (in order per user and endpoint) for `lease_ms`.
+    pub async fn claim_webhook(
+        &self,
+        now: i64,
+        lease_ms: i64,
+    ) -> Result<Option<WebhookJob>, StoreError> {
+        transaction!(self, Access::Write, |tx| tx
+            .claim_webhook(now, now + lease_ms))
+    }
+
+    /// Puts a claimed event back for a later attempt.
+    pub async fn webhook_retry(
+        &self,
+        id: i64,
+        next_attempt_at: i64,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        transaction!(self, Access::Write, |tx| tx.retry_webhook(
+            id,
+            next_attempt_at,
+            error
+        ))
+    }
+
+    /// Records that an event was delivered (`error` None) or given up.
+    pub async fn webhook_finish(
+        &self,
+        id: i64,
+        now: i64,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        transaction!(self, Access::Write, |tx| tx.finish_webhook(id, now, error))
+    }
+
+    /// How many webhook events wait, and when the oldest of them was written.
+    pub async fn webhook_backlog(&self) -> Result<(u64, Option<i64>), StoreError> {
+        transaction!(self, Access::Read, |tx| tx.webhook_backlog())
+    }
+
+    /// The endpoints made with `otp-server webhooks create`, oldest first.
+    pub async fn webhook_endpoints(&self) -> Result<Vec<WebhookEndpointRow>, StoreError> {
+        transaction!(self, Access::Read, |tx| tx.webhook_endpoints())
+    }
+
+    /// Stores a new webhook endpoint.
+    pub async fn add_webhook_endpoint(&self, row: &WebhookEndpointRow) -> Result<(), StoreError> {
+        transaction!(self, Access::Write, |tx| tx.insert_webhook_endpoint(row))
+    }
+
+    /// Removes a webhook endpoint; returns how many.
+    pub async fn remove_webhook_endpoint(&self, id: &str) -> Result<u64, StoreError> {
+        transaction!(self, Access::Write, |tx| tx.delete_webhook_endpoint(id))
     }
 
     // ---- the delivery outbox ----

@@ -1258,7 +1258,19 @@ impl Tx for PgTx {
                 .bind(i64::from(limit)),
             )
             .await?;
-        Ok(outbox + dev)
+        let webhooks = self
+            .deleted(
+                sqlx::query(
+                    "DELETE FROM webhook_outbox WHERE id IN (
+                       SELECT id FROM webhook_outbox
+                       WHERE status IN ('sent', 'failed') AND finished_at <= $1
+                       LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                )
+                .bind(before)
+                .bind(i64::from(limit)),
+            )
+            .await?;
+        Ok(outbox + dev + webhooks)
     }
 
     async fn delete_spent_lockouts(
@@ -1427,6 +1439,151 @@ impl Tx for PgTx {
             .bind(id_or_name),
         )
         .await
+    }
+
+    // ---- webhooks ----
+
+    async fn insert_webhook(&mut self, e: &NewWebhook<'_>, now: i64) -> Result<(), StoreError> {
+        self.execute(
+            sqlx::query(
+                "INSERT INTO webhook_outbox (msg_id, endpoint_id, user_id, body, status,
+                   next_attempt_at, deadline_at, created_at)
+                 VALUES ($1, $2, $3, $4, 'pending', $5, $6, $5)",
+            )
+            .bind(e.msg_id)
+            .bind(e.endpoint_id)
+            .bind(e.user_id)
+            .bind(e.body)
+            .bind(now)
+            .bind(e.deadline_at),
+        )
+        .await
+    }
+
+    async fn claim_webhook(
+        &mut self,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<Option<WebhookJob>, StoreError> {
+        // An older event of the user, pending or being sent (committed as either), holds the
+        // newer ones back on every instance.
+        let row = sqlx::query(
+            "UPDATE webhook_outbox SET status = 'sending', lease_until = $1
+             WHERE id = (SELECT w.id FROM webhook_outbox w
+                         WHERE ((w.status = 'pending' AND w.next_attempt_at <= $2)
+                                OR (w.status = 'sending' AND w.lease_until <= $2))
+                           AND NOT EXISTS (
+                             SELECT 1 FROM webhook_outbox o
+                             WHERE o.user_id = w.user_id AND o.endpoint_id = w.endpoint_id
+                               AND o.id < w.id AND o.status IN ('pending', 'sending'))
+                         ORDER BY w.id LIMIT 1 FOR UPDATE SKIP LOCKED)
+             RETURNING id, msg_id, endpoint_id, body, attempts, deadline_at",
+        )
+        .bind(lease_until)
+        .bind(now)
+        .fetch_optional(self.conn())
+        .await?;
+        row.map(|r| {
+            Ok(WebhookJob {
+                id: r.try_get("id")?,
+                msg_id: r.try_get("msg_id")?,
+                endpoint_id: r.try_get("endpoint_id")?,
+                body: r.try_get("body")?,
+                attempts: to_u32(r.try_get("attempts")?),
+                deadline_at: r.try_get("deadline_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn retry_webhook(
+        &mut self,
+        id: i64,
+        next_attempt_at: i64,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            sqlx::query(
+                "UPDATE webhook_outbox SET status = 'pending', attempts = attempts + 1,
+                   next_attempt_at = $1, lease_until = NULL, last_error = $2
+                 WHERE id = $3 AND status = 'sending'",
+            )
+            .bind(next_attempt_at)
+            .bind(error)
+            .bind(id),
+        )
+        .await
+    }
+
+    async fn finish_webhook(
+        &mut self,
+        id: i64,
+        now: i64,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let status = if error.is_some() { "failed" } else { "sent" };
+        self.execute(
+            sqlx::query(
+                "UPDATE webhook_outbox SET status = $1, attempts = attempts + 1,
+                   last_error = COALESCE($2, last_error), lease_until = NULL, finished_at = $3
+                 WHERE id = $4",
+            )
+            .bind(status)
+            .bind(error)
+            .bind(now)
+            .bind(id),
+        )
+        .await
+    }
+
+    async fn webhook_backlog(&mut self) -> Result<(u64, Option<i64>), StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM webhook_outbox
+             WHERE status IN ('pending', 'sending')",
+        )
+        .fetch_one(self.conn())
+        .await?;
+        let n: i64 = row.try_get("n")?;
+        Ok((u64::try_from(n).unwrap_or(0), row.try_get("oldest")?))
+    }
+
+    async fn webhook_endpoints(&mut self) -> Result<Vec<WebhookEndpointRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, url, secret, created_at FROM webhook_endpoints ORDER BY created_at, id",
+        )
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(WebhookEndpointRow {
+                    id: r.try_get("id")?,
+                    url: r.try_get("url")?,
+                    secret: r.try_get("secret")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_webhook_endpoint(
+        &mut self,
+        row: &WebhookEndpointRow,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            sqlx::query(
+                "INSERT INTO webhook_endpoints (id, url, secret, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&row.id)
+            .bind(&row.url)
+            .bind(&row.secret)
+            .bind(row.created_at),
+        )
+        .await
+    }
+
+    async fn delete_webhook_endpoint(&mut self, id: &str) -> Result<u64, StoreError> {
+        self.deleted(sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1").bind(id))
+            .await
     }
 
     // ---- keys ----

@@ -582,6 +582,114 @@ impl Notices {
     }
 }
 
+/// A webhook endpoint made with `otp-server webhooks create`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookEndpointRow {
+    /// `ep_…`.
+    pub id: String,
+    /// Where events are POSTed.
+    pub url: String,
+    /// The signing secret, `whsec_` and base64.
+    pub secret: String,
+    /// Creation time.
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for WebhookEndpointRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookEndpointRow")
+            .field("id", &self.id)
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The id of the endpoint of `--webhook-url` in the webhook outbox.
+pub const CONFIGURED_ENDPOINT: &str = "configured";
+
+/// How a change becomes a webhook event, given to the store by the layer that knows Clerk's
+/// objects (the store writes events; it does not shape them).
+pub trait RenderEvent: Send + Sync {
+    /// A user as the Backend API shows it.
+    fn user(&self, user: &UserRow, now: i64) -> serde_json::Value;
+    /// A session as the Backend API shows it.
+    fn session(&self, session: &SessionRow, now: i64) -> serde_json::Value;
+}
+
+/// What the store needs to write webhook events in the same transaction as the changes they
+/// tell of: the endpoints to fan out to (none: nothing is written), how rows become objects, the
+/// instance id of the payloads, and where message ids are drawn from.
+#[derive(Clone, Default)]
+pub struct Webhooks {
+    /// The endpoint ids events go to; shared with whoever reloads them.
+    pub endpoints: std::sync::Arc<std::sync::RwLock<Vec<String>>>,
+    /// Shapes the objects of the events.
+    pub render: Option<std::sync::Arc<dyn RenderEvent>>,
+    /// `ins_…`, in every event.
+    pub instance_id: String,
+    /// How long an event is retried (ms).
+    pub deadline_ms: i64,
+    /// Draws message ids.
+    pub random: crate::random::Random,
+}
+
+impl std::fmt::Debug for Webhooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhooks")
+            .field("instance_id", &self.instance_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A change a webhook tells of.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Event<'a> {
+    /// `user.created`, of this user id.
+    UserCreated(&'a str),
+    /// `user.updated`.
+    UserUpdated(&'a str),
+    /// `user.deleted`.
+    UserDeleted(&'a str),
+    /// `session.created`, of this session id.
+    SessionCreated(&'a str),
+    /// `session.ended`: signed out.
+    SessionEnded(&'a str),
+    /// `session.revoked`: by the user on another device, or the operator.
+    SessionRevoked(&'a str),
+}
+
+/// A webhook event to queue for one endpoint.
+#[derive(Debug)]
+pub struct NewWebhook<'a> {
+    /// `msg_…`: the `svix-id`, the same for every endpoint and attempt.
+    pub msg_id: &'a str,
+    /// The endpoint.
+    pub endpoint_id: &'a str,
+    /// Whose event it is (events of a user go out in order).
+    pub user_id: &'a str,
+    /// The event's JSON.
+    pub body: &'a str,
+    /// Retried until then (ms).
+    pub deadline_at: i64,
+}
+
+/// A webhook event claimed by the webhook worker.
+#[derive(Debug)]
+pub struct WebhookJob {
+    /// Row id.
+    pub id: i64,
+    /// The `svix-id`.
+    pub msg_id: String,
+    /// The endpoint.
+    pub endpoint_id: String,
+    /// The event's JSON, as it was written.
+    pub body: String,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// Stop retrying after this time.
+    pub deadline_at: i64,
+}
+
 /// A message claimed by the delivery worker.
 #[derive(Debug)]
 pub struct OutboxJob {

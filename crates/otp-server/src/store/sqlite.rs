@@ -1217,7 +1217,13 @@ impl Tx for SqliteTx<'_> {
                SELECT id FROM dev_outbox WHERE sent_at <= ? LIMIT ?)",
             params![before, limit],
         )?;
-        Ok(outbox + dev)
+        let webhooks = self.deleted(
+            "DELETE FROM webhook_outbox WHERE id IN (
+               SELECT id FROM webhook_outbox
+               WHERE status IN ('sent', 'failed') AND finished_at <= ? LIMIT ?)",
+            params![before, limit],
+        )?;
+        Ok(outbox + dev + webhooks)
     }
 
     async fn delete_spent_lockouts(
@@ -1366,6 +1372,126 @@ impl Tx for SqliteTx<'_> {
              WHERE (id = ?2 OR name = ?2) AND revoked_at IS NULL",
             params![now, id_or_name],
         )
+    }
+
+    // ---- webhooks ----
+
+    async fn insert_webhook(&mut self, e: &NewWebhook<'_>, now: i64) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO webhook_outbox (msg_id, endpoint_id, user_id, body, status,
+               next_attempt_at, deadline_at, created_at)
+             VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?5)",
+            params![
+                e.msg_id,
+                e.endpoint_id,
+                e.user_id,
+                e.body,
+                now,
+                e.deadline_at
+            ],
+        )
+    }
+
+    async fn claim_webhook(
+        &mut self,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<Option<WebhookJob>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "UPDATE webhook_outbox SET status = 'sending', lease_until = ?1
+                 WHERE id = (SELECT w.id FROM webhook_outbox w
+                             WHERE ((w.status = 'pending' AND w.next_attempt_at <= ?2)
+                                    OR (w.status = 'sending' AND w.lease_until <= ?2))
+                               AND NOT EXISTS (
+                                 SELECT 1 FROM webhook_outbox o
+                                 WHERE o.user_id = w.user_id AND o.endpoint_id = w.endpoint_id
+                                   AND o.id < w.id AND o.status IN ('pending', 'sending'))
+                             ORDER BY w.id LIMIT 1)
+                 RETURNING id, msg_id, endpoint_id, body, attempts, deadline_at",
+            )?
+            .query_row(params![lease_until, now], |r| {
+                Ok(WebhookJob {
+                    id: r.get("id")?,
+                    msg_id: r.get("msg_id")?,
+                    endpoint_id: r.get("endpoint_id")?,
+                    body: r.get("body")?,
+                    attempts: r.get("attempts")?,
+                    deadline_at: r.get("deadline_at")?,
+                })
+            })
+            .optional()?)
+    }
+
+    async fn retry_webhook(
+        &mut self,
+        id: i64,
+        next_attempt_at: i64,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE webhook_outbox SET status = 'pending', attempts = attempts + 1,
+               next_attempt_at = ?, lease_until = NULL, last_error = ?
+             WHERE id = ? AND status = 'sending'",
+            params![next_attempt_at, error, id],
+        )
+    }
+
+    async fn finish_webhook(
+        &mut self,
+        id: i64,
+        now: i64,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let status = if error.is_some() { "failed" } else { "sent" };
+        self.execute(
+            "UPDATE webhook_outbox SET status = ?, attempts = attempts + 1,
+               last_error = COALESCE(?, last_error), lease_until = NULL, finished_at = ?
+             WHERE id = ?",
+            params![status, error, now, id],
+        )
+    }
+
+    async fn webhook_backlog(&mut self) -> Result<(u64, Option<i64>), StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT COUNT(*), MIN(created_at) FROM webhook_outbox
+                 WHERE status IN ('pending', 'sending')",
+            )?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    }
+
+    async fn webhook_endpoints(&mut self) -> Result<Vec<WebhookEndpointRow>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT id, url, secret, created_at FROM webhook_endpoints ORDER BY created_at, id",
+            )?
+            .query_map([], |r| {
+                Ok(WebhookEndpointRow {
+                    id: r.get("id")?,
+                    url: r.get("url")?,
+                    secret: r.get("secret")?,
+                    created_at: r.get("created_at")?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?)
+    }
+
+    async fn insert_webhook_endpoint(
+        &mut self,
+        row: &WebhookEndpointRow,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO webhook_endpoints (id, url, secret, created_at) VALUES (?, ?, ?, ?)",
+            params![row.id, row.url, row.secret, row.created_at],
+        )
+    }
+
+    async fn delete_webhook_endpoint(&mut self, id: &str) -> Result<u64, StoreError> {
+        self.deleted("DELETE FROM webhook_endpoints WHERE id = ?", [id])
     }
 
     // ---- keys ----

@@ -352,8 +352,8 @@ pub(crate) trait Tx {
     async fn delete_idle_clients(&mut self, before: i64, limit: u32) -> Result<u64, StoreError>;
     /// Removes send (and create) events at `before` or earlier, of any scope.
     async fn delete_old_sends(&mut self, before: i64, limit: u32) -> Result<u64, StoreError>;
-    /// Removes outbox messages finished (sent, failed, superseded) at `before` or earlier, and
-    /// dev-mode messages sent by then.
+    /// Removes outbox messages finished (sent, failed, superseded) at `before` or earlier,
+    /// dev-mode messages sent by then, and webhook events finished by then.
     async fn delete_finished_messages(
         &mut self,
         before: i64,
@@ -410,6 +410,41 @@ pub(crate) trait Tx {
     async fn api_key(&mut self, token_hash: &[u8]) -> Result<Option<ApiKeyRow>, StoreError>;
     /// Revokes the keys not revoked yet whose id or name is `id_or_name`; returns how many.
     async fn revoke_api_key(&mut self, id_or_name: &str, now: i64) -> Result<u64, StoreError>;
+
+    // ---- webhooks ----
+
+    /// Queues a webhook event for one endpoint.
+    async fn insert_webhook(&mut self, event: &NewWebhook<'_>, now: i64) -> Result<(), StoreError>;
+    /// Claims the oldest due webhook event whose user has no older one still to deliver to the
+    /// same endpoint (events of a user go out in order), for `lease_until`.
+    async fn claim_webhook(
+        &mut self,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<Option<WebhookJob>, StoreError>;
+    /// Puts a claimed event back as pending for `next_attempt_at`.
+    async fn retry_webhook(
+        &mut self,
+        id: i64,
+        next_attempt_at: i64,
+        error: &str,
+    ) -> Result<(), StoreError>;
+    /// Records that an event was delivered (`error` None) or given up.
+    async fn finish_webhook(
+        &mut self,
+        id: i64,
+        now: i64,
+        error: Option<&str>,
+    ) -> Result<(), StoreError>;
+    /// How many events wait, and when the oldest of them was written.
+    async fn webhook_backlog(&mut self) -> Result<(u64, Option<i64>), StoreError>;
+    /// The endpoints made with `otp-server webhooks create`, oldest first.
+    async fn webhook_endpoints(&mut self) -> Result<Vec<WebhookEndpointRow>, StoreError>;
+    /// Stores a new endpoint.
+    async fn insert_webhook_endpoint(&mut self, row: &WebhookEndpointRow)
+    -> Result<(), StoreError>;
+    /// Removes an endpoint; returns how many.
+    async fn delete_webhook_endpoint(&mut self, id: &str) -> Result<u64, StoreError>;
 
     // ---- keys ----
 

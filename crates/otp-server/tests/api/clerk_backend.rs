@@ -3,9 +3,11 @@
 //! (the SDK checks `exp` against real time), two users signed up through our SDK, and
 //! `tests/node/clerk-backend.mjs` doing what an app developer's server does. The Rust half then
 //! checks the database agrees: the revoked session and the banned user's session are over, the
-//! deleted user is gone.
+//! deleted user is gone. The server's first webhook, as a loopback receiver got it, goes through
+//! `verifyWebhook` too (and a tampered copy is refused).
 
 use crate::helpers::*;
+use crate::providers::SmsServer as Receiver;
 use otp_client::ErrorCode;
 use otp_server::config::JwtAlgorithm;
 use std::path::Path;
@@ -22,10 +24,17 @@ async fn clerk_backend_manages_users_and_verifies_rs256_tokens_on_postgres() {
     clerk_backend_manages_users(Some(&db.url)).await;
 }
 
-async fn rs256_server(database_url: Option<&str>) -> TestApp {
-    let mut builder = TestApp::builder()
-        .system_clock()
-        .configure(|c| c.jwt_algorithm = JwtAlgorithm::Rs256);
+/// A webhook signing secret, as `otp-server webhooks secret` prints them.
+const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+async fn rs256_server(database_url: Option<&str>, webhooks: Option<&Receiver>) -> TestApp {
+    let hook = webhooks.map(|r| format!("{}/webhooks", r.url));
+    let mut builder = TestApp::builder().system_clock().configure(|c| {
+        c.jwt_algorithm = JwtAlgorithm::Rs256;
+        c.webhook_url = hook.map(Into::into);
+        c.webhook_secret = c.webhook_url.as_ref().map(|_| WEBHOOK_SECRET.into());
+        c.delivery.delivery_poll_ms = 20;
+    });
     if let Some(url) = database_url {
         builder = builder.database_url(url);
     }
@@ -33,7 +42,8 @@ async fn rs256_server(database_url: Option<&str>) -> TestApp {
 }
 
 async fn clerk_backend_manages_users(database_url: Option<&str>) {
-    let app = rs256_server(database_url).await;
+    let receiver = Receiver::start().await;
+    let app = rs256_server(database_url, Some(&receiver)).await;
     let phone_device = app.client();
     let phone_user = app
         .sign_up(&phone_device, PHONE)
@@ -48,12 +58,39 @@ async fn clerk_backend_manages_users(database_url: Option<&str>) {
         .expect("user");
     let token = phone_device.session_token().await.expect("token");
     // A token whose key this server never published: another key ring's.
-    let elsewhere = rs256_server(None).await;
+    let elsewhere = rs256_server(None, None).await;
     let foreign_device = elsewhere.client();
     elsewhere.sign_up(&foreign_device, PHONE).await;
     let foreign_token = foreign_device.session_token().await.expect("token");
     let secret_key = app.secret_key("clerk-backend").await;
 
+    // The first webhook (user.created), as it reached the receiver.
+    for _ in 0..250 {
+        if !receiver.received().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let first = receiver
+        .received()
+        .first()
+        .cloned()
+        .expect("a webhook arrived");
+    let header = |name: &str| {
+        first
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let webhook = serde_json::json!({
+        "svix-id": header("svix-id"),
+        "svix-timestamp": header("svix-timestamp"),
+        "svix-signature": header("svix-signature"),
+        "body": first.body,
+    })
+    .to_string();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node/clerk-backend.mjs");
     let api_url = app.backend_url();
     let (phone_id, email_id) = (phone_user.clone(), email_user.clone());
@@ -68,6 +105,8 @@ async fn clerk_backend_manages_users(database_url: Option<&str>) {
             .env("EMAIL", EMAIL)
             .env("PHONE_USER", phone_id)
             .env("EMAIL_USER", email_id)
+            .env("WEBHOOK", webhook)
+            .env("WEBHOOK_SECRET", WEBHOOK_SECRET)
             .output()
             .expect("node runs")
     })
@@ -82,6 +121,16 @@ async fn clerk_backend_manages_users(database_url: Option<&str>) {
     let seen: serde_json::Value =
         serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("JSON summary");
     assert_eq!(seen["foreignTokenRejected"], "jwk-kid-mismatch", "{seen}");
+    assert_eq!(
+        seen["webhook"],
+        serde_json::json!({"type": "user.created", "user": phone_user})
+    );
+    assert!(
+        seen["tamperedWebhook"]
+            .as_str()
+            .is_some_and(|m| m.contains("verify")),
+        "{seen}"
+    );
     assert_eq!(
         seen["deletedUser"],
         serde_json::json!({"status": 404, "code": "resource_not_found"})

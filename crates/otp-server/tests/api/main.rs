@@ -30,3 +30,4 @@ mod sign_up;
 mod startup;
 mod store_contract;
 mod test_identifiers;
+mod webhooks;

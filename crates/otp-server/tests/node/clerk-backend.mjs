@@ -2,7 +2,8 @@
 // Backend API: createClerkClient({ secretKey, apiUrl }) lists, searches and reads users, lists and
 // revokes a session, bans and deletes users; verifyToken accepts an RS256 session token (fetching
 // our JWKS with the secret key) and refuses one whose key the server does not publish; a wrong key
-// gets Clerk's error. Prints one JSON line with what it saw; any surprise exits non-zero.
+// gets Clerk's error; verifyWebhook (@clerk/backend/webhooks) accepts our webhook and refuses a
+// tampered one. Prints one JSON line with what it saw; any surprise exits non-zero.
 //
 // Run by crates/otp-server/tests/api/clerk_backend.rs:
 //   API_URL=… SECRET_KEY=… TOKEN=… FOREIGN_TOKEN=… PHONE=… EMAIL=… PHONE_USER=… EMAIL_USER=… \
@@ -15,6 +16,9 @@ import assert from 'node:assert/strict';
 const require = createRequire(new URL('../../../../tools/package.json', import.meta.url));
 const { createClerkClient, verifyToken } = await import(
   pathToFileURL(require.resolve('@clerk/backend')).href
+);
+const { verifyWebhook } = await import(
+  pathToFileURL(require.resolve('@clerk/backend/webhooks')).href
 );
 
 const env = process.env;
@@ -77,6 +81,27 @@ await assert.rejects(clerk.users.getUser(env.PHONE_USER), (e) => {
 const wrongKey = createClerkClient({ secretKey: 'sk_live_wrong', apiUrl });
 await assert.rejects(wrongKey.users.getUserList(), (e) => {
   seen.wrongKey = { status: e.status, code: e.errors?.[0]?.code };
+  return true;
+});
+
+// Webhooks: our signature passes Clerk's verifyWebhook; a tampered body does not.
+const hook = JSON.parse(env.WEBHOOK);
+const request = (body) =>
+  new Request('http://127.0.0.1/webhooks', {
+    method: 'POST',
+    headers: {
+      'svix-id': hook['svix-id'],
+      'svix-timestamp': hook['svix-timestamp'],
+      'svix-signature': hook['svix-signature'],
+      'content-type': 'application/json',
+    },
+    body,
+  });
+const event = await verifyWebhook(request(hook.body), { signingSecret: env.WEBHOOK_SECRET });
+seen.webhook = { type: event.type, user: event.data.id };
+const tampered = hook.body.replace(env.PHONE_USER, 'user_someone_else');
+await assert.rejects(verifyWebhook(request(tampered), { signingSecret: env.WEBHOOK_SECRET }), (e) => {
+  seen.tamperedWebhook = e.message;
   return true;
 });
 
