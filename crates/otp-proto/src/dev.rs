@@ -13,6 +13,16 @@ pub enum Channel {
     Email,
 }
 
+impl Channel {
+    /// `sms` or `email`, as on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sms => "sms",
+            Self::Email => "email",
+        }
+    }
+}
+
 /// One message as `GET /v1/dev/outbox?to=…` returns it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutboxMessage {

@@ -24,6 +24,25 @@ impl Clock for SystemClock {
     }
 }
 
+/// How long something took, on the machine's monotonic clock: for the metrics' latencies only,
+/// never for a decision (those read a [`Clock`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Stopwatch(std::time::Instant);
+
+impl Stopwatch {
+    /// Starts timing.
+    #[allow(clippy::disallowed_methods)] // a measurement, not a rule: see the type's doc
+    pub fn start() -> Self {
+        Self(std::time::Instant::now())
+    }
+
+    /// Seconds since [`Stopwatch::start`].
+    #[allow(clippy::disallowed_methods)] // a measurement, not a rule: see the type's doc
+    pub fn elapsed_secs(&self) -> f64 {
+        self.0.elapsed().as_secs_f64()
+    }
+}
+
 /// A clock that only moves when told to, for tests. Clones share the same time.
 #[derive(Debug, Clone)]
 pub struct ManualClock(Arc<AtomicI64>);

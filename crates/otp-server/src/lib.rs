@@ -18,6 +18,8 @@
 //!   the JWKS, behind a secret key), and creating secret keys.
 //! - [`webhooks`]: the events of users and sessions for the app developer's servers: their
 //!   endpoints, Svix signatures, and the worker that delivers them from the store's outbox.
+//! - [`telemetry`]: the metrics (`GET /metrics`, Prometheus text), their list, and the timing
+//!   of every request by route.
 //! - [`extract`]: request bodies (form or JSON), the caller's client, the caller's IP and
 //!   language.
 //! - [`verification`]: sending a code and checking the one typed, shared by sign-up, sign-in,
@@ -71,6 +73,7 @@ pub mod secrets;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod telemetry;
 pub mod tokens;
 pub mod verification;
 pub mod webhooks;

@@ -90,6 +90,8 @@ impl Application {
             .into());
         }
         let delivery = Delivery::from_config(&config)?;
+        // Installed before anything counts.
+        crate::telemetry::handle();
         let default_region = Some(
             config
                 .default_region

@@ -169,8 +169,17 @@ pub async fn send(
         }
         return Err(ApiError::TooManyRequests { retry_after_secs });
     }
+    let channel = crate::delivery::channel_of(to).as_str();
+    let purpose_name = match purpose {
+        Purpose::Code => "code",
+        Purpose::SignUpNotice => "notice",
+        Purpose::Decoy => "decoy",
+    };
+    metrics::counter!("otp_codes_prepared_total", "channel" => channel, "purpose" => purpose_name)
+        .increment(1);
     if let Some(message) = &dev_message {
         state.delivery.print_dev(message);
+        metrics::counter!("otp_messages_sent_total", "channel" => channel).increment(1);
     }
     // A decoy's row waits for the worker's next round: finished at once, it would read `sent`
     // sooner than a real message can be.
@@ -446,6 +455,12 @@ pub async fn check(
         kind,
         CompletionKind::SignUp { .. } | CompletionKind::SignIn { .. }
     );
+    let purpose = match kind {
+        CompletionKind::SignUp { .. } => "sign_up",
+        CompletionKind::SignIn { .. } | CompletionKind::Decoy => "sign_in",
+        CompletionKind::AddIdentifier { .. } => "add_identifier",
+        CompletionKind::Reverify { .. } => "reverify",
+    };
     let judgement = state
         .store
         .attempt_code(
@@ -468,12 +483,25 @@ pub async fn check(
             &|stored: &[u8]| state.hasher.verify(owner_id, &code, stored),
         )
         .await?;
+    let refused = |reason: &'static str, e: ApiError| {
+        metrics::counter!("otp_codes_failed_total", "reason" => reason).increment(1);
+        Err(e)
+    };
     match judgement {
-        Judgement::Correct => Ok(starts_session.then_some(new_token)),
-        Judgement::Incorrect { remaining } => Err(ApiError::CodeIncorrect { remaining }),
-        Judgement::NowFailed | Judgement::Failed => Err(ApiError::VerificationFailed),
-        Judgement::Expired => Err(ApiError::VerificationExpired { prepared: true }),
-        Judgement::AlreadyVerified => Err(ApiError::VerificationAlreadyVerified),
+        Judgement::Correct => {
+            metrics::counter!("otp_codes_verified_total", "purpose" => purpose).increment(1);
+            Ok(starts_session.then_some(new_token))
+        }
+        Judgement::Incorrect { remaining } => {
+            refused("incorrect", ApiError::CodeIncorrect { remaining })
+        }
+        Judgement::NowFailed | Judgement::Failed => {
+            refused("too_many_attempts", ApiError::VerificationFailed)
+        }
+        Judgement::Expired => refused("expired", ApiError::VerificationExpired { prepared: true }),
+        Judgement::AlreadyVerified => {
+            refused("already_used", ApiError::VerificationAlreadyVerified)
+        }
     }
 }
 

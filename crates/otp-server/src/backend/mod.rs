@@ -5,6 +5,7 @@
 //! to keep it off the internet.
 //!
 //! - `users.rs`: list, count, read, create, ban, unban and delete users.
+//! - `GET /metrics` (Prometheus text, the secret key as a bearer token): [`crate::telemetry`].
 //! - `sessions.rs`: list and revoke sessions.
 //! - here: the route table, the secret-key check, and creating keys (`keys create`).
 
@@ -37,6 +38,7 @@ pub fn routes() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         ("get", "/v1/sessions/{id}", get(sessions::get)),
         ("post", "/v1/sessions/{id}/revoke", post(sessions::revoke)),
         ("get", "/v1/jwks", get(jwks)),
+        ("get", "/metrics", get(crate::telemetry::scrape)),
     ]
 }
 
@@ -48,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         router = router.route(path, handler);
     }
     router
+        .route_layer(middleware::from_fn(crate::telemetry::track))
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .fallback(|| async { ApiError::NotFound })
         .layer(middleware::from_fn_with_state(state.clone(), require_key))

@@ -123,6 +123,21 @@ impl Worker {
         let result = self.delivery.send(&message, self.clock.now_ms()).await;
         let now = self.clock.now_ms();
         let masked = to.masked();
+        let channel = job.channel.as_str();
+        match &result {
+            Ok(_) => {
+                metrics::counter!("otp_messages_sent_total", "channel" => channel).increment(1)
+            }
+            Err(e) => {
+                let kind = if e.is_transient() {
+                    "transient"
+                } else {
+                    "permanent"
+                };
+                metrics::counter!("otp_delivery_failures_total", "channel" => channel, "kind" => kind)
+                    .increment(1);
+            }
+        }
         match result {
             Ok(provider_id) => {
                 tracing::info!(outbox_id = job.id, to = %masked, attempts = job.attempts + 1, "code delivered");

@@ -196,6 +196,7 @@ pub fn router(state: AppState) -> Router {
     }
     // After the routes: it applies to those already added.
     router
+        .route_layer(axum::middleware::from_fn(crate::telemetry::track))
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .fallback(|| async { ApiError::NotFound })
         .with_state(state)

@@ -215,10 +215,24 @@ async fn check_limits(
     for (scope, limit) in limits {
         tx.prune_sends(scope, now - HOUR_MS).await?;
         let earlier = tx.send_times(scope).await?;
-        rate_limit::check_send(&earlier, now, *limit)
-            .map_err(|retry_after_secs| StoreError::TooManyRequests { retry_after_secs })?;
+        rate_limit::check_send(&earlier, now, *limit).map_err(|retry_after_secs| {
+            metrics::counter!("otp_rate_limited_total", "limit" => limit_name(scope)).increment(1);
+            StoreError::TooManyRequests { retry_after_secs }
+        })?;
     }
     Ok(())
+}
+
+/// The kind of limit a scope counts, for the metrics (never the identifier or address).
+fn limit_name(scope: &str) -> &'static str {
+    match scope.split(':').next() {
+        Some("to") => "identifier",
+        Some("ip") => "ip",
+        Some("sms") if scope.starts_with("sms:cc:") => "sms_country",
+        Some("sms") if scope.starts_with("sms:pfx:") => "sms_prefix",
+        Some("sms") => "sms_global",
+        _ => "create",
+    }
 }
 
 /// Counts one event against every limit.
@@ -327,6 +341,7 @@ async fn judge_prefix(
         verified: u32::try_from(verified).unwrap_or(u32::MAX),
     };
     tx.insert_fraud_block(&block).await?;
+    metrics::counter!("otp_fraud_blocks_total").increment(1);
     Ok(Some(Prepared::FraudBlocked {
         retry_after_secs: rate_limit::ceil_secs(guard.block_ms),
         new_block: Some(block),
@@ -380,6 +395,9 @@ pub(super) async fn attempt_code(
             };
             tx.set_code(a.owner_id, state, stored.attempts + 1).await?;
             let next = lockout.after_failure(a.now, a.lockout_threshold, a.lockout_ms);
+            if next.remaining_secs(a.now).is_some() {
+                metrics::counter!("otp_lockouts_total").increment(1);
+            }
             tx.set_lockout(a.identifier.key(), next, a.now).await?;
         }
         otp::Judgement::Expired if stored.state == CodeState::Pending => {
@@ -781,14 +799,27 @@ pub(super) async fn set_primary(
     emit(tx, hooks, Event::UserUpdated(user_id), now).await
 }
 
-/// Queues the webhook event of a change, already made in this transaction, for every endpoint
-/// (nothing when there is none): its body is the object as it is now, in Clerk's event shape.
+/// Counts a change for the metrics, and queues its webhook event, the change already made in
+/// this transaction, for every endpoint (nothing when there is none): its body is the object as
+/// it is now, in Clerk's event shape.
 async fn emit(
     tx: &mut impl Tx,
     hooks: &Webhooks,
     event: Event<'_>,
     now: i64,
 ) -> Result<(), StoreError> {
+    match event {
+        Event::UserCreated(_) => metrics::counter!("otp_users_created_total").increment(1),
+        Event::UserDeleted(_) => metrics::counter!("otp_users_deleted_total").increment(1),
+        Event::SessionCreated(_) => metrics::counter!("otp_sessions_created_total").increment(1),
+        Event::SessionEnded(_) => {
+            metrics::counter!("otp_sessions_ended_total", "reason" => "signed_out").increment(1);
+        }
+        Event::SessionRevoked(_) => {
+            metrics::counter!("otp_sessions_ended_total", "reason" => "revoked").increment(1);
+        }
+        Event::UserUpdated(_) => {}
+    }
     let endpoints = hooks
         .endpoints
         .read()

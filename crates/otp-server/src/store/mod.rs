@@ -639,6 +639,11 @@ impl Store {
         transaction!(self, Access::Write, |tx| tx.finish_webhook(id, now, error))
     }
 
+    /// How many outbox messages wait, and when the oldest of them was written.
+    pub async fn outbox_backlog(&self) -> Result<(u64, Option<i64>), StoreError> {
+        transaction!(self, Access::Read, |tx| tx.outbox_backlog())
+    }
+
     /// How many webhook events wait, and when the oldest of them was written.
     pub async fn webhook_backlog(&self) -> Result<(u64, Option<i64>), StoreError> {
         transaction!(self, Access::Read, |tx| tx.webhook_backlog())

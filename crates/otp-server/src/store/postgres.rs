@@ -1536,6 +1536,17 @@ impl Tx for PgTx {
         .await
     }
 
+    async fn outbox_backlog(&mut self) -> Result<(u64, Option<i64>), StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox
+             WHERE status IN ('pending', 'sending')",
+        )
+        .fetch_one(self.conn())
+        .await?;
+        let n: i64 = row.try_get("n")?;
+        Ok((u64::try_from(n).unwrap_or(0), row.try_get("oldest")?))
+    }
+
     async fn webhook_backlog(&mut self) -> Result<(u64, Option<i64>), StoreError> {
         let row = sqlx::query(
             "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM webhook_outbox

@@ -1453,6 +1453,15 @@ impl Tx for SqliteTx<'_> {
         )
     }
 
+    async fn outbox_backlog(&mut self) -> Result<(u64, Option<i64>), StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE status IN ('pending', 'sending')",
+            )?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    }
+
     async fn webhook_backlog(&mut self) -> Result<(u64, Option<i64>), StoreError> {
         Ok(self
             .0

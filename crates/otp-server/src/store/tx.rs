@@ -436,6 +436,8 @@ pub(crate) trait Tx {
         now: i64,
         error: Option<&str>,
     ) -> Result<(), StoreError>;
+    /// How many outbox messages wait, and when the oldest of them was written.
+    async fn outbox_backlog(&mut self) -> Result<(u64, Option<i64>), StoreError>;
     /// How many events wait, and when the oldest of them was written.
     async fn webhook_backlog(&mut self) -> Result<(u64, Option<i64>), StoreError>;
     /// The endpoints made with `otp-server webhooks create`, oldest first.

@@ -445,7 +445,7 @@ fn the_backend_api_document_lists_exactly_the_served_routes() {
         .lines()
         .filter_map(|l| l.strip_prefix("| `"))
         .filter_map(|l| l.split('`').next())
-        .filter(|l| l.contains(" /v1/"))
+        .filter(|l| l.starts_with("GET /") || l.starts_with("POST /") || l.starts_with("DELETE /"))
         .map(str::to_owned)
         .collect();
     let served: std::collections::BTreeSet<String> = otp_server::backend::routes()
