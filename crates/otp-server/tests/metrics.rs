@@ -53,7 +53,10 @@ async fn the_counters_move_as_a_user_signs_up_and_every_metric_is_documented() {
         .sign_up()
         .attempt_verification(Strategy::PhoneCode, "000000")
         .await;
-    assert!(wrong.is_err(), "a wrong code (one chance in a million that it is right)");
+    assert!(
+        wrong.is_err(),
+        "a wrong code (one chance in a million that it is right)"
+    );
     let code = server.code_for("+12025550143").await;
     let again = device
         .sign_up()
