@@ -34,8 +34,8 @@ cargo clippy --locked --quiet --workspace --all-targets -- -D warnings
 # every path dependency. Packed, not verified: the verifying build takes the packed crates from a
 # local registry that cargo unpacks once per version into CARGO_HOME, so with an unchanged 0.1.0
 # it would build the sources of an earlier run (seen here). Verify by hand after a version bump.
-echo "gates: cargo package -p otp-proto -p otp-client -p otp-dioxus"
-cargo package --locked --quiet --no-verify --allow-dirty -p otp-proto -p otp-client -p otp-dioxus
+echo "gates: cargo package -p otp-proto -p otp-client -p otp-dioxus -p otp-axum"
+cargo package --locked --quiet --no-verify --allow-dirty -p otp-proto -p otp-client -p otp-dioxus -p otp-axum
 lint() { # TARGET FEATURES: clippy on the app as built for TARGET ("host": this machine)
   echo "gates: cargo clippy --target $1 --no-default-features --features $2"
   local target=(--target "$1")
