@@ -9,7 +9,8 @@
 # Env: BACKENDS ("sqlite postgres"), PEER_DIR (/tmp/peer-ba; "" to skip the peer),
 #      PG_URL (postgres://postgres@127.0.0.1:5432/postgres), OUT (target/bench/<time>),
 #      SERVER and LOAD (binaries to measure instead of building this checkout's, e.g. an older
-#      commit's, for a before/after comparison in one sitting)
+#      commit's, for a before/after comparison in one sitting), SERVER_ARGS (more otp-server
+#      flags, e.g. "--jwt-algorithm RS256")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}; shift || true
@@ -46,7 +47,7 @@ start_server() {
     DB_NAME=""; db_url=sqlite://$data/otp.db
   fi
   RUST_LOG=warn "$SERVER" --dev --no-ip-limits --bind "127.0.0.1:$port" --data-dir "$data" \
-    --database-url "$db_url" --database-max-connections 16 > "$data/server.log" 2>&1 &
+    --database-url "$db_url" --database-max-connections 16 ${SERVER_ARGS:-} > "$data/server.log" 2>&1 &
   SPID=$!; SURL=http://127.0.0.1:$port; SDATA=$data
   for _ in $(seq 100); do curl -sf "$SURL/healthz" >/dev/null && return; sleep 0.1; done
   echo "otp-server did not start: $(cat "$data/server.log")" >&2; exit 1

@@ -56,7 +56,11 @@ struct Inner {
 #[derive(Default)]
 struct Keys {
     by_kid: HashMap<String, (DecodingKey, Algorithm)>,
+    /// The last successful fetch.
     fetched_at: Option<Instant>,
+    /// The last fetch tried, successful or not (no fetch more often than
+    /// [`UNKNOWN_KID_REFETCH`], even while the server cannot be reached).
+    tried_at: Option<Instant>,
 }
 
 impl std::fmt::Debug for SessionVerifier {
@@ -138,23 +142,34 @@ impl SessionVerifier {
 
     /// The key named `kid`: from the cache while it is fresh, else from the JWKS fetched again.
     async fn key(&self, kid: &str) -> Result<(DecodingKey, Algorithm), Rejection> {
-        let wanted = |keys: &Keys, refetch_after: Duration| {
-            let fresh = keys
-                .fetched_at
-                .is_some_and(|at| monotonic_now().duration_since(at) < refetch_after);
-            (keys.by_kid.get(kid).cloned(), fresh)
+        let within = |at: Option<Instant>, window: Duration| {
+            at.is_some_and(|at| monotonic_now().duration_since(at) < window)
         };
-        match wanted(&*self.inner.keys.read().await, FRESH) {
-            (Some(key), true) => return Ok(key),
-            (None, _) => {}
-            (Some(_), false) => {}
+        {
+            let keys = self.inner.keys.read().await;
+            if let Some(key) = keys.by_kid.get(kid)
+                && within(keys.fetched_at, FRESH)
+            {
+                return Ok(key.clone());
+            }
         }
         let _one_at_a_time = self.inner.fetching.lock().await;
         // Another request may have fetched it meanwhile; an unknown kid refetches only now and
         // then.
-        let (cached, recent) = wanted(&*self.inner.keys.read().await, UNKNOWN_KID_REFETCH);
+        let (cached, recent, ever_fetched) = {
+            let keys = self.inner.keys.read().await;
+            (
+                keys.by_kid.get(kid).cloned(),
+                within(keys.tried_at, UNKNOWN_KID_REFETCH),
+                keys.fetched_at.is_some(),
+            )
+        };
         if recent {
-            return cached.ok_or_else(|| Rejection::Invalid("unknown signing key".into()));
+            return match cached {
+                Some(key) => Ok(key),
+                None if ever_fetched => Err(Rejection::Invalid("unknown signing key".into())),
+                None => Err(Rejection::KeysUnavailable),
+            };
         }
         match self.fetch().await {
             Ok(keys) => {
@@ -162,9 +177,11 @@ impl SessionVerifier {
                 *self.inner.keys.write().await = keys;
                 found.ok_or_else(|| Rejection::Invalid("unknown signing key".into()))
             }
-            // The server cannot be reached: the keys it had are still good for their tokens.
+            // The server cannot be reached: the keys it had are still good for their tokens,
+            // and it is tried again only after a while.
             Err(e) => {
                 tracing::warn!(error = %e, url = %self.inner.jwks_url, "fetching the JWKS");
+                self.inner.keys.write().await.tried_at = Some(monotonic_now());
                 cached.ok_or(Rejection::KeysUnavailable)
             }
         }
@@ -195,9 +212,11 @@ impl SessionVerifier {
                 Some((kid, (DecodingKey::from_jwk(jwk).ok()?, algorithm)))
             })
             .collect();
+        let now = monotonic_now();
         Ok(Keys {
             by_kid,
-            fetched_at: Some(monotonic_now()),
+            fetched_at: Some(now),
+            tried_at: Some(now),
         })
     }
 }

@@ -118,11 +118,15 @@ async fn an_expired_token_and_a_token_of_another_issuer_are_refused() {
 
 #[tokio::test]
 async fn without_the_keys_and_none_cached_the_answer_is_503_not_401() {
-    let url = serve(SessionVerifier::new(
-        "http://127.0.0.1:9/.well-known/jwks.json",
-    ))
-    .await;
+    let verifier = SessionVerifier::new("http://127.0.0.1:9/.well-known/jwks.json");
+    let url = serve(verifier.clone()).await;
     let (_server, _, token) = signed_in(JwtAlgorithm::EdDSA).await;
+    assert_eq!(get_me(&url, Some(&token)).await.0, 503);
+    assert_eq!(
+        verifier.jwks_fetches(),
+        1,
+        "an unreachable JWKS is not asked per request"
+    );
     let (status, body) = get_me(&url, Some(&token)).await;
     assert_eq!(
         (status, body["errors"][0]["code"].as_str()),

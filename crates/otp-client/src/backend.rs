@@ -113,8 +113,13 @@ impl Backend {
 
     /// `GET /v1/users`: a page of users, newest first.
     pub async fn users(&self, query: &UserQuery) -> Result<Vec<User>, Error> {
-        self.call(Method::GET, "/v1/users", &query.pairs(true), None::<&()>)
-            .await
+        self.call(
+            Method::GET,
+            &["v1", "users"],
+            &query.pairs(true),
+            None::<&()>,
+        )
+        .await
     }
 
     /// `GET /v1/users/count`: how many users `query` matches (its paging ignored).
@@ -122,7 +127,7 @@ impl Backend {
         let count: TotalCount = self
             .call(
                 Method::GET,
-                "/v1/users/count",
+                &["v1", "users", "count"],
                 &query.pairs(false),
                 None::<&()>,
             )
@@ -132,32 +137,28 @@ impl Backend {
 
     /// `GET /v1/users/{id}`.
     pub async fn user(&self, id: &str) -> Result<User, Error> {
-        self.call(Method::GET, &format!("/v1/users/{id}"), &[], None::<&()>)
+        self.call(Method::GET, &["v1", "users", id], &[], None::<&()>)
             .await
     }
 
     /// `POST /v1/users`: a user with these phone numbers and email addresses, verified (an
     /// import: no code is sent).
     pub async fn create_user(&self, user: &CreateUser) -> Result<User, Error> {
-        self.call(Method::POST, "/v1/users", &[], Some(user)).await
+        self.call(Method::POST, &["v1", "users"], &[], Some(user))
+            .await
     }
 
     /// `POST /v1/users/{id}/ban`: they can no longer sign in; their sessions are revoked.
     pub async fn ban_user(&self, id: &str) -> Result<User, Error> {
-        self.call(
-            Method::POST,
-            &format!("/v1/users/{id}/ban"),
-            &[],
-            None::<&()>,
-        )
-        .await
+        self.call(Method::POST, &["v1", "users", id, "ban"], &[], None::<&()>)
+            .await
     }
 
     /// `POST /v1/users/{id}/unban`.
     pub async fn unban_user(&self, id: &str) -> Result<User, Error> {
         self.call(
             Method::POST,
-            &format!("/v1/users/{id}/unban"),
+            &["v1", "users", id, "unban"],
             &[],
             None::<&()>,
         )
@@ -166,7 +167,7 @@ impl Backend {
 
     /// `DELETE /v1/users/{id}`: the user and their personal data.
     pub async fn delete_user(&self, id: &str) -> Result<DeletedObject, Error> {
-        self.call(Method::DELETE, &format!("/v1/users/{id}"), &[], None::<&()>)
+        self.call(Method::DELETE, &["v1", "users", id], &[], None::<&()>)
             .await
     }
 
@@ -177,14 +178,14 @@ impl Backend {
             ("paginated", "true".into()),
         ];
         let page: Page<Session> = self
-            .call(Method::GET, "/v1/sessions", &pairs, None::<&()>)
+            .call(Method::GET, &["v1", "sessions"], &pairs, None::<&()>)
             .await?;
         Ok(page.data)
     }
 
     /// `GET /v1/sessions/{id}`.
     pub async fn session(&self, id: &str) -> Result<Session, Error> {
-        self.call(Method::GET, &format!("/v1/sessions/{id}"), &[], None::<&()>)
+        self.call(Method::GET, &["v1", "sessions", id], &[], None::<&()>)
             .await
     }
 
@@ -192,23 +193,35 @@ impl Backend {
     pub async fn revoke_session(&self, id: &str) -> Result<Session, Error> {
         self.call(
             Method::POST,
-            &format!("/v1/sessions/{id}/revoke"),
+            &["v1", "sessions", id, "revoke"],
             &[],
             None::<&()>,
         )
         .await
     }
 
+    /// The URL of `segments` under the base URL, each segment percent-encoded (an id can never
+    /// name another path).
+    fn url(&self, segments: &[&str]) -> Result<reqwest::Url, Error> {
+        let bad = |why: String| Error::Protocol(format!("the Backend API's URL {why}"));
+        let mut url = reqwest::Url::parse(&self.base_url).map_err(|e| bad(e.to_string()))?;
+        url.path_segments_mut()
+            .map_err(|()| bad("cannot have a path".into()))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+
     async fn call<T: DeserializeOwned, B: Serialize>(
         &self,
         method: Method,
-        path: &str,
+        segments: &[&str],
         query: &[(&str, String)],
         body: Option<&B>,
     ) -> Result<T, Error> {
         let mut req = self
             .http
-            .request(method, format!("{}{path}", self.base_url))
+            .request(method, self.url(segments)?)
             .timeout(self.timeout)
             .bearer_auth(&self.secret_key)
             .query(query);

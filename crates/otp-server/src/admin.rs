@@ -3,7 +3,9 @@
 //! shell, against the same database and with the same options as the server (changes send their
 //! webhook events as the server's do). Each writes what it did to `out`, for a person.
 
-use crate::config::{KeysCommand, SessionsCommand, UsersCommand, WebhooksCommand};
+use crate::config::{
+    JwtAlgorithm, KeysCommand, SessionsCommand, SigningKeysCommand, UsersCommand, WebhooksCommand,
+};
 use crate::random::Random;
 use crate::store::{Store, UserFilter, UserOrder, UserRow};
 use anyhow::{Context, bail};
@@ -159,6 +161,50 @@ pub async fn sessions(
                 .await?
                 .with_context(|| format!("no session has the id {id:?}"))?;
             writeln!(out, "Revoked: {}", line(&session))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `otp-server signing-keys …`.
+pub async fn signing_keys(
+    command: SigningKeysCommand,
+    store: &Store,
+    algorithm: JwtAlgorithm,
+    random: &Random,
+    now: i64,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    match command {
+        SigningKeysCommand::List => {
+            for key in store.jwt_keys().await? {
+                let state = match key.revoked_at {
+                    Some(at) => format!("revoked {}", when(at)),
+                    None => "published".to_owned(),
+                };
+                writeln!(
+                    out,
+                    "{}  {}  created {}  {state}",
+                    key.generation,
+                    key.algorithm,
+                    when(key.created_at)
+                )?;
+            }
+        }
+        SigningKeysCommand::Rotate { revoke_previous } => {
+            let generation =
+                crate::tokens::rotate(store, algorithm, random, revoke_previous, now).await?;
+            writeln!(
+                out,
+                "Signing key {generation} ({}) signs from the next refresh of each instance \
+                 (--key-refresh-ms).{}",
+                algorithm.as_str(),
+                if revoke_previous {
+                    " The older keys are revoked: their tokens no longer verify."
+                } else {
+                    " The older keys stay published until their tokens expire."
+                }
+            )?;
         }
     }
     Ok(())

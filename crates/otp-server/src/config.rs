@@ -73,9 +73,26 @@ pub enum Command {
     /// Sessions, for operators: `list --user …`, `revoke`.
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// The session tokens' signing keys: `list`, `rotate [--revoke-previous]`.
+    #[command(subcommand)]
+    SigningKeys(SigningKeysCommand),
     /// Webhook endpoints beside `--webhook-url`: `create --url …`, `list`, `delete`, `secret`.
     #[command(subcommand)]
     Webhooks(WebhooksCommand),
+}
+
+/// `otp-server signing-keys …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum SigningKeysCommand {
+    /// List the keys: generation, algorithm, created, revoked.
+    List,
+    /// Make a new key (of `--jwt-algorithm`) the signing one now.
+    Rotate {
+        /// Also revoke every older key: the tokens they signed stop verifying (after a leak).
+        /// Without it, older keys stay published until their tokens expire.
+        #[arg(long)]
+        revoke_previous: bool,
+    },
 }
 
 /// `otp-server webhooks …`.

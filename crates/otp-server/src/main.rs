@@ -40,10 +40,7 @@ async fn main() -> ExitCode {
         }
     };
     // The operator's commands print their answer on standard output: only warnings beside it.
-    let quiet = matches!(
-        cli.command,
-        Some(Command::Keys(_) | Command::Users(_) | Command::Sessions(_) | Command::Webhooks(_))
-    );
+    let quiet = !matches!(cli.command, None | Some(Command::Serve | Command::Migrate));
     let default_level = if quiet { "warn" } else { "info" };
     let logs = tracing_subscriber::fmt().with_env_filter(
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)),
@@ -97,6 +94,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Users(command) => {
             admin::users(command, &open().await?, now(), &mut printed).await?;
+        }
+        Command::SigningKeys(command) => {
+            let random = otp_server::Random::os();
+            let algorithm = cli.config.jwt_algorithm;
+            admin::signing_keys(
+                command,
+                &open().await?,
+                algorithm,
+                &random,
+                now(),
+                &mut printed,
+            )
+            .await?;
         }
         Command::Webhooks(command) => {
             let random = otp_server::Random::os();

@@ -293,6 +293,7 @@ impl JwtIssuer {
                     pem,
                     created_at: now,
                     algorithm: JwtAlgorithm::EdDSA.as_str().into(),
+                    revoked_at: None,
                 },
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     new_key(1, settings.algorithm, &random, now)?
@@ -314,21 +315,25 @@ impl JwtIssuer {
         Ok(issuer)
     }
 
-    /// Rotates when the newest key is older than the rotation period, or of another algorithm
-    /// than `--jwt-algorithm` (one instance wins the race; the others see its key), and reloads
-    /// the ring from the database.
+    /// Rotates when the newest key of `--jwt-algorithm` is older than the rotation period, or
+    /// there is none (one instance wins the race; the others see its key), and reloads the ring
+    /// from the database. Replicas of different algorithms (a rolling change of it) each sign
+    /// with the newest key of their own and leave the other's alone.
     pub async fn refresh(&self, store: &Store, now: i64) -> anyhow::Result<()> {
         let mut rows = store.jwt_keys().await?;
-        if let Some(newest) = rows.last()
-            && (newest.created_at + self.rotation_ms <= now
-                || newest.algorithm != self.algorithm.as_str())
-        {
-            let key = new_key(newest.generation + 1, self.algorithm, &self.random, now)?;
+        let mine = rows
+            .iter()
+            .rfind(|k| k.revoked_at.is_none() && k.algorithm == self.algorithm.as_str());
+        if mine.is_none_or(|k| k.created_at + self.rotation_ms <= now) {
+            let generation = rows.last().map_or(1, |k| k.generation + 1);
+            let key = new_key(generation, self.algorithm, &self.random, now)?;
             store.add_jwt_key(&key).await?;
             rows = store.jwt_keys().await?;
         }
+        // A revoked key neither signs nor is published.
         let keys = rows
             .iter()
+            .filter(|row| row.revoked_at.is_none())
             .map(LoadedKey::load)
             .collect::<anyhow::Result<Vec<_>>>()?;
         *self.keys.write().unwrap_or_else(|p| p.into_inner()) = keys;
@@ -347,10 +352,14 @@ impl JwtIssuer {
         now_ms: i64,
     ) -> anyhow::Result<String> {
         let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
-        let key = keys.last().context("no signing key loaded")?;
+        let key = self.signing_key(&keys).context("no signing key loaded")?;
         let iat = now_ms / 1000;
-        let mut issued = self.issued.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(last) = issued.get(session_id)
+        // The lock is not held while signing (an RSA signature takes about a millisecond).
+        if let Some(last) = self
+            .issued
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(session_id)
             && last.user_id == user_id
             && last.verified_minutes == verified_minutes
             && last.generation == key.generation
@@ -376,9 +385,14 @@ impl JwtIssuer {
         );
         let signature = key.sign(message.as_bytes())?;
         let jwt = format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature));
+        let mut issued = self.issued.lock().unwrap_or_else(|p| p.into_inner());
         if issued.len() >= ISSUED_CAP {
             let ttl = self.ttl_secs;
             issued.retain(|_, t| t.iat + ttl / 2 > iat);
+            // Still full of fresh ones (a burst of sessions): start again rather than grow.
+            if issued.len() >= ISSUED_CAP {
+                issued.clear();
+            }
         }
         issued.insert(
             session_id.to_owned(),
@@ -398,9 +412,19 @@ impl JwtIssuer {
     /// minute for clock skew).
     pub fn jwks(&self, now_ms: i64) -> serde_json::Value {
         let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
-        let alive = |i: usize| match keys.get(i + 1) {
-            None => true,
-            Some(next) => next.created_at + self.ttl_secs * 1000 + 60_000 > now_ms,
+        let grace = self.ttl_secs * 1000 + 60_000;
+        // Succeeded by a key of its algorithm: alive until the tokens it signed expire. The
+        // newest of its algorithm: alive if it is ours, or another replica's that may still be
+        // signing (a rolling change of algorithm), until it would have been rotated.
+        let alive = |i: usize| {
+            let key = &keys[i];
+            match keys[i + 1..].iter().find(|k| k.algorithm == key.algorithm) {
+                Some(next) => next.created_at + grace > now_ms,
+                None => {
+                    key.algorithm == self.algorithm
+                        || key.created_at + self.rotation_ms + grace > now_ms
+                }
+            }
         };
         let published: Vec<&serde_json::Value> = keys
             .iter()
@@ -411,23 +435,37 @@ impl JwtIssuer {
         serde_json::json!({ "keys": published })
     }
 
+    /// The key that signs: the newest of `--jwt-algorithm`.
+    fn signing_key<'k>(&self, keys: &'k [LoadedKey]) -> Option<&'k LoadedKey> {
+        keys.iter().rfind(|k| k.algorithm == self.algorithm)
+    }
+
     /// The generation of the signing key (for logs and tests).
     pub fn signing_generation(&self) -> Option<i64> {
-        self.keys
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .last()
-            .map(|k| k.generation)
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        self.signing_key(&keys).map(|k| k.generation)
     }
 
     /// The algorithm of the signing key.
     pub fn signing_algorithm(&self) -> Option<JwtAlgorithm> {
-        self.keys
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .last()
-            .map(|k| k.algorithm)
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        self.signing_key(&keys).map(|k| k.algorithm)
     }
+}
+
+/// Makes a new signing key of `algorithm` the newest now (`otp-server signing-keys rotate`),
+/// and with `revoke_previous` revokes the older ones (after a leak: the tokens they signed stop
+/// verifying as soon as verifiers fetch the JWKS again); every instance picks the change up at
+/// its next refresh (`--key-refresh-ms`). The new key's generation.
+pub async fn rotate(
+    store: &Store,
+    algorithm: JwtAlgorithm,
+    random: &Random,
+    revoke_previous: bool,
+    now: i64,
+) -> anyhow::Result<i64> {
+    let key = new_key(0, algorithm, random, now)?;
+    Ok(store.rotate_jwt_key(&key, revoke_previous, now).await?)
 }
 
 /// A new signing key of `algorithm`, PKCS#8 PEM: Ed25519 drawn from `random`, RSA 2048 from
@@ -459,6 +497,7 @@ fn new_key(
         pem,
         created_at: now,
         algorithm: algorithm.as_str().into(),
+        revoked_at: None,
     })
 }
 
@@ -597,22 +636,23 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn changing_the_algorithm_rotates_and_keeps_the_old_key_until_its_tokens_expire() {
+    async fn changing_the_algorithm_rotates_and_keeps_the_old_key_while_it_may_sign() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (_, ed) = issuer(dir.path(), i64::MAX / 2).await;
+        let day = 86_400_000;
+        let (_, ed) = issuer(dir.path(), day).await;
         let old = ed.sign("user_1", "sess_1", 0, 0).expect("sign");
-        let (_, rsa) = issuer_of(dir.path(), i64::MAX / 2, JwtAlgorithm::Rs256).await;
+        let (_, rsa) = issuer_of(dir.path(), day, JwtAlgorithm::Rs256).await;
         assert_eq!(rsa.signing_generation(), Some(2));
         assert_eq!(rsa.signing_algorithm(), Some(JwtAlgorithm::Rs256));
         let new = rsa.sign("user_1", "sess_1", 0, 1_000).expect("sign");
-        assert!(
-            verify(&rsa, &old, 60_000).is_some(),
-            "the Ed25519 key is still published"
-        );
         assert!(verify(&rsa, &new, 60_000).is_some());
         assert!(
-            verify(&rsa, &old, 121_000).is_none(),
-            "gone once its tokens expired"
+            verify(&rsa, &old, 121_000).is_some(),
+            "a replica still on EdDSA may sign with it: published"
+        );
+        assert!(
+            verify(&rsa, &old, day + 121_000).is_none(),
+            "gone once such a replica would have rotated it and its tokens expired"
         );
     }
 
@@ -645,5 +685,28 @@ mod tests {
             Some(t0 / 1000 + 31),
             "past half its life: a new one"
         );
+    }
+
+    #[tokio::test]
+    async fn replicas_of_two_algorithms_each_sign_with_their_own_key_and_do_not_rotate_in_turn() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, ed) = issuer(dir.path(), i64::MAX / 2).await;
+        let (_, rsa) = issuer_of(dir.path(), i64::MAX / 2, JwtAlgorithm::Rs256).await;
+        for now in [1_000, 2_000, 3_000] {
+            ed.refresh(&store, now).await.expect("refresh");
+            rsa.refresh(&store, now).await.expect("refresh");
+        }
+        assert_eq!(
+            store.jwt_keys().await.expect("keys").len(),
+            2,
+            "no key per refresh"
+        );
+        assert_eq!(ed.signing_algorithm(), Some(JwtAlgorithm::EdDSA));
+        assert_eq!(rsa.signing_algorithm(), Some(JwtAlgorithm::Rs256));
+        let (a, b) = (
+            ed.sign("user_1", "sess_1", 0, 3_000).expect("sign"),
+            rsa.sign("user_1", "sess_1", 0, 3_000).expect("sign"),
+        );
+        assert!(verify(&ed, &b, 3_000).is_some() && verify(&rsa, &a, 3_000).is_some());
     }
 }

@@ -262,7 +262,14 @@ impl Worker {
     }
 
     async fn deliver(&self, job: WebhookJob) -> anyhow::Result<()> {
-        let Some(endpoint) = self.endpoints.get(&job.endpoint_id) else {
+        let mut endpoint = self.endpoints.get(&job.endpoint_id);
+        if endpoint.is_none() {
+            // Made since this instance last looked (by another instance's operator, or a
+            // command): look again before giving the event up.
+            self.endpoints.refresh(&self.store).await?;
+            endpoint = self.endpoints.get(&job.endpoint_id);
+        }
+        let Some(endpoint) = endpoint else {
             let now = self.clock.now_ms();
             self.store
                 .webhook_finish(job.id, now, Some("the endpoint was removed"))

@@ -20,6 +20,9 @@ CREATE INDEX users_created ON users(created_at);
 -- Session-token signing keys of either algorithm (--jwt-algorithm): EdDSA (Ed25519) or RS256
 -- (RSA 2048); the PEM is PKCS#8 for both.
 ALTER TABLE jwt_keys ADD COLUMN algorithm TEXT NOT NULL DEFAULT 'EdDSA';
+-- A key revoked by the operator (`otp-server signing-keys rotate --revoke-previous`, after a
+-- leak): no longer published, so the tokens it signed stop verifying at once.
+ALTER TABLE jwt_keys ADD COLUMN revoked_at INTEGER;
 
 -- Webhook endpoints made with `otp-server webhooks create` (the one of --webhook-url is
 -- configuration, not a row). The signing secret is kept to sign, as Svix keeps it.

@@ -19,7 +19,7 @@ pub(super) async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Json<Vec<User>>, ApiError> {
     let pairs = query_pairs(query.as_deref())?;
-    let filter = filter(&state, &pairs)?;
+    let filter = filter(&state, &pairs, &["limit", "offset", "order_by"])?;
     let limit = number(&pairs, "limit", 10, 1, 500)?;
     let offset = number(&pairs, "offset", 0, 0, i64::MAX as u64)?;
     let order = match single(&pairs, "order_by") {
@@ -50,7 +50,9 @@ pub(super) async fn count(
     RawQuery(query): RawQuery,
 ) -> Result<Json<TotalCount>, ApiError> {
     let pairs = query_pairs(query.as_deref())?;
-    let total_count = state.store.count_users(&filter(&state, &pairs)?).await?;
+    // `@clerk/backend` sends the list's paging to the count too.
+    let filter = filter(&state, &pairs, &["limit", "offset", "order_by"])?;
+    let total_count = state.store.count_users(&filter).await?;
     Ok(Json(TotalCount {
         object: "total_count".into(),
         total_count,
@@ -151,8 +153,26 @@ fn shown(state: &AppState, user: Option<UserRow>, id: String) -> Result<Json<Use
 }
 
 /// The users a list or count is about: `query` (part of an id, phone number or email address),
-/// and exact `user_id`, `email_address`, `phone_number` (each may repeat).
-fn filter(state: &AppState, pairs: &[(String, String)]) -> Result<UserFilter, ApiError> {
+/// and exact `user_id`, `email_address`, `phone_number` (each may repeat). Any other parameter
+/// but `also` is one of Clerk's filters this server does not have (`external_id`, `username`,
+/// …): 422 naming it, rather than a list that ignores it (and the wrong user acted on).
+fn filter(
+    state: &AppState,
+    pairs: &[(String, String)],
+    also: &[&str],
+) -> Result<UserFilter, ApiError> {
+    const FILTERS: [&str; 4] = ["query", "user_id", "email_address", "phone_number"];
+    if let Some((unknown, _)) = pairs.iter().find(|(k, _)| {
+        let k = k.strip_suffix("[]").unwrap_or(k);
+        !FILTERS.contains(&k) && !also.contains(&k)
+    }) {
+        return Err(ApiError::Invalid {
+            param: None,
+            message: format!(
+                "{unknown} is not a filter this server has: use query, user_id, email_address or phone_number."
+            ),
+        });
+    }
     let mut filter = UserFilter {
         user_ids: every(pairs, "user_id")
             .into_iter()

@@ -364,9 +364,13 @@ pub(super) async fn attempt_code(
         owner_key,
         client_key(&a.completion.client_id),
     ];
-    if let CompletionKind::AddIdentifier { user_id, .. } = &a.completion.kind {
+    match &a.completion.kind {
         // As removing an identifier does: the two never interleave.
-        keys.push(user_key(user_id));
+        CompletionKind::AddIdentifier { user_id, .. } => keys.push(user_key(user_id)),
+        // As a ban does: a sign-in completes before it (and is revoked by it) or after it (and
+        // is refused).
+        CompletionKind::SignIn { user_id } => keys.push(user_key(user_id)),
+        _ => {}
     }
     tx.serialize_on(&keys).await?;
     let lockout = tx.lockout(a.identifier.key()).await?;
@@ -588,21 +592,35 @@ async fn revoke(
         .client(&session.client_id)
         .await?
         .and_then(|c| c.last_active_session_id);
-    tx.revoke_session(&session.id, now).await?;
+    // Ended meanwhile (the session was read before the lock): nothing to revoke, or to tell.
+    if !tx.revoke_session(&session.id, now).await? {
+        return Ok(());
+    }
     if chosen.as_deref() == Some(session.id.as_str()) {
         tx.choose_newest_session(&session.client_id, now).await?;
     }
     emit(tx, hooks, Event::SessionRevoked(&session.id), now).await
 }
 
-/// See [`super::Store::set_banned`]: a ban also revokes every active session of the user.
+/// What [`set_banned`] did: the user as it is now (`None`: no such user), or `Again` when a
+/// session appeared on another device between its first read and its locks (a sign-in that
+/// committed meanwhile): the caller runs it again, in a new transaction.
+pub(super) enum Banned {
+    /// Done.
+    Done(Option<UserRow>),
+    /// Run it again.
+    Again,
+}
+
+/// See [`super::Store::set_banned`]: a ban also revokes every active session of the user. A
+/// sign-in's completion holds the same user lock, so once this holds it no session can appear.
 pub(super) async fn set_banned(
     tx: &mut impl Tx,
     user_id: &str,
     banned: bool,
     now: i64,
     hooks: &Webhooks,
-) -> Result<Option<UserRow>, StoreError> {
+) -> Result<Banned, StoreError> {
     let sessions = if banned {
         tx.user_sessions(user_id).await?
     } else {
@@ -611,18 +629,30 @@ pub(super) async fn set_banned(
     let mut keys: Vec<String> = sessions.iter().map(|s| client_key(&s.client_id)).collect();
     keys.push(user_key(user_id));
     tx.serialize_on(&keys).await?;
+    let sessions = if banned {
+        let now_there = tx.user_sessions(user_id).await?;
+        if now_there
+            .iter()
+            .any(|s| !keys.contains(&client_key(&s.client_id)))
+        {
+            return Ok(Banned::Again);
+        }
+        now_there
+    } else {
+        sessions
+    };
     let Some(user) = tx.user(user_id).await? else {
-        return Ok(None);
+        return Ok(Banned::Done(None));
     };
     if banned == user.banned_at.is_some() {
-        return Ok(Some(user));
+        return Ok(Banned::Done(Some(user)));
     }
     tx.set_banned(user_id, banned.then_some(now), now).await?;
     for session in &sessions {
         revoke(tx, session, now, hooks).await?;
     }
     emit(tx, hooks, Event::UserUpdated(user_id), now).await?;
-    tx.user(user_id).await
+    Ok(Banned::Done(tx.user(user_id).await?))
 }
 
 /// See [`super::Store::users`].
@@ -879,6 +909,26 @@ async fn emit(
         tx.insert_webhook(&event, now).await?;
     }
     Ok(())
+}
+
+/// See [`super::Store::rotate_jwt_key`].
+pub(super) async fn rotate_jwt_key(
+    tx: &mut impl Tx,
+    key: &JwtKeyRow,
+    revoke_previous: bool,
+    now: i64,
+) -> Result<i64, StoreError> {
+    tx.serialize_on(&["jwt-keys".to_owned()]).await?;
+    let generation = tx.jwt_keys().await?.last().map_or(1, |k| k.generation + 1);
+    tx.insert_jwt_key(&JwtKeyRow {
+        generation,
+        ..key.clone()
+    })
+    .await?;
+    if revoke_previous {
+        tx.revoke_jwt_keys_before(generation, now).await?;
+    }
+    Ok(generation)
 }
 
 /// What [`key_identifiers`] did.

@@ -486,13 +486,21 @@ impl Store {
         banned: bool,
         now: i64,
     ) -> Result<Option<UserRow>, StoreError> {
-        transaction!(self, Access::Write, |tx| flows::set_banned(
-            tx,
-            user_id,
-            banned,
-            now,
-            &self.webhooks
-        ))
+        // A sign-in committing between the flow's first read and its locks makes it start
+        // again; a few sign-ins in a row at that very moment are not a real workload.
+        for _ in 0..5 {
+            let done = transaction!(self, Access::Write, |tx| flows::set_banned(
+                tx,
+                user_id,
+                banned,
+                now,
+                &self.webhooks
+            ))?;
+            if let flows::Banned::Done(user) = done {
+                return Ok(user);
+            }
+        }
+        Err(anyhow::anyhow!("the user kept signing in while being banned").into())
     }
 
     /// A session by its id (any state, on any device).
@@ -722,6 +730,23 @@ impl Store {
     /// The session-token signing keys, oldest first.
     pub async fn jwt_keys(&self) -> Result<Vec<JwtKeyRow>, StoreError> {
         transaction!(self, Access::Read, |tx| tx.jwt_keys())
+    }
+
+    /// Adds `key` as the newest signing key (its generation one past the newest stored) and,
+    /// with `revoke_previous`, revokes every older one, in one transaction; the generation it
+    /// got.
+    pub async fn rotate_jwt_key(
+        &self,
+        key: &JwtKeyRow,
+        revoke_previous: bool,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        transaction!(self, Access::Write, |tx| flows::rotate_jwt_key(
+            tx,
+            key,
+            revoke_previous,
+            now
+        ))
     }
 
     /// Adds a signing key, unless another instance added its generation first.

@@ -896,6 +896,7 @@ impl Tx for PgTx {
             "DELETE FROM codes WHERE owner_id IN (SELECT id FROM sign_ins WHERE user_id = $1) OR owner_id IN (SELECT id FROM sign_ups WHERE created_user_id = $1) OR owner_id IN (SELECT id FROM sessions WHERE user_id = $1) OR owner_id IN (SELECT id FROM user_identifiers WHERE user_id = $1) OR owner_id IN (SELECT id FROM unverified_identifiers WHERE user_id = $1)",
             "DELETE FROM outbox WHERE owner_id IN (SELECT id FROM sign_ins WHERE user_id = $1) OR owner_id IN (SELECT id FROM sign_ups WHERE created_user_id = $1) OR owner_id IN (SELECT id FROM sessions WHERE user_id = $1) OR owner_id IN (SELECT id FROM user_identifiers WHERE user_id = $1) OR owner_id IN (SELECT id FROM unverified_identifiers WHERE user_id = $1) OR recipient IN (SELECT value FROM user_identifiers WHERE user_id = $1)",
             "DELETE FROM dev_outbox WHERE recipient IN (SELECT value FROM user_identifiers WHERE user_id = $1)",
+            "DELETE FROM webhook_outbox WHERE user_id = $1 AND status IN ('sent', 'failed')",
             "DELETE FROM identifier_failures WHERE identifier IN (SELECT value FROM user_identifiers WHERE user_id = $1) OR identifier IN (SELECT canonical FROM user_identifiers WHERE user_id = $1)",
             "DELETE FROM sign_ins WHERE user_id = $1",
             "DELETE FROM sign_ups WHERE created_user_id = $1",
@@ -920,16 +921,17 @@ impl Tx for PgTx {
         rows.iter().map(session_row).collect()
     }
 
-    async fn revoke_session(&mut self, session_id: &str, now: i64) -> Result<(), StoreError> {
-        sqlx::query(
+    async fn revoke_session(&mut self, session_id: &str, now: i64) -> Result<bool, StoreError> {
+        let changed = sqlx::query(
             "UPDATE sessions SET status = 'revoked', updated_at = $1
              WHERE id = $2 AND status = 'active'",
         )
         .bind(now)
         .bind(session_id)
         .execute(self.conn())
-        .await?;
-        Ok(())
+        .await?
+        .rows_affected();
+        Ok(changed == 1)
     }
 
     async fn set_session_verified(&mut self, session_id: &str, now: i64) -> Result<(), StoreError> {
@@ -1628,7 +1630,8 @@ impl Tx for PgTx {
 
     async fn jwt_keys(&mut self) -> Result<Vec<JwtKeyRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT generation, pem, created_at, algorithm FROM jwt_keys ORDER BY generation",
+            "SELECT generation, pem, created_at, algorithm, revoked_at FROM jwt_keys
+             ORDER BY generation",
         )
         .fetch_all(self.conn())
         .await?;
@@ -1639,9 +1642,25 @@ impl Tx for PgTx {
                     pem: r.try_get("pem")?,
                     created_at: r.try_get("created_at")?,
                     algorithm: r.try_get("algorithm")?,
+                    revoked_at: r.try_get("revoked_at")?,
                 })
             })
             .collect()
+    }
+
+    async fn revoke_jwt_keys_before(
+        &mut self,
+        generation: i64,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        self.deleted(
+            sqlx::query(
+                "UPDATE jwt_keys SET revoked_at = $1 WHERE generation < $2 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(generation),
+        )
+        .await
     }
 
     async fn insert_jwt_key(&mut self, key: &JwtKeyRow) -> Result<(), StoreError> {

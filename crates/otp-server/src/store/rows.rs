@@ -15,6 +15,8 @@ pub struct JwtKeyRow {
     pub pem: String,
     /// What it signs with: `EdDSA` (Ed25519) or `RS256` (RSA).
     pub algorithm: String,
+    /// When the operator revoked it: it then neither signs nor is published.
+    pub revoked_at: Option<i64>,
     /// When it was created (ms).
     pub created_at: i64,
 }

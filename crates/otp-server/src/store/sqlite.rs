@@ -923,6 +923,7 @@ impl Tx for SqliteTx<'_> {
             "DELETE FROM codes WHERE owner_id IN (SELECT id FROM sign_ins WHERE user_id = ?1) OR owner_id IN (SELECT id FROM sign_ups WHERE created_user_id = ?1) OR owner_id IN (SELECT id FROM sessions WHERE user_id = ?1) OR owner_id IN (SELECT id FROM user_identifiers WHERE user_id = ?1) OR owner_id IN (SELECT id FROM unverified_identifiers WHERE user_id = ?1)",
             "DELETE FROM outbox WHERE owner_id IN (SELECT id FROM sign_ins WHERE user_id = ?1) OR owner_id IN (SELECT id FROM sign_ups WHERE created_user_id = ?1) OR owner_id IN (SELECT id FROM sessions WHERE user_id = ?1) OR owner_id IN (SELECT id FROM user_identifiers WHERE user_id = ?1) OR owner_id IN (SELECT id FROM unverified_identifiers WHERE user_id = ?1) OR recipient IN (SELECT value FROM user_identifiers WHERE user_id = ?1)",
             "DELETE FROM dev_outbox WHERE recipient IN (SELECT value FROM user_identifiers WHERE user_id = ?1)",
+            "DELETE FROM webhook_outbox WHERE user_id = ?1 AND status IN ('sent', 'failed')",
             "DELETE FROM identifier_failures WHERE identifier IN (SELECT value FROM user_identifiers WHERE user_id = ?1) OR identifier IN (SELECT canonical FROM user_identifiers WHERE user_id = ?1)",
             "DELETE FROM sign_ins WHERE user_id = ?1",
             "DELETE FROM sign_ups WHERE created_user_id = ?1",
@@ -947,12 +948,13 @@ impl Tx for SqliteTx<'_> {
             .collect::<Result<Vec<_>, _>>()?)
     }
 
-    async fn revoke_session(&mut self, session_id: &str, now: i64) -> Result<(), StoreError> {
-        self.execute(
+    async fn revoke_session(&mut self, session_id: &str, now: i64) -> Result<bool, StoreError> {
+        let changed = self.deleted(
             "UPDATE sessions SET status = 'revoked', updated_at = ?1
              WHERE id = ?2 AND status = 'active'",
             params![now, session_id],
-        )
+        )?;
+        Ok(changed == 1)
     }
 
     async fn set_session_verified(&mut self, session_id: &str, now: i64) -> Result<(), StoreError> {
@@ -1530,7 +1532,8 @@ impl Tx for SqliteTx<'_> {
         Ok(self
             .0
             .prepare_cached(
-                "SELECT generation, pem, created_at, algorithm FROM jwt_keys ORDER BY generation",
+                "SELECT generation, pem, created_at, algorithm, revoked_at FROM jwt_keys
+                 ORDER BY generation",
             )?
             .query_map([], |r| {
                 Ok(JwtKeyRow {
@@ -1538,9 +1541,21 @@ impl Tx for SqliteTx<'_> {
                     pem: r.get("pem")?,
                     created_at: r.get("created_at")?,
                     algorithm: r.get("algorithm")?,
+                    revoked_at: r.get("revoked_at")?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?)
+    }
+
+    async fn revoke_jwt_keys_before(
+        &mut self,
+        generation: i64,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        self.deleted(
+            "UPDATE jwt_keys SET revoked_at = ? WHERE generation < ? AND revoked_at IS NULL",
+            params![now, generation],
+        )
     }
 
     async fn insert_jwt_key(&mut self, key: &JwtKeyRow) -> Result<(), StoreError> {

@@ -259,10 +259,13 @@ pub(crate) trait Tx {
     /// The user's sessions not ended or revoked, on every device, oldest first.
     async fn user_sessions(&mut self, user_id: &str) -> Result<Vec<SessionRow>, StoreError>;
     /// Revokes the active session `session_id` (the user, or the operator, ended it).
-    async fn revoke_session(&mut self, session_id: &str, now: i64) -> Result<(), StoreError>;
+    /// False when it was not active (nothing changed).
+    async fn revoke_session(&mut self, session_id: &str, now: i64) -> Result<bool, StoreError>;
     /// Removes the user and everything that names them: identifiers, sessions (every state),
     /// sign-ins and completed sign-ups with their codes, outbox messages to or about them, their
-    /// lock-out counters and dev messages. Clients keep existing, without the user's attempts.
+    /// lock-out counters, dev messages and webhook events already delivered (those still to go
+    /// out are the app developer's, and go out). Clients keep existing, without the user's
+    /// attempts.
     async fn delete_user(&mut self, user_id: &str) -> Result<(), StoreError>;
     /// Records that the session's user just proved again it was them (reverification).
     async fn set_session_verified(&mut self, session_id: &str, now: i64) -> Result<(), StoreError>;
@@ -461,6 +464,12 @@ pub(crate) trait Tx {
     async fn secret(&mut self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// The session-token signing keys, oldest first.
     async fn jwt_keys(&mut self) -> Result<Vec<JwtKeyRow>, StoreError>;
+    /// Revokes the signing keys older than `generation`; returns how many.
+    async fn revoke_jwt_keys_before(
+        &mut self,
+        generation: i64,
+        now: i64,
+    ) -> Result<u64, StoreError>;
     /// Stores a signing key unless its generation exists.
     async fn insert_jwt_key(&mut self, key: &JwtKeyRow) -> Result<(), StoreError>;
 }

@@ -83,6 +83,20 @@ async fn the_commands_change_what_the_server_does(app: TestApp) {
     let (success, _, stderr) = otp_server(&app, &["sessions", "revoke", "sess_nobody"]);
     assert!(!success && stderr.contains("no session"), "{stderr}");
 
+    // The signing keys: a rotation that revokes the older key.
+    let listed = ok(&app, &["signing-keys", "list"]);
+    assert!(
+        listed.starts_with("1  EdDSA") && listed.contains("published"),
+        "{listed}"
+    );
+    let rotated = ok(&app, &["signing-keys", "rotate", "--revoke-previous"]);
+    assert!(rotated.contains("Signing key 2"), "{rotated}");
+    let listed = ok(&app, &["signing-keys", "list"]);
+    assert!(
+        listed.contains("1  EdDSA") && listed.contains("revoked"),
+        "{listed}"
+    );
+
     ok(&app, &["keys", "revoke", "ci-runner"]);
     assert_eq!(
         code_of(backend.users(&UserQuery::default()).await).code,

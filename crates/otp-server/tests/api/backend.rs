@@ -216,6 +216,28 @@ async fn users_are_listed_newest_first_searched_filtered_counted_and_read() {
         assert!(!shown.user.banned);
         assert_eq!(shown.private_metadata, serde_json::json!({}));
 
+        // A filter of Clerk's this server does not have is refused, not ignored.
+        let unknown = reqwest::Client::new()
+            .get(format!("{}/v1/users?external_id=ext_1", app.backend_url()))
+            .bearer_auth(app.secret_key("raw").await)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(unknown.status(), 422);
+        let body: serde_json::Value = unknown.json().await.expect("json");
+        assert!(
+            body["errors"][0]["long_message"]
+                .as_str()
+                .is_some_and(|m| m.contains("external_id")),
+            "{body}"
+        );
+        // An id is one path segment, whatever it holds.
+        let e = code_of(backend.user("../sessions").await);
+        assert_eq!(
+            (e.status, e.code.clone()),
+            (404, ErrorCode::ResourceNotFound)
+        );
+
         // Clear errors.
         let e = code_of(backend.user("user_nobody").await);
         assert_eq!(

@@ -27,13 +27,14 @@ async fn clerk_backend_manages_users_and_verifies_rs256_tokens_on_postgres() {
 /// A webhook signing secret, as `otp-server webhooks secret` prints them.
 const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-async fn rs256_server(database_url: Option<&str>, webhooks: Option<&Receiver>) -> TestApp {
-    let hook = webhooks.map(|r| format!("{}/webhooks", r.url));
+async fn rs256_server(database_url: Option<&str>, webhooks: &Receiver) -> TestApp {
+    let hook = Some(format!("{}/webhooks", webhooks.url));
     let mut builder = TestApp::builder().system_clock().configure(|c| {
         c.jwt_algorithm = JwtAlgorithm::Rs256;
         c.webhook_url = hook.map(Into::into);
         c.webhook_secret = c.webhook_url.as_ref().map(|_| WEBHOOK_SECRET.into());
         c.delivery.delivery_poll_ms = 20;
+        c.key_refresh_ms = 50;
     });
     if let Some(url) = database_url {
         builder = builder.database_url(url);
@@ -43,7 +44,7 @@ async fn rs256_server(database_url: Option<&str>, webhooks: Option<&Receiver>) -
 
 async fn clerk_backend_manages_users(database_url: Option<&str>) {
     let receiver = Receiver::start().await;
-    let app = rs256_server(database_url, Some(&receiver)).await;
+    let app = rs256_server(database_url, &receiver).await;
     let phone_device = app.client();
     let phone_user = app
         .sign_up(&phone_device, PHONE)
@@ -56,12 +57,26 @@ async fn clerk_backend_manages_users(database_url: Option<&str>) {
         .await
         .created_user_id
         .expect("user");
+    // A token of a key the operator then revokes (`signing-keys rotate --revoke-previous`):
+    // the instance stops publishing it at its next refresh, and signs with the new key.
+    let revoked_token = email_device.session_token().await.expect("token");
+    let store = otp_server::store::connect(&app.config().database_url(), 1)
+        .await
+        .expect("db");
+    let random = otp_server::Random::os();
+    let now = app.now_ms();
+    otp_server::tokens::rotate(&store, JwtAlgorithm::Rs256, &random, true, now)
+        .await
+        .expect("rotated");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let token = phone_device.session_token().await.expect("token");
-    // A token whose key this server never published: another key ring's.
-    let elsewhere = rs256_server(None, None).await;
-    let foreign_device = elsewhere.client();
-    elsewhere.sign_up(&foreign_device, PHONE).await;
-    let foreign_token = foreign_device.session_token().await.expect("token");
+    assert_ne!(
+        jsonwebtoken::decode_header(&token).expect("jwt").kid,
+        jsonwebtoken::decode_header(&revoked_token)
+            .expect("jwt")
+            .kid,
+        "signed with the new key"
+    );
     let secret_key = app.secret_key("clerk-backend").await;
 
     // The first webhook (user.created), as it reached the receiver.
@@ -100,7 +115,7 @@ async fn clerk_backend_manages_users(database_url: Option<&str>) {
             .env("API_URL", api_url)
             .env("SECRET_KEY", secret_key)
             .env("TOKEN", token)
-            .env("FOREIGN_TOKEN", foreign_token)
+            .env("REVOKED_TOKEN", revoked_token)
             .env("PHONE", PHONE)
             .env("EMAIL", EMAIL)
             .env("PHONE_USER", phone_id)
@@ -120,7 +135,7 @@ async fn clerk_backend_manages_users(database_url: Option<&str>) {
     );
     let seen: serde_json::Value =
         serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("JSON summary");
-    assert_eq!(seen["foreignTokenRejected"], "jwk-kid-mismatch", "{seen}");
+    assert_eq!(seen["revokedTokenRejected"], "jwk-kid-mismatch", "{seen}");
     assert_eq!(
         seen["webhook"],
         serde_json::json!({"type": "user.created", "user": phone_user})

@@ -591,6 +591,7 @@ async fn keys_are_created_once(store: Store) {
                     pem: format!("pem-{n}"),
                     created_at: NOW,
                     algorithm: "EdDSA".into(),
+                    revoked_at: None,
                 };
                 store.add_jwt_key(&key).await
             })

@@ -1,12 +1,12 @@
 // Clerk's own server SDK, @clerk/backend (pinned in tools/package-lock.json), against otp-server's
 // Backend API: createClerkClient({ secretKey, apiUrl }) lists, searches and reads users, lists and
 // revokes a session, bans and deletes users; verifyToken accepts an RS256 session token (fetching
-// our JWKS with the secret key) and refuses one whose key the server does not publish; a wrong key
+// our JWKS with the secret key) and refuses one whose signing key the operator revoked; a wrong key
 // gets Clerk's error; verifyWebhook (@clerk/backend/webhooks) accepts our webhook and refuses a
 // tampered one. Prints one JSON line with what it saw; any surprise exits non-zero.
 //
 // Run by crates/otp-server/tests/api/clerk_backend.rs:
-//   API_URL=… SECRET_KEY=… TOKEN=… FOREIGN_TOKEN=… PHONE=… EMAIL=… PHONE_USER=… EMAIL_USER=… \
+//   API_URL=… SECRET_KEY=… TOKEN=… REVOKED_TOKEN=… PHONE=… EMAIL=… PHONE_USER=… EMAIL_USER=… \
 //     node clerk-backend.mjs
 
 import { createRequire } from 'node:module';
@@ -53,8 +53,8 @@ seen.createdAt = phoneUser.createdAt;
 const claims = await verifyToken(env.TOKEN, { secretKey, apiUrl });
 assert.equal(claims.sub, env.PHONE_USER);
 seen.sid = claims.sid;
-await assert.rejects(verifyToken(env.FOREIGN_TOKEN, { secretKey, apiUrl }), (e) => {
-  seen.foreignTokenRejected = e.reason;
+await assert.rejects(verifyToken(env.REVOKED_TOKEN, { secretKey, apiUrl }), (e) => {
+  seen.revokedTokenRejected = e.reason;
   return true;
 });
 
