@@ -340,10 +340,38 @@ impl JwtIssuer {
         Ok(())
     }
 
-    /// A token for `user_id` in `session_id`, whose user last typed a code `verified_minutes`
-    /// ago, valid from `now_ms` for the configured lifetime, signed with the newest key; the
-    /// one handed out last for this session while it has half its lifetime left and says the
-    /// same.
+    /// The token to piggyback on an answer for `user_id` in `session_id` (every answer to a
+    /// device carries one per session): the one handed out last for this session while it has
+    /// half its lifetime left and says the same (same user, same minute of `fva`, same key),
+    /// else a new one ([`JwtIssuer::sign`]).
+    pub fn current(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        verified_minutes: i64,
+        now_ms: i64,
+    ) -> anyhow::Result<String> {
+        let iat = now_ms / 1000;
+        let generation = self.signing_generation();
+        if let Some(last) = self
+            .issued
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(session_id)
+            && last.user_id == user_id
+            && last.verified_minutes == verified_minutes
+            && Some(last.generation) == generation
+            && (last.iat..last.iat + self.ttl_secs / 2).contains(&iat)
+        {
+            return Ok(last.jwt.clone());
+        }
+        self.sign(user_id, session_id, verified_minutes, now_ms)
+    }
+
+    /// A new token for `user_id` in `session_id`, whose user last typed a code
+    /// `verified_minutes` ago, valid from `now_ms` for the configured lifetime, signed with the
+    /// newest key (what `POST …/tokens` answers: a client asks for one when its own is about to
+    /// expire). Kept for [`JwtIssuer::current`].
     pub fn sign(
         &self,
         user_id: &str,
@@ -354,19 +382,6 @@ impl JwtIssuer {
         let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
         let key = self.signing_key(&keys).context("no signing key loaded")?;
         let iat = now_ms / 1000;
-        // The lock is not held while signing (an RSA signature takes about a millisecond).
-        if let Some(last) = self
-            .issued
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(session_id)
-            && last.user_id == user_id
-            && last.verified_minutes == verified_minutes
-            && last.generation == key.generation
-            && (last.iat..last.iat + self.ttl_secs / 2).contains(&iat)
-        {
-            return Ok(last.jwt.clone());
-        }
         let claims = Claims {
             sub: user_id,
             sid: session_id,
@@ -385,6 +400,7 @@ impl JwtIssuer {
         );
         let signature = key.sign(message.as_bytes())?;
         let jwt = format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature));
+        // Not held while signing (an RSA signature takes about a millisecond).
         let mut issued = self.issued.lock().unwrap_or_else(|p| p.into_inner());
         if issued.len() >= ISSUED_CAP {
             let ttl = self.ttl_secs;
@@ -661,29 +677,32 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let (_, issuer) = issuer(dir.path(), i64::MAX / 2).await;
         let t0 = 1_700_000_000_000;
-        let first = issuer.sign("user_1", "sess_1", 0, t0).expect("sign");
-        assert_eq!(
-            issuer
-                .sign("user_1", "sess_1", 0, t0 + 29_000)
-                .expect("sign"),
-            first
-        );
-        assert_ne!(issuer.sign("user_1", "sess_2", 0, t0).expect("sign"), first);
+        let current = |session: &str, fva: i64, at: i64| {
+            issuer.current("user_1", session, fva, at).expect("token")
+        };
+        let first = current("sess_1", 0, t0);
+        assert_eq!(current("sess_1", 0, t0 + 29_000), first, "reused");
+        assert_ne!(current("sess_2", 0, t0), first, "per session");
         assert_ne!(
-            issuer
-                .sign("user_1", "sess_1", 1, t0 + 1_000)
-                .expect("sign"),
+            current("sess_1", 1, t0 + 1_000),
             first,
-            "a new minute since the last code: a new fva"
+            "a new minute of fva: a new one"
         );
-        let later = issuer
-            .sign("user_1", "sess_1", 1, t0 + 31_000)
-            .expect("sign");
+        let later = current("sess_1", 1, t0 + 31_000);
         let claims = verify(&issuer, &later, t0 + 31_000).expect("valid");
         assert_eq!(
             claims["iat"].as_i64(),
             Some(t0 / 1000 + 31),
             "past half its life: a new one"
+        );
+        let asked = issuer
+            .sign("user_1", "sess_1", 1, t0 + 33_000)
+            .expect("sign");
+        assert_ne!(asked, later, "POST …/tokens always signs, now");
+        assert_eq!(
+            current("sess_1", 1, t0 + 34_000),
+            asked,
+            "and that one is reused"
         );
     }
 

@@ -257,7 +257,7 @@ fn present_client(
             .unwrap_or(0);
         let jwt = state
             .jwt
-            .sign(&session.user.id, &session.id, verified_minutes, now)?;
+            .current(&session.user.id, &session.id, verified_minutes, now)?;
         session.last_active_token = Some(otp_proto::Token {
             object: "token".into(),
             jwt,
