@@ -19,11 +19,14 @@
 //!   minutes, and at once for a key it has not seen yet), and checks a token's signature (EdDSA
 //!   or RS256), `exp`, `nbf` and, if asked, `iss`, into [`Claims`].
 //! - [`Session`] (`extract.rs`): the axum extractor: the token from `Authorization: Bearer …`
-//!   (or the `__session` cookie clerk-js sets), checked; otherwise [`Rejection`], 401 in Clerk's
-//!   error shape (503 while the JWKS cannot be fetched at all).
+//!   (or the `__session` cookie clerk-js sets), checked.
+//! - [`Rejection`] (`rejection.rs`): why there is no session, answered 401 in Clerk's error
+//!   shape (503 while the JWKS cannot be fetched at all).
 
 mod extract;
+mod rejection;
 mod verifier;
 
-pub use extract::{Rejection, Session};
+pub use extract::Session;
+pub use rejection::Rejection;
 pub use verifier::{Claims, SessionVerifier};

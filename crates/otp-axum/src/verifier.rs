@@ -1,6 +1,6 @@
 //! The JWKS-caching token verifier.
 
-use crate::extract::Rejection;
+use crate::rejection::Rejection;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;

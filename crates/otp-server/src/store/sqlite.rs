@@ -1713,10 +1713,12 @@ mod tests {
             w.await.expect("writer");
         }
         // 40,000 commits of three pages each (the row and two indexes) would be ~490 MB of WAL;
-        // restarting, it stays near 30 MB here (the commits made while a checkpoint runs).
+        // restarting, it stays near 30 MB here (the commits made while a checkpoint runs), and
+        // reached 178 MB once while the whole test suite shared the 2 cores (the checkpoint
+        // thread waits for a core): the bound is half of what no restart would leave.
         let wal = std::fs::metadata(dir.path().join("otp.db-wal"))
             .expect("wal")
             .len();
-        assert!(wal < 128 << 20, "the WAL grew to {} MB", wal >> 20);
+        assert!(wal < 256 << 20, "the WAL grew to {} MB", wal >> 20);
     }
 }
