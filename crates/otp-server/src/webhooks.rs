@@ -6,7 +6,7 @@
 //!
 //! The store writes each event in the transaction of its change, to a durable outbox
 //! ([`crate::store::Webhooks`]); the [`Worker`] here delivers it, at least once, in order per user
-//! and endpoint, retrying with backoff until `--webhook-deadline-secs`. A retry sends the same
+//! and endpoint, several at a time, retrying with backoff until `--webhook-deadline-secs`. A retry sends the same
 //! body under the same `svix-id`, so a receiver drops duplicates by it.
 
 use crate::clock::Clock;
@@ -18,6 +18,8 @@ use crate::store::{
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, RwLock};
@@ -27,6 +29,10 @@ use std::time::Duration;
 const LEASE_MS: i64 = 60_000;
 /// How long an endpoint has to answer.
 const TIMEOUT: Duration = Duration::from_secs(10);
+/// Deliveries in flight at once on an instance: an endpoint that does not answer holds one of
+/// them for [`TIMEOUT`], not the whole queue. (An event is never claimed while an earlier one
+/// of its user to the same endpoint is being sent, so the order holds.)
+const IN_FLIGHT: usize = 8;
 
 /// A signing secret: `whsec_` and the base64 of the key bytes, as Svix issues them.
 #[derive(Clone)]
@@ -249,16 +255,30 @@ impl Worker {
         }
     }
 
-    /// Delivers every event that is due now.
+    /// Delivers every event that is due now, [`IN_FLIGHT`] at a time.
     pub async fn drain(&self) -> anyhow::Result<()> {
-        while let Some(job) = self
-            .store
-            .claim_webhook(self.clock.now_ms(), LEASE_MS)
-            .await?
-        {
-            self.deliver(job).await?;
+        let mut in_flight = FuturesUnordered::new();
+        let mut due = true;
+        loop {
+            while due && in_flight.len() < IN_FLIGHT {
+                match self
+                    .store
+                    .claim_webhook(self.clock.now_ms(), LEASE_MS)
+                    .await?
+                {
+                    Some(job) => in_flight.push(self.deliver(job)),
+                    None => due = false,
+                }
+            }
+            match in_flight.next().await {
+                // A delivered event may let its user's next one go: look again.
+                Some(delivered) => {
+                    delivered?;
+                    due = true;
+                }
+                None => return Ok(()),
+            }
         }
-        Ok(())
     }
 
     async fn deliver(&self, job: WebhookJob) -> anyhow::Result<()> {

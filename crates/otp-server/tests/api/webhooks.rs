@@ -24,9 +24,14 @@ struct Delivered {
     body: serde_json::Value,
 }
 
+/// Reads a request as a webhook signed with [`SECRET`].
+fn delivered(r: &Received) -> Delivered {
+    signed_with(r, SECRET)
+}
+
 /// Reads a request as a webhook, checking its signature the way Standard Webhooks says: the
 /// base64 HMAC-SHA256, keyed by the secret's bytes, of `<svix-id>.<svix-timestamp>.<body>`.
-fn delivered(r: &Received) -> Delivered {
+fn signed_with(r: &Received, secret: &str) -> Delivered {
     let header = |name: &str| {
         r.headers
             .get(name)
@@ -40,7 +45,7 @@ fn delivered(r: &Received) -> Delivered {
         header("svix-signature"),
     );
     let key = STANDARD
-        .decode(SECRET.trim_start_matches("whsec_"))
+        .decode(secret.trim_start_matches("whsec_"))
         .expect("key");
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).expect("hmac");
     mac.update(format!("{id}.{timestamp}.{}", r.body).as_bytes());
@@ -332,4 +337,53 @@ async fn a_server_killed_before_the_delivery_sends_the_event_after_its_restart_o
         "the same svix-id as before the crash"
     );
     assert_eq!(after[0].body, refused.body);
+}
+
+#[tokio::test]
+async fn an_endpoint_that_never_answers_does_not_hold_the_others_back() {
+    // An endpoint that accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let silent_url = format!("http://{}/webhooks", silent.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let receiver = Receiver::start().await;
+    let app = spawn_app_with(|c| {
+        c.webhook_url = Some(silent_url.into());
+        c.webhook_secret = Some(SECRET.into());
+        c.delivery.delivery_poll_ms = 20;
+        c.key_refresh_ms = 20;
+    })
+    .await;
+    // A second endpoint, made as `otp-server webhooks create` makes one.
+    let store = otp_server::store::connect(&app.config().database_url(), 1)
+        .await
+        .expect("db");
+    let random = otp_server::Random::os();
+    let url = format!("{}/webhooks", receiver.url);
+    let endpoint = otp_server::webhooks::create_endpoint(&store, &random, &url, app.now_ms())
+        .await
+        .expect("endpoint");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    app.sign_up(&app.client(), PHONE).await;
+    // The silent endpoint's first event is claimed first and hangs for its 10 s timeout; the
+    // receiver's events arrive meanwhile.
+    for _ in 0..100 {
+        if receiver.received().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let kinds: Vec<String> = receiver
+        .received()
+        .iter()
+        .map(|r| signed_with(r, &endpoint.secret).kind)
+        .collect();
+    assert_eq!(kinds, ["user.created", "session.created"], "within 2 s");
 }
