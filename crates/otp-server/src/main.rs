@@ -64,13 +64,20 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     // The operator's changes send their webhook events as the server's do.
+    // On a new machine the data directory (the default SQLite file's) may not exist yet: the
+    // commands make it, as the server does, so `keys create` can come first.
     let open = || async {
+        std::fs::create_dir_all(&cli.config.data_dir).with_context(|| {
+            format!(
+                "creating the data directory {}",
+                cli.config.data_dir.display()
+            )
+        })?;
         let store = otp_server::store::connect(
             &cli.config.database_url(),
             cli.config.database_max_connections,
         )
-        .await
-        .context("opening the database")?;
+        .await?;
         let (store, _) = otp_server::webhooks::attach(store, &cli.config).await?;
         anyhow::Ok(store)
     };

@@ -426,7 +426,7 @@ async fn complete(
             user_id,
             identifier_id,
         } => {
-            tx.insert_user(user_id, a.now).await?;
+            tx.insert_user(user_id, a.now, true).await?;
             tx.insert_identifier(identifier_id, user_id, a.identifier, a.now)
                 .await?;
             tx.complete_sign_up(a.owner_id, user_id, &c.session_id, a.now)
@@ -687,7 +687,7 @@ pub(super) async fn create_user(
         .map(|(_, i)| format!("id:{}", i.key()))
         .collect();
     tx.serialize_on(&keys).await?;
-    tx.insert_user(user_id, now).await?;
+    tx.insert_user(user_id, now, false).await?;
     for (id, identifier) in identifiers {
         tx.insert_identifier(id, user_id, identifier, now).await?;
     }

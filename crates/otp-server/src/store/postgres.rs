@@ -327,13 +327,14 @@ impl Tx for PgTx {
         Ok(user)
     }
 
-    async fn insert_user(&mut self, id: &str, now: i64) -> Result<(), StoreError> {
+    async fn insert_user(&mut self, id: &str, now: i64, signed_in: bool) -> Result<(), StoreError> {
         self.execute(
             sqlx::query(
-                "INSERT INTO users (id, last_sign_in_at, created_at, updated_at) VALUES ($1, $2, $2, $2)",
+                "INSERT INTO users (id, last_sign_in_at, created_at, updated_at) VALUES ($1, $3, $2, $2)",
             )
             .bind(id)
-            .bind(now),
+            .bind(now)
+            .bind(signed_in.then_some(now)),
         )
         .await
     }

@@ -433,10 +433,10 @@ impl Tx for SqliteTx<'_> {
         Ok(user)
     }
 
-    async fn insert_user(&mut self, id: &str, now: i64) -> Result<(), StoreError> {
+    async fn insert_user(&mut self, id: &str, now: i64, signed_in: bool) -> Result<(), StoreError> {
         self.execute(
             "INSERT INTO users (id, last_sign_in_at, created_at, updated_at) VALUES (?, ?, ?, ?)",
-            params![id, now, now, now],
+            params![id, signed_in.then_some(now), now, now],
         )
     }
 

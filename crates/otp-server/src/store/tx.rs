@@ -89,7 +89,8 @@ pub(crate) trait Tx {
     /// A user with its identifiers (oldest first) and the latest lock on any of them.
     async fn user(&mut self, id: &str) -> Result<Option<UserRow>, StoreError>;
     /// Stores a new user.
-    async fn insert_user(&mut self, id: &str, now: i64) -> Result<(), StoreError>;
+    /// (`signed_in`: by a sign-up, which is its first sign-in; an import is not.)
+    async fn insert_user(&mut self, id: &str, now: i64, signed_in: bool) -> Result<(), StoreError>;
     /// Stores a verified identifier of a user, as typed and under its canonical key;
     /// [`StoreError::IdentifierExists`] if another user has the key (the database's unique
     /// index decides between concurrent sign-ups). A refused

@@ -121,3 +121,25 @@ async fn operator_commands_on_postgres() {
     let clock = otp_server::ManualClock::new(1_800_000_000_000);
     the_commands_change_what_the_server_does(spawn_instance(&db.url, &clock, |_| {}).await).await;
 }
+
+/// On a new machine `keys create` may come before the server ever ran: it makes the data
+/// directory and the database, as the server would.
+#[test]
+fn the_first_command_on_a_new_machine_makes_the_data_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("not-yet");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_otp-server"))
+        .env_clear()
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["keys", "create", "--name", "first"])
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.lines().any(|l| l.starts_with("sk_live_")),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(data.join("otp.db").exists());
+}

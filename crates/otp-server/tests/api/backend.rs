@@ -368,6 +368,10 @@ async fn an_imported_user_signs_in_and_a_deleted_one_is_gone() {
             .await
             .expect("created");
         let id = created.user.id.clone();
+        assert_eq!(
+            created.user.last_sign_in_at, None,
+            "imported, never signed in"
+        );
         assert_eq!(created.user.phone_numbers[0].phone_number, PHONE);
         assert_eq!(created.user.email_addresses[0].email_address, EMAIL);
         assert!(
