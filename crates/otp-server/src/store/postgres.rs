@@ -1469,17 +1469,23 @@ impl Tx for PgTx {
         lease_until: i64,
     ) -> Result<Option<WebhookJob>, StoreError> {
         // An older event of the user, pending or being sent (committed as either), holds the
-        // newer ones back on every instance.
+        // newer ones back on every instance. A lease that ran out first (always the head of
+        // its user's events), else the first due event in the due index whose user has none
+        // older to send: the index walk stops at the first one, however many wait behind a
+        // down endpoint.
         let row = sqlx::query(
             "UPDATE webhook_outbox SET status = 'sending', lease_until = $1
-             WHERE id = (SELECT w.id FROM webhook_outbox w
-                         WHERE ((w.status = 'pending' AND w.next_attempt_at <= $2)
-                                OR (w.status = 'sending' AND w.lease_until <= $2))
-                           AND NOT EXISTS (
-                             SELECT 1 FROM webhook_outbox o
-                             WHERE o.user_id = w.user_id AND o.endpoint_id = w.endpoint_id
-                               AND o.id < w.id AND o.status IN ('pending', 'sending'))
-                         ORDER BY w.id LIMIT 1 FOR UPDATE SKIP LOCKED)
+             WHERE id = COALESCE(
+               (SELECT w.id FROM webhook_outbox w
+                 WHERE w.status = 'sending' AND w.lease_until <= $2
+                 ORDER BY w.id LIMIT 1 FOR UPDATE SKIP LOCKED),
+               (SELECT w.id FROM webhook_outbox w
+                 WHERE w.status = 'pending' AND w.next_attempt_at <= $2
+                   AND NOT EXISTS (
+                     SELECT 1 FROM webhook_outbox o
+                     WHERE o.user_id = w.user_id AND o.endpoint_id = w.endpoint_id
+                       AND o.id < w.id AND o.status IN ('pending', 'sending'))
+                 ORDER BY w.next_attempt_at, w.id LIMIT 1 FOR UPDATE SKIP LOCKED))
              RETURNING id, msg_id, endpoint_id, body, attempts, deadline_at",
         )
         .bind(lease_until)
@@ -1513,6 +1519,19 @@ impl Tx for PgTx {
             )
             .bind(next_attempt_at)
             .bind(error)
+            .bind(id),
+        )
+        .await?;
+        // The user's later events to the endpoint wait for this one: not due before it, so a
+        // claim never looks at them in vain meanwhile.
+        self.execute(
+            sqlx::query(
+                "UPDATE webhook_outbox SET next_attempt_at = GREATEST(next_attempt_at, $1)
+                 WHERE status = 'pending' AND id > $2
+                   AND (user_id, endpoint_id) = (SELECT user_id, endpoint_id FROM webhook_outbox
+                                                 WHERE id = $2)",
+            )
+            .bind(next_attempt_at)
             .bind(id),
         )
         .await

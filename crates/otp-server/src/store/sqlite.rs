@@ -1402,15 +1402,21 @@ impl Tx for SqliteTx<'_> {
         Ok(self
             .0
             .prepare_cached(
+                // A lease that ran out first (always the head of its user's events), else the
+                // first due event in the due index whose user has none older to send: the
+                // index walk stops at the first one, however many wait behind a down endpoint.
                 "UPDATE webhook_outbox SET status = 'sending', lease_until = ?1
-                 WHERE id = (SELECT w.id FROM webhook_outbox w
-                             WHERE ((w.status = 'pending' AND w.next_attempt_at <= ?2)
-                                    OR (w.status = 'sending' AND w.lease_until <= ?2))
-                               AND NOT EXISTS (
-                                 SELECT 1 FROM webhook_outbox o
-                                 WHERE o.user_id = w.user_id AND o.endpoint_id = w.endpoint_id
-                                   AND o.id < w.id AND o.status IN ('pending', 'sending'))
-                             ORDER BY w.id LIMIT 1)
+                 WHERE id = COALESCE(
+                   (SELECT w.id FROM webhook_outbox w
+                     WHERE w.status = 'sending' AND w.lease_until <= ?2
+                     ORDER BY w.id LIMIT 1),
+                   (SELECT w.id FROM webhook_outbox w
+                     WHERE w.status = 'pending' AND w.next_attempt_at <= ?2
+                       AND NOT EXISTS (
+                         SELECT 1 FROM webhook_outbox o
+                         WHERE o.user_id = w.user_id AND o.endpoint_id = w.endpoint_id
+                           AND o.id < w.id AND o.status IN ('pending', 'sending'))
+                     ORDER BY w.next_attempt_at, w.id LIMIT 1))
                  RETURNING id, msg_id, endpoint_id, body, attempts, deadline_at",
             )?
             .query_row(params![lease_until, now], |r| {
@@ -1437,6 +1443,15 @@ impl Tx for SqliteTx<'_> {
                next_attempt_at = ?, lease_until = NULL, last_error = ?
              WHERE id = ? AND status = 'sending'",
             params![next_attempt_at, error, id],
+        )?;
+        // The user's later events to the endpoint wait for this one: not due before it, so a
+        // claim never looks at them in vain meanwhile.
+        self.execute(
+            "UPDATE webhook_outbox SET next_attempt_at = MAX(next_attempt_at, ?1)
+             WHERE status = 'pending' AND id > ?2
+               AND (user_id, endpoint_id) = (SELECT user_id, endpoint_id FROM webhook_outbox
+                                             WHERE id = ?2)",
+            params![next_attempt_at, id],
         )
     }
 

@@ -426,7 +426,8 @@ pub(crate) trait Tx {
         now: i64,
         lease_until: i64,
     ) -> Result<Option<WebhookJob>, StoreError>;
-    /// Puts a claimed event back as pending for `next_attempt_at`.
+    /// Puts a claimed event back as pending for `next_attempt_at`, and the user's later events
+    /// to the same endpoint not before it.
     async fn retry_webhook(
         &mut self,
         id: i64,
