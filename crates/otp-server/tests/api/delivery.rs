@@ -295,7 +295,15 @@ async fn a_server_killed_after_prepare_still_sends_the_message_once_after_a_rest
     let hook_port = free_port();
     let hook_url = format!("http://127.0.0.1:{hook_port}");
     // The gateway is down: the message waits in the outbox.
-    let mut server = ServerProcess::start(data.path(), &hook_url);
+    let mut server = ServerProcess::start(
+        data.path(),
+        &[
+            "--sms-webhook-url",
+            &format!("{hook_url}/sms"),
+            "--sms-webhook-secret",
+            SECRET,
+        ],
+    );
     let device = otp_client::Client::new(&server.url);
     device.sign_up().create_phone(PHONE).await.expect("create");
     device
@@ -307,7 +315,15 @@ async fn a_server_killed_after_prepare_still_sends_the_message_once_after_a_rest
     server.kill(); // SIGKILL: no graceful anything
 
     let sms = SmsServer::start_on(hook_port).await;
-    let server = ServerProcess::start(data.path(), &hook_url);
+    let server = ServerProcess::start(
+        data.path(),
+        &[
+            "--sms-webhook-url",
+            &format!("{hook_url}/sms"),
+            "--sms-webhook-secret",
+            SECRET,
+        ],
+    );
     let request = sms.wait_for(1).await;
     let code = serde_json::from_str::<serde_json::Value>(&request.body).expect("json")["code"]
         .as_str()
@@ -323,7 +339,15 @@ async fn a_server_killed_after_prepare_still_sends_the_message_once_after_a_rest
     drop(server);
 
     // Started again after the send was recorded: nothing is sent twice.
-    let _server = ServerProcess::start(data.path(), &hook_url);
+    let _server = ServerProcess::start(
+        data.path(),
+        &[
+            "--sms-webhook-url",
+            &format!("{hook_url}/sms"),
+            "--sms-webhook-secret",
+            SECRET,
+        ],
+    );
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(sms.received().len(), 1);
 }
@@ -386,60 +410,6 @@ async fn text_messages_to_a_blocked_country_or_past_a_country_cap_are_refused() 
     assert!(sms.wait_for(2).await.path.contains("Messages.json"));
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(sms.received().len(), 2, "refused sends cost nothing");
-}
-
-/// The `otp-server` binary, started for real (and killed for real).
-struct ServerProcess {
-    url: String,
-    child: std::process::Child,
-}
-
-impl ServerProcess {
-    fn start(data_dir: &std::path::Path, hook_url: &str) -> Self {
-        let port = free_port();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_otp-server"))
-            .args([
-                "--bind",
-                &format!("127.0.0.1:{port}"),
-                "--delivery-poll-ms",
-                "50",
-            ])
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args([
-                "--sms-webhook-url",
-                &format!("{hook_url}/sms"),
-                "--sms-webhook-secret",
-                SECRET,
-            ])
-            .env("OTP_DEV", "0")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("otp-server starts");
-        let server = Self {
-            url: format!("http://127.0.0.1:{port}"),
-            child,
-        };
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return server;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        panic!("otp-server did not start");
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        self.kill();
-    }
 }
 
 fn base64_of(s: &str) -> String {

@@ -180,3 +180,57 @@ pub async fn spawn_instance(
         .spawn()
         .await
 }
+
+/// The `otp-server` binary, started for real on a free loopback port with `data_dir` and
+/// `args` (nothing from the environment), and killed for real (SIGKILL: no graceful anything)
+/// by [`ServerProcess::kill`] or when dropped. Deliveries are looked for every 50 ms.
+pub struct ServerProcess {
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    child: std::process::Child,
+}
+
+impl ServerProcess {
+    /// Starts it and waits until it accepts connections.
+    pub fn start(data_dir: &std::path::Path, args: &[&str]) -> Self {
+        let port = crate::providers::free_port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_otp-server"))
+            .env_clear()
+            .args([
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--delivery-poll-ms",
+                "50",
+            ])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("otp-server starts");
+        let server = Self {
+            url: format!("http://127.0.0.1:{port}"),
+            child,
+        };
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return server;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        panic!("otp-server did not start");
+    }
+
+    /// SIGKILL, and waits for it to be gone.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

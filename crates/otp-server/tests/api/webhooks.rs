@@ -5,7 +5,7 @@
 //! once.
 
 use crate::helpers::*;
-use crate::providers::{Received, SmsServer as Receiver, free_port};
+use crate::providers::{Received, SmsServer as Receiver};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
@@ -237,48 +237,6 @@ async fn without_an_endpoint_nothing_is_queued_and_a_half_configured_one_is_refu
     }
 }
 
-/// The `otp-server` binary in dev mode with a webhook endpoint, started and killed for real.
-struct ServerProcess {
-    url: String,
-    child: std::process::Child,
-}
-
-impl ServerProcess {
-    fn start(data_dir: &std::path::Path, hook_url: &str) -> Self {
-        let port = free_port();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_otp-server"))
-            .env_clear()
-            .args(["--dev", "--bind", &format!("127.0.0.1:{port}")])
-            .args(["--delivery-poll-ms", "50", "--webhook-url", hook_url])
-            .args(["--webhook-secret", SECRET])
-            .arg("--data-dir")
-            .arg(data_dir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("otp-server starts");
-        let server = Self {
-            url: format!("http://127.0.0.1:{port}"),
-            child,
-        };
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return server;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        panic!("otp-server did not start");
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        // SIGKILL: no graceful anything.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 async fn a_server_killed_before_the_delivery_sends_the_event_after_its_restart_once() {
     let data = tempfile::tempdir().expect("data dir");
@@ -287,7 +245,14 @@ async fn a_server_killed_before_the_delivery_sends_the_event_after_its_restart_o
         receiver.fail_next(503, "down for maintenance");
     }
     let hook_url = format!("{}/webhooks", receiver.url);
-    let server = ServerProcess::start(data.path(), &hook_url);
+    let args = [
+        "--dev",
+        "--webhook-url",
+        &hook_url,
+        "--webhook-secret",
+        SECRET,
+    ];
+    let server = ServerProcess::start(data.path(), &args);
     let device = otp_client::Client::new(&server.url);
     device.sign_up().create_email(EMAIL).await.expect("create");
     device
@@ -314,7 +279,7 @@ async fn a_server_killed_before_the_delivery_sends_the_event_after_its_restart_o
 
     receiver.clear_failures();
     let before = receiver.received().len();
-    let _server = ServerProcess::start(data.path(), &hook_url);
+    let _server = ServerProcess::start(data.path(), &args);
     for _ in 0..250 {
         if receiver.received().len() >= before + 2 {
             break;
