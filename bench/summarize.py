@@ -62,3 +62,32 @@ if peer:
     print("| ---: | ---: | ---: | ---: | ---: |")
     for c, cpu, p99, rss, fps in ratios:
         print(f"| {c} | {cpu:.1f}× | {p99:.1f}× | {rss:.1f}× | {fps:.1f}× |")
+
+costs = [(n, load(f"{out}/cost-{n}.json")) for n in
+         ("default", "no-enumeration-protection", "rs256", "webhook", "janitor-1s")]
+base = dict(costs).get("default")
+if base:
+    print("\n### What each feature costs per flow (SQLite, sign-up flows)\n")
+    print("| run | flows/s | flow p99 ms | server CPU ms/flow | vs default | peak RSS MiB |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, r in costs:
+        if not r:
+            continue
+        cpu = r["server"]["cpu_ms_per_flow"]
+        print(f"| {name} | {r['flows_per_sec']:.0f} | {r['flow']['p99_ms']:.2f} | {cpu:.3f} | "
+              f"{cpu - base['server']['cpu_ms_per_flow']:+.3f} | {r['server']['vmhwm_kb'] / 1024:.1f} |")
+
+grown = [(b, load(f"{out}/grown-{b}-empty.json"), load(f"{out}/grown-{b}-seeded.json"),
+          load(f"{out}/grown-{b}-seed.json")) for b in ("sqlite", "postgres")]
+if any(e and s for _, e, s, _ in grown):
+    print("\n### A grown database: empty, then seeded (sign-up flows)\n")
+    print("| backend | users seeded | seeding s | bytes per user | flows/s empty | flows/s seeded | ratio | "
+          "server CPU ms/flow empty → seeded | flow p99 ms empty → seeded |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+    for b, e, s, seed in grown:
+        if not (e and s and seed):
+            continue
+        print(f"| {b} | {seed['users']:,} | {seed['seed_s']:.0f} | {seed['bytes_per_user']:.0f} | "
+              f"{e['flows_per_sec']:.0f} | {s['flows_per_sec']:.0f} | {s['flows_per_sec'] / e['flows_per_sec']:.2f} | "
+              f"{e['server']['cpu_ms_per_flow']:.3f} → {s['server']['cpu_ms_per_flow']:.3f} | "
+              f"{e['flow']['p99_ms']:.2f} → {s['flow']['p99_ms']:.2f} |")

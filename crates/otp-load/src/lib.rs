@@ -7,10 +7,13 @@
 //! - [`report`]: the report, its percentiles, its text and JSON forms.
 //! - [`commit_rate`]: this machine's SQLite commit rate with the server's settings, the physical
 //!   bound of an embedded-database server.
+//! - [`seed`]: `otp-load seed`, a million users and their past written into a server's
+//!   database, to measure a grown service.
 //! - [`system`]: the wall clock and the OS random source (the only module that reads them).
 
 pub mod commit_rate;
 pub mod report;
+pub mod seed;
 pub mod system;
 
 use anyhow::Context;

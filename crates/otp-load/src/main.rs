@@ -23,6 +23,12 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Fills a server's database (migrated by the server) with users, sessions and a week of
+    /// sends, to measure a grown service.
+    Seed {
+        #[command(flatten)]
+        config: otp_load::seed::SeedConfig,
+    },
     /// Measures small SQLite write transactions per second with the server's settings.
     SqliteCommitRate {
         /// How long to measure.
@@ -43,6 +49,18 @@ async fn main() -> anyhow::Result<()> {
             if let Some(path) = json {
                 std::fs::write(&path, serde_json::to_vec_pretty(&report)?)?;
             }
+        }
+        Command::Seed { config } => {
+            let start = otp_load::system::now();
+            let seeded = otp_load::seed::seed(&config, otp_load::system::unix_ms()).await?;
+            println!(
+                "seeded {} users, {} sessions, {} sent messages, {} send events in {:.1} s",
+                seeded.users,
+                seeded.sessions,
+                seeded.messages,
+                seeded.send_events,
+                otp_load::system::elapsed(start).as_secs_f64()
+            );
         }
         Command::SqliteCommitRate { seconds, dir } => {
             let scratch = dir.join(format!(".otp-commit-rate-{}", std::process::id()));

@@ -29,3 +29,11 @@ pub fn unit_random() -> f64 {
         f64::from(u32::from_le_bytes(b)) / (f64::from(u32::MAX) + 1.0)
     })
 }
+
+/// Now on the wall clock, in milliseconds since the Unix epoch (the server's time unit), for
+/// the rows the seeding command dates.
+pub fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
