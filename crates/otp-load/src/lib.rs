@@ -1,9 +1,11 @@
 //! `otp-load`: drives an `otp-server` with N concurrent virtual users, each doing complete flows
-//! on fresh identifiers through the real SDK, and reports completed flows per second, errors by
+//! on fresh identifiers over the protocol, and reports completed flows per second, errors by
 //! kind, and latency percentiles per step and per flow.
 //!
 //! # Layout
 //! - [`LoadConfig`], [`run`]: the load itself (this file).
+//! - [`device`]: one virtual user's connection, client token and the few answer fields a flow
+//!   reads (lean, so that the tool's CPU stays small beside the server's).
 //! - [`report`]: the report, its percentiles, its text and JSON forms.
 //! - [`commit_rate`]: this machine's SQLite commit rate with the server's settings, the physical
 //!   bound of an embedded-database server.
@@ -12,12 +14,13 @@
 //! - [`system`]: the wall clock and the OS random source (the only module that reads them).
 
 pub mod commit_rate;
+pub mod device;
 pub mod report;
 pub mod seed;
 pub mod system;
 
 use anyhow::Context;
-use otp_client::{Client, Strategy};
+use device::{Device, Failure};
 use report::{Recorder, Report};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -63,25 +66,22 @@ pub struct LoadConfig {
 
 /// Runs the load and returns the report.
 pub async fn run(config: &LoadConfig) -> anyhow::Result<Report> {
-    ensure_loopback(&config.url, config.allow_remote)?;
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(config.concurrency.max(1))
-        .timeout(Duration::from_secs(30))
-        .build()?;
+    let addr = ensure_loopback(&config.url, config.allow_remote)?;
     let run_id = system::random_tag()?;
     let deadline = system::now() + Duration::from_secs_f64(config.duration.max(0.0));
     let started = Arc::new(AtomicU64::new(0));
     let start = system::now();
     let users: Vec<_> = (0..config.concurrency.max(1))
         .map(|vu| {
-            let (config, http, run_id, started) = (
+            let (config, addr, run_id, started) = (
                 config.clone(),
-                http.clone(),
+                addr.clone(),
                 run_id.clone(),
                 started.clone(),
             );
             tokio::spawn(async move {
                 let mut recorder = Recorder::default();
+                let mut device = None;
                 let mut seq = 0u64;
                 while system::now() < deadline {
                     if let Some(max) = config.max_flows
@@ -91,9 +91,27 @@ pub async fn run(config: &LoadConfig) -> anyhow::Result<Report> {
                     }
                     seq += 1;
                     let email = format!("load-{run_id}-{vu}-{seq}@bench.test");
-                    let wrong_first = system::unit_random() < config.wrong_ratio;
+                    let wrong_first =
+                        config.wrong_ratio > 0.0 && system::unit_random() < config.wrong_ratio;
                     let flow_start = system::now();
-                    match flow(&config, &http, &email, wrong_first, &mut recorder).await {
+                    // A new device for each flow, on the virtual user's connection while the
+                    // server keeps it open.
+                    let open = match device.take() {
+                        Some(d) if Device::is_open(&d) => Ok(d),
+                        _ => Device::connect(&addr).await,
+                    };
+                    let result = match open {
+                        Ok(mut d) => {
+                            d.forget();
+                            let result =
+                                flow(&config, &mut d, &email, wrong_first, &mut recorder).await;
+                            device = Some(d);
+                            result
+                        }
+                        // No connection: the flow's first step got no answer.
+                        Err(e) => Err(e.named("create")),
+                    };
+                    match result {
                         Ok(()) => recorder.flow_done(system::elapsed(flow_start)),
                         Err(kind) => recorder.error(kind),
                     }
@@ -109,64 +127,60 @@ pub async fn run(config: &LoadConfig) -> anyhow::Result<Report> {
     Ok(total.report(config, system::elapsed(start)))
 }
 
-/// One flow; an error is named `step:code` (or `step:transport`).
+/// One flow on a device with no client token yet; an error is named `step:code` (or
+/// `step:transport`, `step:protocol`).
 async fn flow(
     config: &LoadConfig,
-    http: &reqwest::Client,
+    device: &mut Device,
     email: &str,
     wrong_first: bool,
     rec: &mut Recorder,
 ) -> Result<(), String> {
-    let device =
-        Client::with_http(&config.url, http.clone()).with_encoding(otp_client::Encoding::Json);
     let sign_in = config.flow == FlowKind::SignIn;
     if sign_in {
-        // The account to sign in to, created first and not timed.
-        untimed_sign_up(config, http, email).await?;
+        // The account to sign in to, created first (not timed), then a device of its own.
+        sign_up_untimed(device, email).await?;
+        device.forget();
     }
-    let t = system::now();
-    let attempt_id = if sign_in {
-        let s = device
-            .sign_in()
-            .create(email)
-            .await
-            .map_err(|e| kind("create", &e))?;
-        s.id
+    let quoted = serde_json::to_string(email).map_err(|_| "create:protocol".to_owned())?;
+    let (base, create_body, prepare, attempt) = if sign_in {
+        (
+            "/v1/client/sign_ins",
+            format!(r#"{{"identifier":{quoted}}}"#),
+            "prepare_first_factor",
+            "attempt_first_factor",
+        )
     } else {
-        let s = device
-            .sign_up()
-            .create_email(email)
-            .await
-            .map_err(|e| kind("create", &e))?;
-        s.id
+        (
+            "/v1/client/sign_ups",
+            format!(r#"{{"email_address":{quoted}}}"#),
+            "prepare_verification",
+            "attempt_verification",
+        )
     };
+    let t = system::now();
+    let id = device
+        .post(base, create_body)
+        .await
+        .map_err(|e| e.named("create"))?
+        .id;
     rec.step("create", system::elapsed(t));
     let t = system::now();
-    if sign_in {
-        let factor = otp_client::FirstFactor {
-            strategy: Strategy::EmailCode,
-            identifier_id: None,
-        };
-        device
-            .sign_in()
-            .prepare_first_factor_for(&attempt_id, factor)
-            .await
-            .map_err(|e| kind("prepare", &e))?;
-    } else {
-        device
-            .sign_up()
-            .prepare_verification_for(&attempt_id, Strategy::EmailCode)
-            .await
-            .map_err(|e| kind("prepare", &e))?;
-    }
+    device
+        .post(
+            &format!("{base}/{id}/{prepare}"),
+            r#"{"strategy":"email_code"}"#.to_owned(),
+        )
+        .await
+        .map_err(|e| e.named("prepare"))?;
     rec.step("prepare", system::elapsed(t));
     let t = system::now();
     let code = device
-        .dev_outbox(email)
+        .dev_code(email)
         .await
-        .map_err(|e| kind("fetch_code", &e))?
-        .code;
+        .map_err(|e| e.named("fetch_code"))?;
     rec.step("fetch_code", system::elapsed(t));
+    let attempt_path = format!("{base}/{id}/{attempt}");
     if wrong_first {
         let wrong = if code.ends_with('0') {
             format!("{}1", &code[..5])
@@ -174,102 +188,68 @@ async fn flow(
             format!("{}0", &code[..5])
         };
         let t = system::now();
-        let refused = attempt(&device, sign_in, &attempt_id, &wrong).await;
-        match refused {
-            Err(e) if e.code().map(|c| c.as_str()) == Some("form_code_incorrect") => {
+        match device.post(&attempt_path, code_body(&wrong)).await {
+            Err(Failure::Api(c)) if c == "form_code_incorrect" => {
                 rec.step("verify_wrong", system::elapsed(t))
             }
-            Err(e) => return Err(kind("verify_wrong", &e)),
+            Err(e) => return Err(e.named("verify_wrong")),
             Ok(_) => return Err("verify_wrong:accepted".into()),
         }
     }
     let t = system::now();
-    let session_id = attempt(&device, sign_in, &attempt_id, &code)
+    let answer = device
+        .post(&attempt_path, code_body(&code))
         .await
-        .map_err(|e| kind("verify", &e))?;
+        .map_err(|e| e.named("verify"))?;
     rec.step("verify", system::elapsed(t));
-    let active = device.state().is_some_and(|c| {
-        c.sessions
-            .iter()
-            .any(|s| Some(&s.id) == session_id.as_ref())
-    });
-    if !active {
+    if answer.active_session.is_none() {
         return Err("verify:session-not-active".into());
     }
     Ok(())
 }
 
-async fn attempt(
-    device: &Client,
-    sign_in: bool,
-    id: &str,
-    code: &str,
-) -> Result<Option<String>, otp_client::Error> {
-    if sign_in {
-        Ok(device
-            .sign_in()
-            .attempt_first_factor_for(id, Strategy::EmailCode, code)
-            .await?
-            .created_session_id)
-    } else {
-        Ok(device
-            .sign_up()
-            .attempt_verification_for(id, Strategy::EmailCode, code)
-            .await?
-            .created_session_id)
-    }
+/// The body of an attempt with `code` (six digits: nothing to escape).
+fn code_body(code: &str) -> String {
+    format!(r#"{{"strategy":"email_code","code":"{code}"}}"#)
 }
 
-async fn untimed_sign_up(
-    config: &LoadConfig,
-    http: &reqwest::Client,
-    email: &str,
-) -> Result<(), String> {
-    let device =
-        Client::with_http(&config.url, http.clone()).with_encoding(otp_client::Encoding::Json);
-    let s = device
-        .sign_up()
-        .create_email(email)
+/// A complete sign-up of `email`, not timed (the account a sign-in flow signs in to).
+async fn sign_up_untimed(device: &mut Device, email: &str) -> Result<(), String> {
+    let setup = |e: Failure| e.named("setup");
+    let quoted = serde_json::to_string(email).map_err(|_| "setup:protocol".to_owned())?;
+    let base = "/v1/client/sign_ups";
+    let id = device
+        .post(base, format!(r#"{{"email_address":{quoted}}}"#))
         .await
-        .map_err(|e| kind("setup", &e))?;
+        .map_err(setup)?
+        .id;
     device
-        .sign_up()
-        .prepare_verification_for(&s.id, Strategy::EmailCode)
+        .post(
+            &format!("{base}/{id}/prepare_verification"),
+            r#"{"strategy":"email_code"}"#.to_owned(),
+        )
         .await
-        .map_err(|e| kind("setup", &e))?;
-    let code = device
-        .dev_outbox(email)
-        .await
-        .map_err(|e| kind("setup", &e))?
-        .code;
+        .map_err(setup)?;
+    let code = device.dev_code(email).await.map_err(setup)?;
     device
-        .sign_up()
-        .attempt_verification_for(&s.id, Strategy::EmailCode, &code)
+        .post(
+            &format!("{base}/{id}/attempt_verification"),
+            code_body(&code),
+        )
         .await
-        .map_err(|e| kind("setup", &e))?;
+        .map_err(setup)?;
     Ok(())
 }
 
-fn kind(step: &str, e: &otp_client::Error) -> String {
-    match e {
-        otp_client::Error::Api(api) => format!("{step}:{}", api.code),
-        otp_client::Error::Transport(_) => format!("{step}:transport"),
-        otp_client::Error::Protocol(_) => format!("{step}:protocol"),
-        otp_client::Error::State(_) => format!("{step}:state"),
-    }
-}
-
 /// Refuses targets outside the loopback range unless told otherwise: a load test must not
-/// become a denial of service against someone else's server.
-pub fn ensure_loopback(url: &str, allow_remote: bool) -> anyhow::Result<()> {
-    let parsed = reqwest::Url::parse(url).with_context(|| format!("invalid URL {url}"))?;
-    let host = parsed
-        .host_str()
-        .unwrap_or_default()
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    let is_loopback = host == "localhost"
-        || host
+/// become a denial of service against someone else's server. Returns the `host:port` to
+/// connect to (plain HTTP: a load test measures the server, not TLS).
+pub fn ensure_loopback(url: &str, allow_remote: bool) -> anyhow::Result<String> {
+    let parsed: hyper::Uri = url.parse().with_context(|| format!("invalid URL {url}"))?;
+    let host = parsed.host().unwrap_or_default();
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let is_loopback = bare == "localhost"
+        || bare
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback());
     if !is_loopback && !allow_remote {
@@ -277,5 +257,9 @@ pub fn ensure_loopback(url: &str, allow_remote: bool) -> anyhow::Result<()> {
             "{url} is not a loopback address: pass --allow-remote to load a remote server"
         );
     }
-    Ok(())
+    anyhow::ensure!(
+        parsed.scheme_str() == Some("http") && matches!(parsed.path(), "" | "/"),
+        "{url}: the load tool speaks plain HTTP to a server's root (http://host:port)"
+    );
+    Ok(format!("{host}:{}", parsed.port_u16().unwrap_or(80)))
 }

@@ -208,6 +208,15 @@ mod tests {
         assert!(crate::ensure_loopback("http://[::1]:8787", false).is_ok());
         assert!(crate::ensure_loopback("http://10.0.0.5:8787", false).is_err());
         assert!(crate::ensure_loopback("https://auth.example.com", false).is_err());
-        assert!(crate::ensure_loopback("https://auth.example.com", true).is_ok());
+        assert_eq!(
+            crate::ensure_loopback("http://auth.example.com", true).expect("allowed"),
+            "auth.example.com:80"
+        );
+        assert_eq!(
+            crate::ensure_loopback("http://[::1]:8787", false).expect("loopback"),
+            "[::1]:8787"
+        );
+        // TLS would measure the load tool's handshakes, not the server.
+        assert!(crate::ensure_loopback("https://auth.example.com", true).is_err());
     }
 }

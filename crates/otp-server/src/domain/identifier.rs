@@ -144,6 +144,13 @@ impl EmailAddress {
     /// or, when it no longer parses (an address kept from before the refusals), kept as it is
     /// with itself as its key.
     fn from_stored(value: String) -> Self {
+        if let Some(legacy) = plain_ascii_legacy(&value) {
+            return Self {
+                key: value.to_ascii_lowercase(),
+                legacy,
+                display: value,
+            };
+        }
         Self::parse(&value).unwrap_or_else(|_| Self {
             key: value.clone(),
             legacy: value.clone(),
@@ -220,6 +227,40 @@ impl IdentifierKind {
             Self::Email => "email_address",
         }
     }
+}
+
+/// The legacy form of a stored address in the plain ASCII shape nearly every address has
+/// (letters, digits, `.`, `_`, `+`, `-`; LDH domain labels, no punycode, a letters-only top
+/// level), or `None` for anything else. For such an address [`EmailAddress::parse`] always
+/// succeeds, its key is the address in ASCII lower case and its legacy form lowercases only the
+/// domain, so rebuilding a stored one skips the Unicode and IDNA work: the full parse cost 7 %
+/// of the server's instructions per sign-up flow, rebuilding the stored addresses it shows
+/// (callgrind). `plain_addresses_rebuild_as_parsed` checks the claim.
+fn plain_ascii_legacy(value: &str) -> Option<String> {
+    let (local, domain) = value.split_once('@')?;
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b))
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..");
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && !l.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--"))
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()));
+    (local_ok && domain_ok && value.len() <= 254)
+        .then(|| format!("{local}@{}", domain.to_ascii_lowercase()))
 }
 
 /// A user's phone number or email address: what codes are sent to and what limits count.
@@ -462,5 +503,50 @@ mod tests {
                 .kind(),
             IdentifierKind::Phone
         );
+    }
+
+    #[test]
+    fn plain_addresses_rebuild_as_parsed() {
+        // Every address the fast path takes must parse to the same key and legacy form; drawn
+        // from the characters at its edges (dots, dashes, case, `xn--`, lengths).
+        let parts = [
+            "a", "Z", "0", ".", "-", "+", "_", "..", "xn--", "XN--", "bob", "Ann.Lee", "a-b", "-a",
+            "a-", "é", "1", "com", "Com", "c0m", "io", "x",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut taken = 0;
+        for _ in 0..50_000 {
+            let local: String = (0..1 + next(3)).map(|_| parts[next(parts.len())]).collect();
+            let labels: Vec<String> = (0..1 + next(3))
+                .map(|_| (0..1 + next(2)).map(|_| parts[next(parts.len())]).collect())
+                .collect();
+            let value = format!("{local}@{}", labels.join("."));
+            if let Some(legacy) = plain_ascii_legacy(&value) {
+                taken += 1;
+                let parsed = EmailAddress::parse(&value).unwrap_or_else(|e| {
+                    panic!("{value} took the fast path but does not parse: {e}")
+                });
+                assert_eq!(parsed.key(), value.to_ascii_lowercase(), "{value}");
+                assert_eq!(parsed.legacy_value(), legacy, "{value}");
+                assert_eq!(parsed.as_str(), value);
+            }
+        }
+        assert!(taken > 1_000, "only {taken} addresses took the fast path");
+        assert!(plain_ascii_legacy("Jane.Doe@Example.COM").is_some());
+        for other in [
+            "jane@xn--bcher-kva.example",
+            "jané@example.com",
+            "a@b",
+            "a..b@example.com",
+            "a@1.23",
+        ] {
+            assert!(plain_ascii_legacy(other).is_none(), "{other}");
+        }
     }
 }

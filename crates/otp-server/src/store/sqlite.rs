@@ -20,7 +20,7 @@ use crate::otp::{CodeState, StoredCode};
 use crate::rate_limit::Lockout;
 use anyhow::Context;
 use rusqlite::params;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -53,7 +53,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const CHECKPOINT_EVERY: u64 = 256;
 
 /// Distinct statements the store prepares on one connection (all of them stay prepared).
-const STATEMENT_CACHE: usize = 96;
+const STATEMENT_CACHE: usize = 160;
 
 /// The database holds the server's keys and users' identifiers: only its owner may read it (and
 /// its WAL and shared-memory files, which hold recent pages).
@@ -190,15 +190,11 @@ impl SqliteStore {
         access: Access,
         f: impl FnOnce(&mut SqliteTx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let behavior = match access {
-            Access::Read => TransactionBehavior::Deferred,
-            Access::Write => TransactionBehavior::Immediate,
-        };
         let out = {
-            let mut conn = self.inner.lock();
-            let tx = conn.transaction_with_behavior(behavior)?;
-            let out = f(&mut SqliteTx(&tx))?;
-            tx.commit()?;
+            let conn = self.inner.lock();
+            let open = Open::begin(&conn, access)?;
+            let out = f(&mut SqliteTx(&conn))?;
+            open.commit()?;
             out
         };
         if access == Access::Write
@@ -231,8 +227,52 @@ pub(super) fn run_ready<T>(
     }
 }
 
-/// One transaction on the store's connection.
-pub(super) struct SqliteTx<'c>(&'c rusqlite::Transaction<'c>);
+/// An open transaction, rolled back when dropped before [`Open::commit`] (an error, or a panic
+/// unwinding). `BEGIN` and `COMMIT` are cached statements like the rest: rusqlite's
+/// `Transaction` parses them again each time, which cost 5 % of the server's instructions per
+/// flow (callgrind).
+struct Open<'c> {
+    conn: &'c Connection,
+    committed: bool,
+}
+
+impl<'c> Open<'c> {
+    /// A writer begins with `BEGIN IMMEDIATE` (see [`SqliteStore::transaction`]).
+    fn begin(conn: &'c Connection, access: Access) -> Result<Self, StoreError> {
+        let begin = match access {
+            Access::Read => "BEGIN DEFERRED",
+            Access::Write => "BEGIN IMMEDIATE",
+        };
+        conn.prepare_cached(begin)?.execute([])?;
+        Ok(Self {
+            conn,
+            committed: false,
+        })
+    }
+
+    fn commit(mut self) -> Result<(), StoreError> {
+        self.conn.prepare_cached("COMMIT")?.execute([])?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Open<'_> {
+    fn drop(&mut self) {
+        if !self.committed && !self.conn.is_autocommit() {
+            let rolled_back = self
+                .conn
+                .prepare_cached("ROLLBACK")
+                .and_then(|mut s| s.execute([]));
+            if let Err(e) = rolled_back {
+                tracing::error!(error = %e, "SQLite rollback failed");
+            }
+        }
+    }
+}
+
+/// One transaction on the store's connection (opened by [`SqliteStore::transaction`]).
+pub(super) struct SqliteTx<'c>(&'c Connection);
 
 impl SqliteTx<'_> {
     /// Runs a cached statement that changes rows.
