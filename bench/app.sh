@@ -410,7 +410,7 @@ build_desktop() {
 build_web() {
   local profile=$1 args=(--release)
   [[ $profile != wasm-release ]] && args+=(--profile "$profile")
-  [[ -n ${2:-} ]] && args+=(--cargo-args "$2")
+  [[ -n ${2:-} ]] && args+=("--cargo-args=$2")
   touch "$OUT/dx.stamp"
   # dx takes esbuild and wasm-opt from tools/ (no downloads); a release build runs wasm-opt -Oz.
   NO_DOWNLOADS=1 PATH="$ROOT/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH" \
@@ -507,7 +507,7 @@ if [[ $SWEEP_RUN == yes ]]; then
       # wasm32-unknown-unknown always aborts on panic; dx's web base is opt-level "s".
       [[ $row == panic-abort || $row == opt-s ]] && continue
       setting=$(row_setting "$row") extra=""
-      [[ -n $setting ]] && extra="--config profile.wasm-release.$setting"
+      [[ -n $setting ]] && extra="--config 'profile.wasm-release.$setting'"  # quoted for dx's shell-words split
       t0=$(date +%s)
       wasm=$(build_web wasm-release "$extra")
       sweep_line "$row" web "$setting" $(($(date +%s) - t0)) "$(web_json "$wasm")"

@@ -34,6 +34,8 @@ if [[ "${1:-}" == test ]]; then
     gcc-mingw-w64-x86-64
     # The fuzz run (scripts/fuzz.sh): schemathesis from PyPI in a virtual environment.
     python3-venv
+    # The app's benchmark (bench/app.sh): the web bundle's size after brotli.
+    brotli
   )
 fi
 if [[ "${1:-}" == test || "${1:-}" == web ]]; then

@@ -4,8 +4,9 @@
 # mobile builds, then runs every test of the workspace inside a
 # headless desktop session (Xvfb, D-Bus, an unlocked keyring: scripts/with-desktop.sh), then a
 # bounded fuzz run from the OpenAPI document (scripts/fuzz.sh, about 10 s after the build; its
-# "fuzz:" line says how it went), and closes with one summary line over all test binaries and
-# the fuzz run ("N passed, N failed"). A failure of either makes it exit non-zero.
+# "fuzz:" line says how it went), then the benchmark's smoke run (bench/run.sh --quick, about a
+# minute), and closes with one summary line over all test binaries, the fuzz run and the smoke
+# run ("N passed, N failed"). A failure of any makes it exit non-zero.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
@@ -57,7 +58,18 @@ scripts/with-desktop.sh cargo test --workspace --locked "$@" 2>&1 | tee "$log" |
 # After the tests, whatever they said: the fuzz run counts as one more test.
 fuzz=0
 scripts/fuzz.sh || fuzz=$?
-awk -v fuzz="$fuzz" '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     END { if (fuzz == 0) p += 1; else f += 1; printf "%d passed, %d failed\n", p, f }' "$log"
+# And the benchmark's smoke run, one more: every part of bench/run.sh once, briefly (a server on
+# each database, each feature's cost run, a seeded database, one cold start of the app), on the
+# binaries the tests built. It asserts nothing about speed; it fails if a part fails or a flow
+# errs, so the benchmark keeps working. Its output is in target/bench/smoke.
+bench=0
+echo "bench: bench/run.sh --quick (target/bench/smoke)"
+rm -rf target/bench/smoke && mkdir -p target/bench
+SERVER=$PWD/target/debug/otp-server LOAD=$PWD/target/debug/otp-load BIN=$PWD/target/debug/otp-app \
+  PEER_DIR="" OUT=target/bench/smoke bash bench/run.sh --quick > target/bench/smoke.log 2>&1 || bench=$?
+if ((bench == 0)); then echo "bench: ok"; else echo "bench: FAILED (exit $bench)"; tail -30 target/bench/smoke.log; fi
+awk -v fuzz="$fuzz" -v bench="$bench" '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { if (fuzz == 0) p += 1; else f += 1; if (bench == 0) p += 1; else f += 1; printf "%d passed, %d failed\n", p, f }' "$log"
 ((status == 0)) || exit "$status"
-exit "$fuzz"
+((fuzz == 0)) || exit "$fuzz"
+exit "$bench"
