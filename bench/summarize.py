@@ -12,32 +12,32 @@ def load(path):
     return json.load(open(path)) if os.path.exists(path) else None
 
 
-print("### otp-load against otp-server (sign-up flows)\n")
-print("| backend | concurrency | flows/s | flow p50 ms | flow p99 ms | server CPU ms/flow | load tool CPU ms/flow | "
-      "peak RSS MiB | errors |")
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-best, best_cpu = 0.0, None
-for path in sorted(glob.glob(f"{out}/ours-*-c*.json")):
-    name = os.path.basename(path)
-    if name.startswith("ours-driver"):
-        continue
-    r = load(path)
-    backend = name.split("-")[1]
-    c = r["config"]["concurrency"]
-    cpu = r["server"]["cpu_ms_per_flow"] + r["load_tool"]["cpu_ms_per_flow"]
-    if backend == "sqlite" and r["flows_per_sec"] > best:
-        best, best_cpu = r["flows_per_sec"], cpu
-    print(f"| {backend} | {c} | {r['flows_per_sec']:.0f} | {r['flow']['p50_ms']:.2f} | {r['flow']['p99_ms']:.2f} | "
-          f"{r['server']['cpu_ms_per_flow']:.3f} | {r['load_tool']['cpu_ms_per_flow']:.3f} | "
-          f"{r['server']['vmhwm_kb'] / 1024:.1f} | {sum(r['errors'].values())} |")
-bound = rate / COMMITS_PER_FLOW
-print(f"\nSQLite commit rate {rate:.0f}/s; at {COMMITS_PER_FLOW} commits per sign-up flow the bound is "
-      f"{bound:.0f} flows/s; best SQLite run {best:.0f} flows/s = {best / bound:.2f} of the bound.")
-if best_cpu:
-    # Server and load tool share the cores: their CPU per flow caps the flows/s of this machine.
-    print(f"In that run server and load tool took {best_cpu:.3f} ms of CPU per flow together: {cores} cores "
-          f"can run at most {cores * 1000 / best_cpu:.0f} flows/s of this pair.")
-print()
+runs = [p for p in sorted(glob.glob(f"{out}/ours-*-c*.json")) if not os.path.basename(p).startswith("ours-driver")]
+if runs:
+    print("### otp-load against otp-server (sign-up flows)\n")
+    print("| backend | concurrency | flows/s | flow p50 ms | flow p99 ms | server CPU ms/flow | load tool CPU ms/flow | "
+          "peak RSS MiB | errors |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    best, best_cpu = 0.0, None
+    for path in runs:
+        name = os.path.basename(path)
+        r = load(path)
+        backend = name.split("-")[1]
+        c = r["config"]["concurrency"]
+        cpu = r["server"]["cpu_ms_per_flow"] + r["load_tool"]["cpu_ms_per_flow"]
+        if backend == "sqlite" and r["flows_per_sec"] > best:
+            best, best_cpu = r["flows_per_sec"], cpu
+        print(f"| {backend} | {c} | {r['flows_per_sec']:.0f} | {r['flow']['p50_ms']:.2f} | {r['flow']['p99_ms']:.2f} | "
+              f"{r['server']['cpu_ms_per_flow']:.3f} | {r['load_tool']['cpu_ms_per_flow']:.3f} | "
+              f"{r['server']['vmhwm_kb'] / 1024:.1f} | {sum(r['errors'].values())} |")
+    bound = rate / COMMITS_PER_FLOW
+    print(f"\nSQLite commit rate {rate:.0f}/s; at {COMMITS_PER_FLOW} commits per sign-up flow the bound is "
+          f"{bound:.0f} flows/s; best SQLite run {best:.0f} flows/s = {best / bound:.2f} of the bound.")
+    if best_cpu:
+        # Server and load tool share the cores: their CPU per flow caps the flows/s of this machine.
+        print(f"In that run server and load tool took {best_cpu:.3f} ms of CPU per flow together: {cores} cores "
+              f"can run at most {cores * 1000 / best_cpu:.0f} flows/s of this pair.")
+    print()
 
 peer = sorted(glob.glob(f"{out}/better-auth-email-c*-w0.json"))
 if peer:
@@ -91,3 +91,18 @@ if any(e and s for _, e, s, _ in grown):
               f"{e['flows_per_sec']:.0f} | {s['flows_per_sec']:.0f} | {s['flows_per_sec'] / e['flows_per_sec']:.2f} | "
               f"{e['server']['cpu_ms_per_flow']:.3f} → {s['server']['cpu_ms_per_flow']:.3f} | "
               f"{e['flow']['p99_ms']:.2f} → {s['flow']['p99_ms']:.2f} |")
+
+app = load(f"{out}/app.json")
+if app:
+    print("\n### The app (bench/app.sh)\n")
+    start = app.get("cold_start") or {}
+    if start:
+        print(f"- desktop cold start to the sign-up screen: median {start['median_ms']:.0f} ms over "
+              f"{start['runs']} run(s) (min {start['min_ms']:.0f}, max {start['max_ms']:.0f})")
+    for key, label in (("desktop", "production desktop binary"), ("desktop_dev", "desktop binary with the dev backend")):
+        if app.get(key):
+            print(f"- {label}: {app[key]['bytes'] / 1048576:.1f} MiB")
+    if app.get("web"):
+        w = app["web"]
+        print(f"- web: wasm {w['wasm_bytes'] / 1024:.0f} KiB, gzip {w['wasm_gzip_bytes'] / 1024:.0f} KiB, "
+              f"brotli {w['wasm_brotli_bytes'] / 1024:.0f} KiB")
