@@ -9,8 +9,11 @@
 #                           production desktop binary and the web bundle (10-30 min per row)
 # Options: --no-web, --no-memory, --no-start.
 # Env: OUT (target/bench/app-<time>; results in $OUT/app.json), PROFILE (dist), RUNS (10),
-#      IDLE_S (5), BIN (a desktop binary with the dev backend to start instead of building one),
+#      IDLE_S (5), BIN (a desktop binary with the dev backend to start instead of building one;
+#      "skip": none), PRODUCTION_BIN (a production binary to measure instead of building one),
 #      SERVER (an otp-server binary: the production binary's cold start and memory, against it),
+#      WEB_PROFILE (PROFILE; `release` means dx's default `wasm-release`), TIMELINE (1: save every
+#      distinct frame of each cold start as a PNG),
 #      SWEEP (the sweep's rows, default all: "release opt-3 opt-s opt-z lto-thin lto-fat cgu1
 #      panic-abort"), SWEEP_TARGETS ("desktop web"),
 #      CARGO_TARGET_DIR (as cargo's).
@@ -41,7 +44,9 @@ RUNS=${RUNS:-10}
 IDLE_S=${IDLE_S:-5}
 SWEEP=${SWEEP:-"release opt-3 opt-s opt-z lto-thin lto-fat cgu1 panic-abort"}
 SWEEP_TARGETS=${SWEEP_TARGETS:-"desktop web"}
-WEB_PROFILE=${WEB_PROFILE:-wasm-release}
+# The web bundle's profile: PROFILE's, or dx's own default `wasm-release` for `release`.
+WEB_PROFILE=${WEB_PROFILE:-$PROFILE}
+[[ $WEB_PROFILE == release ]] && WEB_PROFILE=wasm-release
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 OUT=${OUT:-$ROOT/target/bench/app-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
@@ -51,8 +56,8 @@ PY=$OUT/app_bench.py
 # Everything that needs the display and the keychain is Python (standard library, libX11 through
 # ctypes), run inside scripts/with-desktop.sh's session. Written out so that session can run it.
 cat > "$PY" <<'PY'
-"""Cold start and memory of the desktop app under Xvfb; sizes of the web bundle."""
-import ctypes, ctypes.util, gzip, json, os, re, shutil, signal, statistics, struct, subprocess
+"""Cold start and idle memory of the desktop app under Xvfb, and one-line summaries."""
+import ctypes, ctypes.util, json, os, re, shutil, signal, statistics, struct, subprocess
 import sys, tempfile, time, urllib.parse, urllib.request, zlib
 
 ACCENT = bytes([0xE5, 0x46, 0x4F])  # otp-dioxus's --otp-accent #4f46e5, as B, G, R in a ZPixmap
@@ -430,31 +435,35 @@ echo "{\"profile\": \"$PROFILE\", \"cores\": $(nproc), \"date\": \"$(date -u +%F
 
 # 1. The desktop binaries: the production build (what ships: no dev backend) for its size, and
 #    the default build (with the embedded dev backend) that the cold start and memory runs start.
-if [[ $SWEEP_RUN == yes ]]; then
-  :
-elif [[ -z ${BIN:-} ]]; then
-  if [[ $QUICK == no ]]; then
+if [[ $SWEEP_RUN == no ]]; then
+  if [[ -n ${PRODUCTION_BIN:-} ]]; then
+    cp "$PRODUCTION_BIN" "$OUT/otp-app-production"
+  elif [[ $QUICK == no ]]; then
     echo "== building the production desktop app (profile $PROFILE)"
     prod=$(build_desktop "$PROFILE" --no-default-features --features desktop)
     cp "$prod" "$OUT/otp-app-production"
-    size_json "$OUT/otp-app-production" > "$OUT/desktop.json"
   fi
-  echo "== building the desktop app with the dev backend (profile $PROFILE)"
-  BIN=$(build_desktop "$PROFILE")
-  cp "$BIN" "$OUT/otp-app-dev"
-  BIN=$OUT/otp-app-dev
-fi
-if [[ $SWEEP_RUN == no ]]; then
-  size_json "$BIN" > "$OUT/desktop-dev.json"
-  if [[ -f $OUT/desktop.json ]]; then
+  if [[ -z ${BIN:-} ]]; then
+    echo "== building the desktop app with the dev backend (profile $PROFILE)"
+    BIN=$(build_desktop "$PROFILE")
+    cp "$BIN" "$OUT/otp-app-dev"
+    BIN=$OUT/otp-app-dev
+  fi
+  if [[ -f $OUT/otp-app-production ]]; then
+    size_json "$OUT/otp-app-production" > "$OUT/desktop.json"
     echo -n "   production binary:"; python3 "$PY" show desktop "$(cat "$OUT/desktop.json")"
   fi
-  echo -n "   with dev backend:"; python3 "$PY" show desktop "$(cat "$OUT/desktop-dev.json")"
+  if [[ $BIN != skip ]]; then
+    size_json "$BIN" > "$OUT/desktop-dev.json"
+    echo -n "   with dev backend:"; python3 "$PY" show desktop "$(cat "$OUT/desktop-dev.json")"
+  fi
 fi
 
 # 2-3. Cold start and memory, in a private D-Bus session with a keyring (fresh HOME).
-[[ $START == yes ]] && scripts/with-desktop.sh python3 "$PY" start "$BIN" "$ROOT" "$OUT" "$RUNS"
-[[ $MEMORY == yes ]] && scripts/with-desktop.sh python3 "$PY" memory "$BIN" "$ROOT" "$OUT" "$IDLE_S"
+if [[ $SWEEP_RUN == no && $BIN != skip ]]; then
+  [[ $START == yes ]] && scripts/with-desktop.sh python3 "$PY" start "$BIN" "$ROOT" "$OUT" "$RUNS"
+  [[ $MEMORY == yes ]] && scripts/with-desktop.sh python3 "$PY" memory "$BIN" "$ROOT" "$OUT" "$IDLE_S"
+fi
 
 # 2b. The same for the production binary (no embedded server), against SERVER (an otp-server
 #     binary, started here in dev mode on a free port with a fresh database), when given.
